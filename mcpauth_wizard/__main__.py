@@ -1,0 +1,3 @@
+from mcpauth_wizard.cli import main
+
+main()

@@ -1,0 +1,137 @@
+"""A boto3 session from the standard credential chain, and AWS errors as one line each."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable
+
+from mcpauth_wizard.errors import AwsProblem, BadInput, McpAuthError, NotFound
+
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+DEFAULT_REGION = "us-east-1"
+
+# Operations that only read: everything else counts as a change (dry-run, idempotency).
+READ_ONLY_PREFIXES = ("Describe", "List", "Get")
+
+
+@dataclass
+class AwsContext:
+    """Where and as whom mcpauth talks to AWS; the clients are made on first use."""
+
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    # Observers of every AWS call (operation name, params): -v logging, dry-run guard.
+    call_observers: list[Callable[[str, str, dict[str, Any]], None]] = field(default_factory=list)
+    _clients: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def session(self) -> Any:
+        import boto3
+        import botocore.exceptions
+
+        try:
+            session = boto3.Session(profile_name=self.profile)
+        except botocore.exceptions.ProfileNotFound:
+            import botocore.session
+
+            known = botocore.session.Session().available_profiles
+            raise BadInput(
+                f"AWS profile {self.profile!r} not found; known: {', '.join(known) or 'none'}"
+            ) from None
+        return session
+
+    @property
+    def region_name(self) -> str:
+        region = self.region or self.session.region_name or DEFAULT_REGION
+        if not _REGION.match(region):
+            raise BadInput(f"unknown AWS region {region!r}; accepted: e.g. us-east-1, eu-west-1")
+        return region
+
+    @property
+    def resolved_endpoint(self) -> str | None:
+        return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+
+    def client(self, service: str) -> Any:
+        """A boto3 client with standard retries (AWS_RETRY_MODE / AWS_MAX_ATTEMPTS win)."""
+        if service not in self._clients:
+            from botocore.config import Config
+
+            retries: dict[str, Any] = {}
+            if "AWS_RETRY_MODE" not in os.environ:
+                retries["mode"] = "standard"
+            if "AWS_MAX_ATTEMPTS" not in os.environ:
+                retries["max_attempts"] = 5
+            config = Config(retries=retries or None, connect_timeout=10, read_timeout=30)
+            client = self.session.client(
+                service,
+                region_name=self.region_name,
+                endpoint_url=self.resolved_endpoint,
+                config=config,
+            )
+            client.meta.events.register("before-call.*.*", self._notify)
+            self._clients[service] = client
+        return self._clients[service]
+
+    def _notify(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        for observer in self.call_observers:
+            observer(model.service_model.service_name, model.name, params.get("body") or {})
+
+    def account_id(self) -> str:
+        return self.client("sts").get_caller_identity()["Account"]
+
+
+def is_mutating(operation: str) -> bool:
+    """Does this AWS operation change anything?"""
+    return not operation.startswith(READ_ONLY_PREFIXES)
+
+
+def translate_aws_error(exc: BaseException) -> McpAuthError | None:
+    """One user-facing line for a botocore exception, or None if it is not one."""
+    module = type(exc).__module__ or ""
+    if not module.startswith(("botocore", "boto3")):
+        return None
+    import botocore.exceptions as bx
+
+    if isinstance(exc, (bx.NoCredentialsError, bx.PartialCredentialsError)):
+        return AwsProblem(
+            "no AWS credentials found: set AWS_PROFILE or pass --profile, run `aws sso login`, "
+            "or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        )
+    if isinstance(exc, (bx.SSOTokenLoadError, bx.UnauthorizedSSOTokenError, bx.TokenRetrievalError)):
+        return AwsProblem("the AWS SSO session has expired: run `aws sso login` and try again")
+    if isinstance(exc, bx.NoRegionError):
+        return BadInput("no AWS region: pass --region or set AWS_REGION (e.g. us-east-1)")
+    if isinstance(exc, bx.EndpointConnectionError):
+        return AwsProblem(f"cannot reach the AWS endpoint {exc.kwargs.get('endpoint_url')}")
+    if isinstance(exc, bx.ParamValidationError):
+        return BadInput(f"invalid AWS request: {exc}".replace("\n", " "))
+    if isinstance(exc, bx.ClientError):
+        return _client_error(exc)
+    if isinstance(exc, bx.BotoCoreError):
+        return AwsProblem(f"AWS: {exc}".replace("\n", " "))
+    return None
+
+
+def _client_error(exc: Any) -> McpAuthError:
+    error = exc.response.get("Error", {})
+    code = error.get("Code", "")
+    message = (error.get("Message") or "").strip().replace("\n", " ")
+    operation = exc.operation_name
+    attempts = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+    if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
+        return AwsProblem("the AWS session token has expired: refresh your credentials and retry")
+    if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+        return AwsProblem(f"access denied for {operation}: your AWS identity lacks that permission")
+    if code in ("UnrecognizedClientException", "InvalidClientTokenId"):
+        return AwsProblem("AWS does not recognise these credentials (wrong account or region?)")
+    if code in ("ThrottlingException", "TooManyRequestsException", "Throttling"):
+        return AwsProblem(f"AWS throttled {operation} after {attempts + 1} attempts; retry shortly")
+    if code == "ResourceNotFoundException":
+        return NotFound(f"not found ({operation}): {message}")
+    if code in ("InvalidParameterException", "ValidationException"):
+        return BadInput(f"AWS refused {operation}: {message}")
+    return AwsProblem(f"AWS {operation} failed: {code}: {message}")

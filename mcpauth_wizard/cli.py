@@ -1,0 +1,218 @@
+"""The `mcpauth` command line: parse, pick interactive or not, print, exit codes.
+
+Each command is a few lines that call one layer below. Heavy modules (boto3, rich,
+questionary, httpx, authlib) are imported inside the commands so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import click
+
+from mcpauth_wizard import __version__
+from mcpauth_wizard.errors import McpAuthError
+
+
+@dataclass
+class Options:
+    """Global options, shared by every command."""
+
+    profile: str | None
+    region: str | None
+    endpoint_url: str | None
+    verbose: int
+    yes: bool
+    no_input: bool
+
+    @property
+    def interactive(self) -> bool:
+        """May we ask questions? Never without a terminal, in CI, or with --no-input."""
+        return not self.no_input and sys.stdin.isatty() and os.environ.get("CI") != "true"
+
+    def project(self) -> Any:
+        from mcpauth_wizard.project import load_project
+
+        return load_project()
+
+    def aws(self) -> Any:
+        from mcpauth_wizard.aws.session import AwsContext
+
+        project = self.project()
+        context = AwsContext(
+            profile=self.profile or project.profile,
+            region=self.region or project.region or os.environ.get("AWS_REGION") or None,
+            endpoint_url=self.endpoint_url,
+        )
+        if self.verbose:
+            from mcpauth_wizard import console
+
+            context.call_observers.append(
+                lambda service, op, _: console.err.print(f"[dim]aws {service} {op}[/]")
+            )
+        return context
+
+    def confirm(self, question: str, *, default: bool = False) -> bool:
+        """Yes with --yes; the answer when interactive; otherwise no."""
+        if self.yes:
+            return True
+        if not self.interactive:
+            return False
+        import questionary
+
+        answer = questionary.confirm(question, default=default).ask()
+        if answer is None:
+            raise click.Abort()
+        return bool(answer)
+
+
+pass_options_only = click.make_pass_decorator(Options)
+
+
+def _late_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """A global option given after the command name (`add-callback chatgpt --yes`)."""
+    if value:
+        setattr(ctx.find_object(Options), param.name, value)
+
+
+_LATE_GLOBALS = [
+    click.option("--profile", expose_value=False, callback=_late_global, help="AWS profile."),
+    click.option("--region", expose_value=False, callback=_late_global, help="AWS region."),
+    click.option("--endpoint-url", expose_value=False, callback=_late_global,
+                 help="Send AWS calls here (e.g. the sandbox)."),
+    click.option("-v", "--verbose", count=True, expose_value=False, callback=_late_global,
+                 help="Show every AWS call."),
+    click.option("-y", "--yes", is_flag=True, expose_value=False, callback=_late_global,
+                 help="Answer yes to every confirmation."),
+    click.option("--no-input", is_flag=True, expose_value=False, callback=_late_global,
+                 help="Never prompt."),
+]
+
+
+def pass_options(func: Any) -> Any:
+    """Pass the global Options; also accept the global flags after the command name."""
+    func = pass_options_only(func)
+    for option in reversed(_LATE_GLOBALS):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--profile", envvar="AWS_PROFILE", help="AWS profile (default: the standard chain).")
+@click.option("--region", help="AWS region (default: mcpauth.toml, AWS_REGION, the profile).")
+@click.option(
+    "--endpoint-url",
+    envvar="AWS_ENDPOINT_URL",
+    help="Send AWS calls here (e.g. the local sandbox). Honours AWS_ENDPOINT_URL.",
+)
+@click.option("-v", "--verbose", count=True, help="Show every AWS call and more detail.")
+@click.option("-y", "--yes", is_flag=True, help="Answer yes to every confirmation.")
+@click.option("--no-input", is_flag=True, help="Never prompt (scripts and CI).")
+@click.version_option(__version__, "--version", prog_name="mcpauth")
+@click.pass_context
+def cli(ctx: click.Context, **options: Any) -> None:
+    """Set up and diagnose OAuth sign-in (Amazon Cognito) for remote MCP servers on AWS.
+
+    \b
+    Callback URLs of MCP clients:
+      mcpauth add-callback chatgpt          register ChatGPT's redirect URI
+      mcpauth add-callback claude-code --port 8765
+      mcpauth callbacks                     list them, with the platform of each
+    """
+    ctx.obj = Options(**options)
+
+
+_target_options = [
+    click.argument("target", metavar="PLATFORM|URL"),
+    click.option("--client-id", help="App client (default: the one mcpauth.toml records)."),
+    click.option("--pool-id", help="User pool id (default: from mcpauth.toml)."),
+    click.option("--port", type=int, help="Loopback port, for platforms whose port you pin."),
+    click.option("--url", "exact_url", help="The exact URL the platform shows (e.g. ChatGPT)."),
+    click.option("--dry-run", is_flag=True, help="Show the change; make none."),
+]
+
+
+def _with_target_options(func: Any) -> Any:
+    for option in reversed(_target_options):
+        func = option(func)
+    return func
+
+
+@cli.command("add-callback")
+@_with_target_options
+@click.option(
+    "--enable-code-flow",
+    is_flag=True,
+    help="Also switch on the authorization code grant if the client lacks it.",
+)
+@pass_options
+def add_callback(opts: Options, target: str, client_id: str | None, pool_id: str | None,
+                 port: int | None, exact_url: str | None, dry_run: bool,
+                 enable_code_flow: bool) -> None:
+    """Register a platform's callback URL(s), or a literal URL, on the app client.
+
+    PLATFORM is one of chatgpt, claude, inspector, claude-code, vscode, cursor,
+    mcp-remote, doctor. Adding what is already there changes nothing.
+    """
+    from mcpauth_wizard.commands import callback_commands
+
+    callback_commands.add(opts, target, client_id, pool_id, port, exact_url, dry_run,
+                          enable_code_flow)
+
+
+@cli.command("remove-callback")
+@_with_target_options
+@pass_options
+def remove_callback(opts: Options, target: str, client_id: str | None, pool_id: str | None,
+                    port: int | None, exact_url: str | None, dry_run: bool) -> None:
+    """Remove a platform's callback URL(s), or a literal URL, from the app client."""
+    from mcpauth_wizard.commands import callback_commands
+
+    callback_commands.remove(opts, target, client_id, pool_id, port, exact_url, dry_run)
+
+
+@cli.command("callbacks")
+@click.option("--client-id", help="App client (default: from mcpauth.toml).")
+@click.option("--pool-id", help="User pool id (default: from mcpauth.toml).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_options
+def callbacks(opts: Options, client_id: str | None, pool_id: str | None, as_json: bool) -> None:
+    """List the app client's callback URLs and the platform each belongs to."""
+    from mcpauth_wizard.commands import callback_commands
+
+    callback_commands.show(opts, client_id, pool_id, as_json)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Entry point: run the CLI and turn every expected failure into one line + exit code."""
+    try:
+        code = cli.main(args=argv, prog_name="mcpauth", standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.stderr.write("Aborted.\n")
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except McpAuthError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        sys.stderr.write("Interrupted.\n")
+        sys.exit(130)
+    except Exception as exc:
+        from mcpauth_wizard.aws.session import translate_aws_error
+
+        translated = translate_aws_error(exc)
+        if translated is None:
+            raise
+        _fail(translated)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(exc: McpAuthError) -> NoReturn:
+    from mcpauth_wizard.console import error_line
+
+    error_line(str(exc))
+    sys.exit(exc.exit_code)

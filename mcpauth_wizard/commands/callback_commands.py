@@ -1,0 +1,108 @@
+"""`mcpauth add-callback`, `remove-callback` and `callbacks`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from mcpauth_wizard import console
+from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.provision import callbacks as provision
+
+if TYPE_CHECKING:
+    from mcpauth_wizard.cli import Options
+
+
+def resolve_ids(opts: Options, platform: str | None, client_id: str | None,
+                pool_id: str | None) -> tuple[str, str]:
+    """Pool and client ids from flags, else mcpauth.toml; checked before any AWS call."""
+    from mcpauth_wizard.aws.cognito import check_client_id, check_pool_id
+
+    project = opts.project()
+    pool = pool_id or project.user_pool_id
+    client = client_id or project.client_for(platform)
+    if not pool:
+        raise BadInput("no user pool id: pass --pool-id, or run `mcpauth init` here first")
+    check_pool_id(pool)
+    if not client:
+        known = ", ".join(f"{k}={v}" for k, v in project.clients.items()) or "none recorded"
+        raise BadInput(f"no app client id for {platform or 'this URL'}: pass --client-id ({known})")
+    return pool, check_client_id(client)
+
+
+def add(opts: Options, target_text: str, client_id: str | None, pool_id: str | None,
+        port: int | None, exact_url: str | None, dry_run: bool, enable_code_flow: bool) -> None:
+    target = provision.resolve_target(target_text, port=port, url=exact_url)
+    pool, client = resolve_ids(opts, target.platform and target.platform.name, client_id, pool_id)
+    aws = opts.aws()
+    plan = provision.plan_add(aws, pool, client, target)
+    for miss in plan.near_misses:
+        console.warn(f"near miss already registered: {miss.describe()} (Cognito matches exactly)")
+    enable = False
+    if plan.oauth_problems:
+        console.warn(f"app client {client} cannot take a sign-in yet: "
+                     + "; ".join(plan.oauth_problems))
+        enable = enable_code_flow or opts.confirm("Enable the authorization code grant now?")
+        if not enable:
+            console.err.print("  nothing changed; fix: rerun with --enable-code-flow")
+            raise click.exceptions.Exit(1)
+    title = f"callback URLs of app client {client} ({target.label})"
+    console.out.print(console.callback_table(plan.change, title))
+    if not plan.change.changes_anything and not enable:
+        console.note(f"Nothing to do: {target.label} is already registered.")
+        return
+    if dry_run:
+        console.note("Dry run: nothing was changed.")
+        return
+    result = provision.apply(aws, plan, enable_code=enable)
+    if result.remerged:
+        console.warn("the client changed since it was read; the change was applied on top of it")
+    console.note(f"[green]Updated[/] app client {client}: every other setting kept.")
+
+
+def remove(opts: Options, target_text: str, client_id: str | None, pool_id: str | None,
+           port: int | None, exact_url: str | None, dry_run: bool) -> None:
+    target = provision.resolve_target(target_text, port=port, url=exact_url)
+    pool, client = resolve_ids(opts, target.platform and target.platform.name, client_id, pool_id)
+    aws = opts.aws()
+    plan = provision.plan_remove(aws, pool, client, target)
+    console.out.print(console.callback_table(plan.change, f"callback URLs of app client {client}"))
+    if not plan.change.changes_anything:
+        for miss in plan.near_misses:
+            console.warn(f"not registered exactly, but near: {miss.describe()}")
+        console.note(f"Nothing to do: {target.label} is not registered.")
+        return
+    if plan.drops_default_redirect:
+        console.warn("the removed URL was the client's default redirect URI; that is cleared too")
+    if dry_run:
+        console.note("Dry run: nothing was changed.")
+        return
+    provision.apply(aws, plan)
+    console.note(f"[green]Updated[/] app client {client}: every other setting kept.")
+
+
+def show(opts: Options, client_id: str | None, pool_id: str | None, as_json: bool) -> None:
+    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.platforms import platforms_of_url
+
+    pool, client = resolve_ids(opts, None, client_id, pool_id)
+    described = cognito.describe_client(opts.aws(), pool, client)
+    urls = described.get("CallbackURLs") or []
+    if as_json:
+        console.print_json({
+            "user_pool_id": pool,
+            "client_id": client,
+            "callbacks": [
+                {"url": u, "platforms": [p.name for p in platforms_of_url(u)]} for u in urls
+            ],
+            "oauth_problems": provision.oauth_problems(described),
+        })
+        return
+    from mcpauth_wizard.callbacks import CallbackChange
+
+    change = CallbackChange(before=tuple(urls), after=tuple(urls))
+    name = described.get("ClientName") or client
+    console.out.print(console.callback_table(change, f"callback URLs of {name} ({client})"))
+    for problem in provision.oauth_problems(described):
+        console.warn(problem)

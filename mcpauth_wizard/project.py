@@ -1,0 +1,117 @@
+"""The project file `mcpauth.toml`: what was set up here, so commands need no ids.
+
+It never holds a secret. Flags override it; commands that create things record them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from mcpauth_wizard.errors import BadInput
+
+PROJECT_FILE = "mcpauth.toml"
+_SECTIONS = {
+    "region": ("aws", "region"),
+    "profile": ("aws", "profile"),
+    "user_pool_id": ("cognito", "user_pool_id"),
+    "domain": ("cognito", "domain"),
+    "resource_url": ("resource", "url"),
+    "scopes": ("resource", "scopes"),
+    "gateway_id": ("gateway", "id"),
+}
+
+
+@dataclass(frozen=True)
+class Project:
+    """What mcpauth.toml records (all optional)."""
+
+    region: str | None = None
+    profile: str | None = None
+    user_pool_id: str | None = None
+    domain: str | None = None
+    resource_url: str | None = None
+    scopes: tuple[str, ...] = ()
+    gateway_id: str | None = None
+    clients: dict[str, str] = field(default_factory=dict)  # platform (or "shared") → client id
+
+    def client_for(self, platform: str | None) -> str | None:
+        """The client id recorded for a platform, else the only/shared one."""
+        if platform and platform in self.clients:
+            return self.clients[platform]
+        if "shared" in self.clients:
+            return self.clients["shared"]
+        distinct = set(self.clients.values())
+        return distinct.pop() if len(distinct) == 1 else None
+
+    def with_client(self, platform: str, client_id: str) -> Project:
+        return replace(self, clients={**self.clients, platform: client_id})
+
+
+def project_path(folder: str | os.PathLike[str] | None = None) -> Path:
+    return Path(folder or os.getcwd()) / PROJECT_FILE
+
+
+def load_project(path: Path | None = None) -> Project:
+    """Read mcpauth.toml; a missing file is an empty project."""
+    path = path or project_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Project()
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadInput(f"{path} is not valid TOML ({exc}); fix or delete it") from None
+    values: dict[str, Any] = {}
+    for name, (section, key) in _SECTIONS.items():
+        value = data.get(section, {}).get(key)
+        if value is not None:
+            values[name] = tuple(value) if name == "scopes" else str(value)
+    clients = data.get("clients", {})
+    if not isinstance(clients, dict):
+        raise BadInput(f"{path}: [clients] must be a table of platform = \"client id\"")
+    return Project(**values, clients={str(k): str(v) for k, v in clients.items()})
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def dump_project(project: Project) -> str:
+    """The TOML text of a project (stable order, so diffs stay small)."""
+    sections: dict[str, dict[str, Any]] = {}
+    for f in fields(Project):
+        if f.name == "clients":
+            continue
+        value = getattr(project, f.name)
+        if value in (None, ()):
+            continue
+        section, key = _SECTIONS[f.name]
+        sections.setdefault(section, {})[key] = value
+    if project.clients:
+        sections["clients"] = dict(sorted(project.clients.items()))
+    lines = ["# Written by mcpauth: what was set up for this MCP server. No secrets here."]
+    for section, values in sections.items():
+        lines.append(f"\n[{section}]")
+        lines.extend(f"{_key(k)} = {_toml_value(v)}" for k, v in values.items())
+    return "\n".join(lines) + "\n"
+
+
+def _key(key: str) -> str:
+    return key if key.replace("-", "").replace("_", "").isalnum() else _toml_value(key)
+
+
+def save_project(project: Project, path: Path | None = None) -> Path:
+    """Write mcpauth.toml atomically (a crash never leaves half a file)."""
+    path = path or project_path()
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(dump_project(project), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

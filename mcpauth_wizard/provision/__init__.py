@@ -1,0 +1,1 @@
+"""Spec → Plan → apply: every change mcpauth makes in AWS goes through here."""

@@ -1,0 +1,299 @@
+"""Make moto answer like AWS where mcpauth depends on the difference.
+
+moto is the control plane of the sandbox and of the tests. Where it departs from AWS in
+a way that would hide a bug (it merges on UpdateUserPoolClient and UpdateGateway where
+AWS resets omitted fields) or lacks an operation mcpauth calls (managed login branding,
+UpdateResourceServer, …), this module patches it, following the botocore API model.
+`install()` is idempotent; it changes moto in this process only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+_installed = False
+
+STANDARD_SCOPES = frozenset(
+    {"openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"}
+)
+_CLIENT_DEFAULTS: dict[str, Any] = {
+    # What AWS puts back when UpdateUserPoolClient omits a field.
+    "AllowedOAuthFlowsUserPoolClient": False,
+    "AuthSessionValidity": 3,
+    "EnablePropagateAdditionalUserContextData": False,
+    "EnableTokenRevocation": True,
+    "RefreshTokenValidity": 30,
+}
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def install() -> None:
+    """Patch moto's Cognito and AgentCore models and responses (once per process)."""
+    global _installed
+    if _installed:
+        return
+    _patch_cognito()
+    _patch_agentcore()
+    _installed = True
+
+
+def _patch_cognito() -> None:
+    from moto.cognitoidp import models, responses
+    from moto.cognitoidp.exceptions import InvalidParameterException, ResourceNotFoundError
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.responses import ActionResult, EmptyResult
+
+    class ScopeDoesNotExist(JsonRESTError):
+        def __init__(self, message: str) -> None:
+            super().__init__("ScopeDoesNotExistException", message)
+
+    class BrandingExists(JsonRESTError):
+        def __init__(self, message: str) -> None:
+            super().__init__("ManagedLoginBrandingExistsException", message)
+
+    Client = models.CognitoIdpUserPoolClient
+    Backend = models.CognitoIdpBackend
+    Response = responses.CognitoIdpResponse
+
+    def check_scopes(pool: Any, config: dict[str, Any]) -> None:
+        known = {
+            f"{rs.identifier}/{s['ScopeName']}"
+            for rs in pool.resource_servers.values()
+            for s in rs.scopes or []
+        }
+        for scope in config.get("AllowedOAuthScopes") or []:
+            if scope not in STANDARD_SCOPES and scope not in known:
+                raise ScopeDoesNotExist(f"Invalid scope requested: {scope}")
+        flows = set(config.get("AllowedOAuthFlows") or [])
+        if "client_credentials" in flows and flows - {"client_credentials"}:
+            raise InvalidParameterException(
+                "client_credentials flow can not be selected along with code flow or implicit flow."
+            )
+        for url in config.get("CallbackURLs") or []:
+            parts = urlsplit(url)
+            if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+                raise InvalidParameterException(
+                    "cannot use the HTTP protocol for a callback URL that is not localhost"
+                )
+
+    # --- app clients: dates, and Update resets what it omits -----------------
+    original_init = Client.__init__
+
+    def client_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.creation_date = self.last_modified_date = _now()
+
+    original_to_json = Client.to_json
+
+    def client_to_json(self: Any, extended: bool = False) -> dict[str, Any]:
+        data = original_to_json(self, extended)
+        if extended:
+            data["CreationDate"] = getattr(self, "creation_date", _now())
+            data["LastModifiedDate"] = getattr(self, "last_modified_date", _now())
+        return data
+
+    original_create_client = Backend.create_user_pool_client
+
+    def create_user_pool_client(self: Any, user_pool_id: str, generate_secret: bool,
+                                extended_config: dict[str, Any] | None) -> Any:
+        check_scopes(self.describe_user_pool(user_pool_id), extended_config or {})
+        return original_create_client(self, user_pool_id, generate_secret, extended_config)
+
+    def update_user_pool_client(self: Any, user_pool_id: str, client_id: str,
+                                extended_config: dict[str, Any]) -> Any:
+        pool = self.describe_user_pool(user_pool_id)
+        client = pool.clients.get(client_id)
+        if not client:
+            raise ResourceNotFoundError(client_id)
+        check_scopes(pool, extended_config)
+        # AWS: "If you don't provide a value for an attribute, it is set to its default."
+        client.extended_config = {**_CLIENT_DEFAULTS, **extended_config}
+        client.last_modified_date = _now()
+        return client
+
+    Client.__init__ = client_init
+    Client.to_json = client_to_json
+    Backend.create_user_pool_client = create_user_pool_client
+    Backend.update_user_pool_client = update_user_pool_client
+
+    # --- resource servers: update (full replace) and delete --------------------
+    def update_resource_server(self: Any) -> Any:
+        pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
+        identifier = self._get_param("Identifier")
+        server = pool.resource_servers.get(identifier)
+        if server is None:
+            raise ResourceNotFoundError(f"Resource server {identifier} does not exist.")
+        server.name = self._get_param("Name")
+        server.scopes = self._get_param("Scopes") or []
+        return ActionResult({"ResourceServer": server.to_json()})
+
+    def delete_resource_server(self: Any) -> Any:
+        pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
+        identifier = self._get_param("Identifier")
+        if pool.resource_servers.pop(identifier, None) is None:
+            raise ResourceNotFoundError(f"Resource server {identifier} does not exist.")
+        return EmptyResult()
+
+    Response.update_resource_server = update_resource_server
+    Response.delete_resource_server = delete_resource_server
+
+    # --- domains: managed login version, one per pool, prefixes AWS refuses ---
+    Domain = models.CognitoIdpUserPoolDomain
+    original_domain_to_json = Domain.to_json
+
+    def domain_to_json(self: Any, extended: bool = True) -> dict[str, Any]:
+        data = original_domain_to_json(self, extended)
+        data["ManagedLoginVersion"] = getattr(self, "managed_login_version", 1)
+        if extended:
+            data["Version"] = "20251128"
+        return data
+
+    Domain.to_json = domain_to_json
+
+    def create_user_pool_domain(self: Any) -> Any:
+        prefix = self._get_param("Domain")
+        pool_id = self._get_param("UserPoolId")
+        pool = self.backend.describe_user_pool(pool_id)
+        if any(word in prefix for word in ("aws", "amazon", "cognito")):
+            raise InvalidParameterException(
+                "Domain cannot contain reserved word: aws, amazon or cognito"
+            )
+        if prefix in self.backend.user_pool_domains:
+            raise InvalidParameterException("Domain already associated with another user pool.")
+        if pool.domain is not None:
+            raise InvalidParameterException(f"User pool {pool_id} already has a domain configured.")
+        domain = self.backend.create_user_pool_domain(
+            pool_id, prefix, self._get_param("CustomDomainConfig")
+        )
+        domain.managed_login_version = self._get_param("ManagedLoginVersion") or 1
+        return ActionResult(domain.to_json(extended=False))
+
+    def update_user_pool_domain(self: Any) -> Any:
+        domain = self.backend.user_pool_domains.get(self._get_param("Domain"))
+        if domain is None:
+            raise ResourceNotFoundError("The domain does not exist.")
+        if self._get_param("CustomDomainConfig"):
+            domain.custom_domain_config = self._get_param("CustomDomainConfig")
+        if self._get_param("ManagedLoginVersion"):
+            domain.managed_login_version = self._get_param("ManagedLoginVersion")
+        return ActionResult(domain.to_json(extended=False))
+
+    Response.create_user_pool_domain = create_user_pool_domain
+    Response.update_user_pool_domain = update_user_pool_domain
+
+    # --- managed login branding (one style per client) ------------------------
+    def brandings(backend: Any) -> dict[str, dict[str, Any]]:
+        if not hasattr(backend, "mcpauth_brandings"):
+            backend.mcpauth_brandings = {}
+        return backend.mcpauth_brandings
+
+    def create_managed_login_branding(self: Any) -> Any:
+        pool_id, client_id = self._get_param("UserPoolId"), self._get_param("ClientId")
+        self.backend.describe_user_pool_client(pool_id, client_id)
+        store = brandings(self.backend)
+        if any(b["UserPoolId"] == pool_id and b["_ClientId"] == client_id for b in store.values()):
+            raise BrandingExists(f"Managed login branding exists for client {client_id}")
+        now = _now()
+        branding = {
+            "ManagedLoginBrandingId": str(uuid.uuid4()),
+            "UserPoolId": pool_id,
+            "UseCognitoProvidedValues": bool(self._get_param("UseCognitoProvidedValues")),
+            "Settings": self._get_param("Settings") or {},
+            "Assets": self._get_param("Assets") or [],
+            "CreationDate": now,
+            "LastModifiedDate": now,
+            "_ClientId": client_id,
+        }
+        store[branding["ManagedLoginBrandingId"]] = branding
+        return ActionResult({"ManagedLoginBranding": _public(branding)})
+
+    def describe_managed_login_branding_by_client(self: Any) -> Any:
+        pool_id, client_id = self._get_param("UserPoolId"), self._get_param("ClientId")
+        for branding in brandings(self.backend).values():
+            if branding["UserPoolId"] == pool_id and branding["_ClientId"] == client_id:
+                return ActionResult({"ManagedLoginBranding": _public(branding)})
+        raise ResourceNotFoundError(f"No managed login branding for client {client_id}")
+
+    def describe_managed_login_branding(self: Any) -> Any:
+        branding = brandings(self.backend).get(self._get_param("ManagedLoginBrandingId"))
+        if branding is None:
+            raise ResourceNotFoundError("Managed login branding does not exist.")
+        return ActionResult({"ManagedLoginBranding": _public(branding)})
+
+    def delete_managed_login_branding(self: Any) -> Any:
+        if brandings(self.backend).pop(self._get_param("ManagedLoginBrandingId"), None) is None:
+            raise ResourceNotFoundError("Managed login branding does not exist.")
+        return EmptyResult()
+
+    Response.create_managed_login_branding = create_managed_login_branding
+    Response.describe_managed_login_branding_by_client = describe_managed_login_branding_by_client
+    Response.describe_managed_login_branding = describe_managed_login_branding
+    Response.delete_managed_login_branding = delete_managed_login_branding
+
+    # --- WebAuthn (passkey) configuration is kept and returned -----------------
+    def set_user_pool_mfa_config(self: Any) -> Any:
+        pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
+        webauthn = self._get_param("WebAuthnConfiguration")
+        if webauthn is not None:
+            pool.mcpauth_webauthn = webauthn
+        self.backend.set_user_pool_mfa_config(
+            pool.id,
+            self._get_param("SmsMfaConfiguration"),
+            self._get_param("SoftwareTokenMfaConfiguration"),
+            self._get_param("MfaConfiguration") or pool.mfa_config,
+        )
+        return get_user_pool_mfa_config(self)
+
+    def get_user_pool_mfa_config(self: Any) -> Any:
+        pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
+        return _with_webauthn(None, pool)
+
+    Response.set_user_pool_mfa_config = set_user_pool_mfa_config
+    Response.get_user_pool_mfa_config = get_user_pool_mfa_config
+
+
+def _with_webauthn(result: Any, pool: Any) -> Any:
+    from moto.core.responses import ActionResult
+
+    webauthn = getattr(pool, "mcpauth_webauthn", None)
+    data = pool.backend.get_user_pool_mfa_config(pool.id)
+    if webauthn:
+        data["WebAuthnConfiguration"] = webauthn
+    return ActionResult({k: v for k, v in data.items() if v is not None})
+
+
+def _public(branding: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in branding.items() if not k.startswith("_")}
+
+
+def _patch_agentcore() -> None:
+    from moto.bedrockagentcorecontrol import models
+
+    def update(self: Any, name: str, role_arn: str, protocol_type: str, authorizer_type: str,
+               description: str | None, protocol_configuration: Any, authorizer_configuration: Any,
+               kms_key_arn: str | None, interceptor_configurations: Any,
+               policy_engine_configuration: Any, exception_level: str | None) -> None:
+        # AWS: UpdateGateway replaces the whole configuration; omitted fields are reset.
+        self.name = name
+        self.role_arn = role_arn
+        self.protocol_type = protocol_type
+        self.authorizer_type = authorizer_type
+        self.description = description or ""
+        self.protocol_configuration = protocol_configuration
+        self.authorizer_configuration = authorizer_configuration
+        self.kms_key_arn = kms_key_arn
+        self.interceptor_configurations = interceptor_configurations
+        self.policy_engine_configuration = policy_engine_configuration
+        self.exception_level = exception_level
+        self.updated_at = _now()
+        self.status = "UPDATING"
+        if ("UPDATING", "READY") not in self._transitions:
+            self._transitions = [*self._transitions, ("UPDATING", "READY")]
+
+    models.Gateway.update = update
