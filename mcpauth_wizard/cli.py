@@ -186,6 +186,79 @@ def callbacks(opts: Options, client_id: str | None, pool_id: str | None, as_json
     callback_commands.show(opts, client_id, pool_id, as_json)
 
 
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [v.strip() for text in values for v in text.split(",") if v.strip()]
+
+
+def _ports(values: tuple[str, ...]) -> dict[str, int]:
+    ports = {}
+    for text in values:
+        name, _, port = text.partition("=")
+        if not port.isdigit():
+            raise click.BadParameter(f"{text!r}; accepted: PLATFORM=PORT, e.g. claude-code=8765",
+                                     param_hint="--port")
+        ports[name.strip()] = int(port)
+    return ports
+
+
+@cli.command("init")
+@click.option("--config", "config", type=click.Path(dir_okay=False), help="Answers from a TOML file.")
+@click.option("--pool-id", help="Use this existing user pool.")
+@click.option("--new-pool", metavar="NAME", help="Create a user pool with this name.")
+@click.option("--tier", type=click.Choice(["LITE", "ESSENTIALS", "PLUS"], case_sensitive=False),
+              help="Tier of a new pool (default ESSENTIALS).")
+@click.option("--admin-only/--self-sign-up", "admin_only", default=None,
+              help="Who creates users in a new pool (default: admins only).")
+@click.option("--passkeys/--no-passkeys", default=None, help="Offer passkey sign-in.")
+@click.option("--domain", metavar="PREFIX", help="Login domain prefix (if the pool has none).")
+@click.option("--classic-login", is_flag=True, default=None,
+              help="Classic hosted UI instead of managed login.")
+@click.option("--gateway-id", help="AgentCore Gateway to protect (its URL is the resource).")
+@click.option("--mcp-url", help="MCP server URL, when there is no gateway.")
+@click.option("--scope", "scopes", multiple=True, help="Resource scope name(s) (default: invoke).")
+@click.option("--platform", "platforms", multiple=True,
+              help="chatgpt, claude, inspector, claude-code, vscode, cursor, mcp-remote.")
+@click.option("--port", "ports", multiple=True, metavar="PLATFORM=PORT",
+              help="Fixed callback port, e.g. claude-code=8765.")
+@click.option("--shared-client", is_flag=True, default=None, help="One app client for all platforms.")
+@click.option("--public", multiple=True, help="Platforms that get a public client (no secret).")
+@click.option("--secret", multiple=True, help="Platforms that get a client secret.")
+@click.option("--user-scope", "user_scopes", multiple=True, help="Also allow email / profile.")
+@click.option("--gateway-allowed-scopes", is_flag=True, default=None,
+              help="Require the resource scope at the gateway too.")
+@click.option("--first-user", metavar="EMAIL", help="Invite a first user.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan and results as JSON.")
+@pass_options
+def init(opts: Options, config: str | None, dry_run: bool, as_json: bool, **flags: Any) -> None:
+    """Set up Cognito sign-in for an MCP server: pool, domain, resource server, clients, gateway.
+
+    Asks what it does not know (flags and --config answer the questions), shows a plan
+    before changing anything, and is safe to re-run: a second run changes nothing.
+    """
+    from mcpauth_wizard.commands.init_command import run_init
+
+    answers: dict[str, Any] = {}
+    for key, value in flags.items():
+        if isinstance(value, tuple):
+            if value:
+                answers[key] = _ports(value) if key == "ports" else _split(value)
+        elif value is not None:
+            answers[key] = value
+    run_init(opts, answers, config, dry_run, as_json)
+
+
+@cli.command("show")
+@click.option("--reveal", is_flag=True, help="Print client secrets instead of masking them.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_options
+def show(opts: Options, reveal: bool, as_json: bool) -> None:
+    """Print what to paste into each MCP client for the setup in mcpauth.toml."""
+    from mcpauth_wizard.commands.init_command import run_show
+
+    run_show(opts, reveal, as_json)
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point: run the CLI and turn every expected failure into one line + exit code."""
     try:

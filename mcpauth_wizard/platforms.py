@@ -35,6 +35,7 @@ class Platform:
     verified: bool
     quirks: tuple[Quirk, ...] = field(default=())
     note: str = ""
+    default_secret: bool = False  # init's default: a confidential client (with a secret)?
 
     @property
     def needs_port(self) -> bool:
@@ -70,6 +71,7 @@ PLATFORMS: dict[str, Platform] = {
     for p in (
         Platform(
             name="chatgpt",
+            default_secret=True,
             title="ChatGPT",
             callback_templates=("https://chatgpt.com/connector_platform_oauth_redirect",),
             default_port=None,
@@ -82,6 +84,7 @@ PLATFORMS: dict[str, Platform] = {
         ),
         Platform(
             name="claude",
+            default_secret=True,
             title="Claude.ai",
             callback_templates=(
                 "https://claude.ai/api/mcp/auth_callback",

@@ -22,6 +22,7 @@ _SECTIONS = {
     "resource_url": ("resource", "url"),
     "scopes": ("resource", "scopes"),
     "gateway_id": ("gateway", "id"),
+    "platforms_shared": ("clients_shared", "platforms"),
 }
 
 
@@ -36,6 +37,7 @@ class Project:
     resource_url: str | None = None
     scopes: tuple[str, ...] = ()
     gateway_id: str | None = None
+    platforms_shared: tuple[str, ...] = ()  # the platforms a "shared" client serves
     clients: dict[str, str] = field(default_factory=dict)  # platform (or "shared") → client id
 
     def client_for(self, platform: str | None) -> str | None:
@@ -68,7 +70,7 @@ def load_project(path: Path | None = None) -> Project:
     for name, (section, key) in _SECTIONS.items():
         value = data.get(section, {}).get(key)
         if value is not None:
-            values[name] = tuple(value) if name == "scopes" else str(value)
+            values[name] = tuple(value) if isinstance(value, list) else str(value)
     clients = data.get("clients", {})
     if not isinstance(clients, dict):
         raise BadInput(f"{path}: [clients] must be a table of platform = \"client id\"")

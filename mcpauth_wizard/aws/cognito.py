@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from mcpauth_wizard.aws.session import AwsContext, translate_aws_error
-from mcpauth_wizard.errors import BadInput, NotFound
+from mcpauth_wizard.errors import AwsProblem, BadInput, NotFound
 
 POOL_ID = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
 CLIENT_ID = re.compile(r"^[\w+]+$")
@@ -148,3 +148,248 @@ def safe_update_client(
         return ClientUpdate(before=current, after=current, written=False, remerged=remerged)
     after = aws.client("cognito-idp").update_user_pool_client(**params)["UserPoolClient"]
     return ClientUpdate(before=current, after=after, written=True, remerged=remerged)
+
+
+# --- user pools ---------------------------------------------------------------
+
+CREATED_BY_TAG = ("created-by", "mcpauth")
+
+
+def issuer_url(pool: dict[str, Any], region: str) -> str:
+    """The pool's token issuer (the `UPDATED` issuer form when the pool opted in)."""
+    host = "cognito-idp"
+    if (pool.get("IssuerConfiguration") or {}).get("Type") == "UPDATED":
+        host = "issuer-cognito-idp"
+    return f"https://{host}.{region}.amazonaws.com/{pool['Id']}"
+
+
+def discovery_url(pool: dict[str, Any], region: str) -> str:
+    return issuer_url(pool, region) + "/.well-known/openid-configuration"
+
+
+def create_user_pool(aws: AwsContext, name: str, *, tier: str, admin_only: bool,
+                     passkeys: bool) -> dict[str, Any]:
+    """A new pool, tagged as made by mcpauth, email as the user name."""
+    params: dict[str, Any] = {
+        "PoolName": name,
+        "UserPoolTier": tier,
+        "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": admin_only},
+        "UsernameAttributes": ["email"],
+        "AutoVerifiedAttributes": ["email"],
+        "UserPoolTags": dict([CREATED_BY_TAG]),
+        "DeletionProtection": "INACTIVE",
+    }
+    if passkeys:
+        params["Policies"] = {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]}}
+    return aws.client("cognito-idp").create_user_pool(**params)["UserPool"]
+
+
+def find_pool_by_name(aws: AwsContext, name: str) -> PoolSummary | None:
+    matches = [p for p in list_user_pools(aws) if p.name == name]
+    return matches[0] if len(matches) == 1 else None
+
+
+def safe_update_user_pool(aws: AwsContext, pool_id: str,
+                          change: Callable[[dict[str, Any]], dict[str, Any]]) -> bool:
+    """UpdateUserPool resets what it omits: read → merge → write. True if it wrote."""
+    current = describe_user_pool(aws, pool_id)
+    wanted = change(copy.deepcopy(current))
+
+    def params(pool: dict[str, Any]) -> dict[str, Any]:
+        # Describe says Name and Id; Update says PoolName and UserPoolId.
+        renamed = {**pool, "UserPoolId": pool["Id"], "PoolName": pool.get("Name")}
+        return update_params(aws, "cognito-idp", "UpdateUserPool", renamed)
+
+    if params(wanted) == params(current):
+        return False
+    aws.client("cognito-idp").update_user_pool(**params(wanted))
+    return True
+
+
+def get_mfa_config(aws: AwsContext, pool_id: str) -> dict[str, Any]:
+    found = aws.client("cognito-idp").get_user_pool_mfa_config(UserPoolId=pool_id)
+    return {k: v for k, v in found.items() if k != "ResponseMetadata"}
+
+
+def set_webauthn(aws: AwsContext, pool_id: str, relying_party: str) -> None:
+    """Set the passkey relying party, keeping the pool's other MFA settings."""
+    current = get_mfa_config(aws, pool_id)
+    params = update_params(aws, "cognito-idp", "SetUserPoolMfaConfig", current)
+    params["UserPoolId"] = pool_id
+    params["WebAuthnConfiguration"] = {
+        **(current.get("WebAuthnConfiguration") or {}),
+        "RelyingPartyId": relying_party,
+        "UserVerification": (current.get("WebAuthnConfiguration") or {}).get(
+            "UserVerification", "preferred"
+        ),
+    }
+    aws.client("cognito-idp").set_user_pool_mfa_config(**params)
+
+
+# --- domains ------------------------------------------------------------------
+
+DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+RESERVED_IN_DOMAIN = ("aws", "amazon", "cognito")
+
+
+def check_domain_prefix(prefix: str) -> str:
+    """Refuse a prefix Cognito would refuse, before any AWS call."""
+    if not DOMAIN_PREFIX.match(prefix or ""):
+        raise BadInput(
+            f"invalid domain prefix {prefix!r}; accepted: 1-63 lower-case letters, digits and "
+            "hyphens, not starting or ending with a hyphen"
+        )
+    for word in RESERVED_IN_DOMAIN:
+        if word in prefix:
+            raise BadInput(f"domain prefix {prefix!r} contains {word!r}, which Cognito refuses")
+    return prefix
+
+
+def suggest_domain_prefix(pool_name: str) -> str:
+    text = re.sub(r"[^a-z0-9-]+", "-", pool_name.lower())
+    for word in RESERVED_IN_DOMAIN:
+        text = text.replace(word, "")
+    text = re.sub(r"-+", "-", text).strip("-")[:50] or "mcp"
+    return f"{text}-login" if not text.endswith("login") else text
+
+
+def login_host(prefix_or_host: str, region: str) -> str:
+    """The managed login host of a prefix domain (a custom domain is its own host)."""
+    if "." in prefix_or_host:
+        return prefix_or_host
+    return f"{prefix_or_host}.auth.{region}.amazoncognito.com"
+
+
+def create_domain(aws: AwsContext, pool_id: str, prefix: str, managed_login_version: int) -> None:
+    aws.client("cognito-idp").create_user_pool_domain(
+        UserPoolId=pool_id, Domain=prefix, ManagedLoginVersion=managed_login_version
+    )
+
+
+# --- resource servers ---------------------------------------------------------
+
+
+def describe_resource_server(aws: AwsContext, pool_id: str, identifier: str) -> dict[str, Any] | None:
+    try:
+        return aws.client("cognito-idp").describe_resource_server(
+            UserPoolId=pool_id, Identifier=identifier
+        )["ResourceServer"]
+    except Exception as exc:
+        if isinstance(translate_aws_error(exc), NotFound):
+            return None
+        raise
+
+
+def create_resource_server(aws: AwsContext, pool_id: str, identifier: str, name: str,
+                           scopes: list[dict[str, str]]) -> None:
+    aws.client("cognito-idp").create_resource_server(
+        UserPoolId=pool_id, Identifier=identifier, Name=name, Scopes=scopes
+    )
+
+
+def safe_update_resource_server(aws: AwsContext, pool_id: str, identifier: str,
+                                add_scopes: list[dict[str, str]]) -> bool:
+    """Add scopes; UpdateResourceServer replaces name and scopes, so send them all."""
+    current = describe_resource_server(aws, pool_id, identifier)
+    if current is None:
+        raise NotFound(f"resource server {identifier} not found in user pool {pool_id}")
+    scopes = list(current.get("Scopes") or [])
+    names = {s["ScopeName"] for s in scopes}
+    new = [s for s in add_scopes if s["ScopeName"] not in names]
+    if not new:
+        return False
+    params = update_params(aws, "cognito-idp", "UpdateResourceServer", current)
+    params["Scopes"] = scopes + new
+    aws.client("cognito-idp").update_resource_server(**params)
+    return True
+
+
+def delete_resource_server(aws: AwsContext, pool_id: str, identifier: str) -> None:
+    aws.client("cognito-idp").delete_resource_server(UserPoolId=pool_id, Identifier=identifier)
+
+
+# --- app clients and their login pages ----------------------------------------
+
+
+def create_client(aws: AwsContext, pool_id: str, settings: dict[str, Any],
+                  *, secret: bool) -> dict[str, Any]:
+    return aws.client("cognito-idp").create_user_pool_client(
+        UserPoolId=pool_id, GenerateSecret=secret, **settings
+    )["UserPoolClient"]
+
+
+def find_client_by_name(aws: AwsContext, pool_id: str, name: str) -> str | None:
+    ids = [c["ClientId"] for c in list_clients(aws, pool_id) if c.get("ClientName") == name]
+    return ids[0] if len(ids) == 1 else None
+
+
+def branding_of(aws: AwsContext, pool_id: str, client_id: str) -> dict[str, Any] | None:
+    try:
+        return aws.client("cognito-idp").describe_managed_login_branding_by_client(
+            UserPoolId=pool_id, ClientId=client_id
+        )["ManagedLoginBranding"]
+    except Exception as exc:
+        if isinstance(translate_aws_error(exc), NotFound):
+            return None
+        raise
+
+
+def create_branding(aws: AwsContext, pool_id: str, client_id: str) -> None:
+    aws.client("cognito-idp").create_managed_login_branding(
+        UserPoolId=pool_id, ClientId=client_id, UseCognitoProvidedValues=True
+    )
+
+
+# --- users --------------------------------------------------------------------
+
+
+def user_exists(aws: AwsContext, pool_id: str, username: str) -> bool:
+    try:
+        aws.client("cognito-idp").admin_get_user(UserPoolId=pool_id, Username=username)
+        return True
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+        if code == "UserNotFoundException":
+            return False
+        raise
+
+
+def create_user(aws: AwsContext, pool_id: str, email: str) -> None:
+    """Invite a user: Cognito emails a temporary password."""
+    aws.client("cognito-idp").admin_create_user(
+        UserPoolId=pool_id,
+        Username=email,
+        UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+        DesiredDeliveryMediums=["EMAIL"],
+    )
+
+
+def wait_for_domain(aws: AwsContext, prefix: str, *, timeout: float = 600.0,
+                    on_wait: Callable[[str, float], None] | None = None) -> None:
+    """Poll the domain until ACTIVE and (against real AWS) its host resolves; with a deadline."""
+    import socket
+    import time
+
+    deadline = time.monotonic() + timeout
+    delay = 0.5
+    host = login_host(prefix, aws.region_name)
+    while True:
+        status = (describe_domain(aws, prefix) or {}).get("Status", "CREATING")
+        ready = status == "ACTIVE"
+        if ready and aws.resolved_endpoint is None:  # a local control plane has no real DNS
+            try:
+                socket.getaddrinfo(host, 443)
+            except OSError:
+                ready, status = False, "ACTIVE, DNS not answering yet"
+        if ready:
+            return
+        if status == "FAILED":
+            raise AwsProblem(f"login domain {prefix} failed to create")
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AwsProblem(f"login domain {prefix} still {status} after {timeout:.0f}s; "
+                             "re-run later to resume")
+        if on_wait:
+            on_wait(f"domain {host}: {status}", remaining)
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 2, 10.0)

@@ -14,7 +14,7 @@ _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 DEFAULT_REGION = "us-east-1"
 
 # Operations that only read: everything else counts as a change (dry-run, idempotency).
-READ_ONLY_PREFIXES = ("Describe", "List", "Get")
+READ_ONLY_PREFIXES = ("Describe", "List", "Get", "AdminGet", "AdminList")
 
 
 @dataclass

@@ -1,0 +1,188 @@
+"""`mcpauth init` and `mcpauth show`: glue between answers, the plan, apply and output."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from mcpauth_wizard import console
+from mcpauth_wizard.errors import McpAuthError
+
+if TYPE_CHECKING:
+    from mcpauth_wizard.cli import Options
+    from mcpauth_wizard.provision.setup import Outcome, Plan
+
+
+def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run: bool,
+             as_json: bool) -> None:
+    from mcpauth_wizard import wizard
+    from mcpauth_wizard.project import save_project
+    from mcpauth_wizard.provision import setup
+
+    merged = {**(wizard.load_config(config) if config else {}), **answers}
+    project = opts.project()
+    interactive = opts.interactive and not as_json
+    aws = opts.aws()
+    if interactive:
+        aws = _confirm_account(opts, aws)
+        prompter: Any = wizard.QuestionaryPrompter(say=console.note)
+    else:
+        prompter = wizard.NoPrompter()
+    spec = wizard.ask(merged, prompter, aws)
+    plan = setup.build_plan(aws, spec, project)
+    if as_json:
+        result: dict[str, Any] = {"plan": _plan_json(plan)}
+    else:
+        console.out.print(console.plan_table(plan))
+        for warning in plan.warnings:
+            console.warn(warning)
+    if dry_run:
+        if as_json:
+            console.print_json(result)
+        else:
+            console.note("Dry run: nothing was changed.")
+        return
+    if plan.changes and not opts.yes and not as_json:
+        if not opts.interactive:
+            console.err.print("Nothing changed: rerun with --yes to apply without a prompt.")
+            raise click.exceptions.Exit(1)
+        if not opts.confirm(f"Apply these {len(plan.changes)} changes?", default=True):
+            raise click.exceptions.Exit(1)
+    outcome = _apply(opts, aws, plan, project, quiet=as_json)
+    save_project(outcome.project)
+    handoffs = _handoffs(aws, outcome, spec)
+    if as_json:
+        result["applied"] = outcome.done
+        result["project"] = outcome.project.user_pool_id
+        result["handoffs"] = [h.as_dict() for h in handoffs]
+        console.print_json(result)
+        return
+    if not plan.changes:
+        console.note("[green]Nothing to change:[/] AWS already matches these answers.")
+    for handoff in handoffs:
+        console.out.print(console.handoff_panel(handoff))
+    console.note("Saved mcpauth.toml (no secrets). `mcpauth show` prints this again.")
+
+
+def _confirm_account(opts: Options, aws: Any) -> Any:
+    account = aws.account_id()
+    console.note(f"AWS account [bold]{account}[/], region [bold]{aws.region_name}[/]")
+    if opts.confirm("Continue with this account and region?", default=True):
+        return aws
+    import questionary
+
+    opts.region = questionary.text("Region", default=aws.region_name).ask() or aws.region_name
+    opts.profile = questionary.text("Profile (empty: default chain)", default=opts.profile or "").ask() or None
+    return _confirm_account(opts, opts.aws())
+
+
+def _apply(opts: Options, aws: Any, plan: Plan, project: Any, *, quiet: bool) -> Outcome:
+    from mcpauth_wizard.project import save_project
+    from mcpauth_wizard.provision import setup
+
+    def record(step: Any, outcome: Outcome) -> None:
+        save_project(outcome.project)  # after each step: a failure later leaves it consistent
+        if step.action != "keep" and not quiet:
+            console.note(f"  [green]✓[/] {step.label}")
+
+    status = console.err.status("applying…") if not quiet else None
+    try:
+        if status:
+            status.start()
+
+        def on_wait(what: str, remaining: float) -> None:
+            if status:
+                status.update(f"waiting for {what} (deadline in {remaining:.0f}s)")
+
+        try:
+            return setup.apply_plan(aws, plan, project, on_step=record, on_wait=on_wait)
+        finally:
+            if status:
+                status.stop()
+    except setup.ApplyFailed as failed:
+        save_project(failed.outcome.project)
+        console.error_line(str(failed))
+        if failed.outcome.done:
+            console.err.print("done before the failure: " + "; ".join(failed.outcome.done))
+        if failed.outcome.created and opts.interactive and not opts.yes and opts.confirm(
+                "Delete what this run created?", default=False):
+            left = setup.rollback(failed.outcome)
+            console.err.print("deleted what this run created" + (f"; left: {', '.join(left)}" if left else ""))
+            if not left:
+                from dataclasses import replace
+
+                save_project(replace(failed.outcome.project, user_pool_id=project.user_pool_id,
+                                     clients=project.clients))
+        else:
+            console.err.print("mcpauth.toml records what exists; re-run `mcpauth init` with the "
+                              "same answers to resume.")
+        raise click.exceptions.Exit(1) from None
+
+
+def _plan_json(plan: Plan) -> list[dict[str, Any]]:
+    return [
+        {"action": s.action, "kind": s.kind, "name": s.name, "note": s.note,
+         "fields": [{"field": f.field, "before": f.before, "after": f.after} for f in s.fields]}
+        for s in plan.steps
+    ]
+
+
+def _handoffs(aws: Any, outcome: Outcome, spec: Any) -> list[Any]:
+    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.provision.handoff import handoffs
+
+    project = outcome.project
+    if any(c.key == "shared" for c in spec.clients):
+        from dataclasses import replace
+
+        shared = next(c for c in spec.clients if c.key == "shared")
+        project = replace(project, platforms_shared=shared.platforms)
+        outcome.project = project
+    clients = {c.key: project.clients[c.key] for c in spec.clients if c.key in project.clients}
+    has_secret = {c.key: c.key in outcome.secrets or bool(
+        cognito.describe_client(aws, project.user_pool_id, cid).get("ClientSecret"))
+        for c in spec.clients if (cid := clients.get(c.key))}
+    host = cognito.login_host(project.domain, aws.region_name) if project.domain else None
+    ports = {c.key: int(u.split(":")[2].split("/")[0]) for c in spec.clients
+             for u in c.callback_urls if u.startswith("http://localhost:")}
+    from dataclasses import replace
+
+    return handoffs(replace(project, clients=clients), scopes=list(spec.client_scopes),
+                    login_host=host, secrets=dict(outcome.secrets), has_secret=has_secret,
+                    reveal=True, ports=ports)
+
+
+def run_show(opts: Options, reveal: bool, as_json: bool) -> None:
+    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.errors import BadInput
+    from mcpauth_wizard.provision.handoff import handoffs
+
+    project = opts.project()
+    if not project.user_pool_id or not project.clients:
+        raise BadInput("no setup recorded here (mcpauth.toml): run `mcpauth init` first")
+    aws = opts.aws()
+    secrets: dict[str, str | None] = {}
+    has_secret: dict[str, bool] = {}
+    ports: dict[str, int] = {}
+    scopes: list[str] = []
+    for key, client_id in project.clients.items():
+        described = cognito.describe_client(aws, project.user_pool_id, client_id)
+        has_secret[key] = bool(described.get("ClientSecret"))
+        secrets[key] = described.get("ClientSecret") if reveal else None
+        scopes = scopes or list(described.get("AllowedOAuthScopes") or [])
+        for url in described.get("CallbackURLs") or []:
+            if url.startswith("http://localhost:") and key in ("claude-code", "mcp-remote"):
+                ports[key] = int(url.split(":")[2].split("/")[0])
+    host = cognito.login_host(project.domain, aws.region_name) if project.domain else None
+    found = handoffs(project, scopes=scopes, login_host=host, secrets=secrets,
+                     has_secret=has_secret, reveal=reveal, ports=ports)
+    if as_json:
+        console.print_json({"user_pool_id": project.user_pool_id, "mcp_url": project.resource_url,
+                            "handoffs": [h.as_dict() for h in found]})
+        return
+    for handoff in found:
+        console.out.print(console.handoff_panel(handoff))
+
+
+__all__ = ["run_init", "run_show", "McpAuthError"]

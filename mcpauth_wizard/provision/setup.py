@@ -1,0 +1,497 @@
+"""`mcpauth init`: Spec → Plan (a diff against AWS, made with read calls only) → apply.
+
+Each Step knows what it will do (create / update with field-level before → after /
+keep) and how to do it. Steps run in dependency order; ids made by earlier steps reach
+later ones through the Outcome. A second run with the same Spec plans only keeps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Literal
+
+from mcpauth_wizard.aws import agentcore, cognito
+from mcpauth_wizard.aws.session import AwsContext
+from mcpauth_wizard.errors import BadInput, McpAuthError
+from mcpauth_wizard.project import Project
+from mcpauth_wizard.spec import ClientSpec, Spec
+
+Action = Literal["create", "update", "keep"]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass
+class Outcome:
+    """What apply has made so far: ids for later steps, secrets shown once, undo actions."""
+
+    project: Project
+    region: str
+    pool: dict[str, Any] | None = None
+    secrets: dict[str, str] = field(default_factory=dict)  # client key → secret (this run)
+    created: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)
+    on_wait: Callable[[str, float], None] | None = None  # progress of long waits
+
+    @property
+    def pool_id(self) -> str:
+        assert self.project.user_pool_id, "the user pool step runs first"
+        return self.project.user_pool_id
+
+
+@dataclass(frozen=True)
+class Step:
+    action: Action
+    kind: str
+    name: str
+    fields: tuple[FieldChange, ...] = ()
+    note: str = ""
+    run: Callable[[AwsContext, Outcome], None] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.action} {self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec: Spec
+    steps: tuple[Step, ...]
+    warnings: tuple[str, ...]
+    region: str
+
+    @property
+    def changes(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.action != "keep")
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any], keys: list[str]) -> tuple[FieldChange, ...]:
+    return tuple(
+        FieldChange(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)
+    )
+
+
+# --- app client settings ------------------------------------------------------
+
+CLIENT_KEYS = [
+    "AllowedOAuthFlowsUserPoolClient", "AllowedOAuthFlows", "AllowedOAuthScopes",
+    "CallbackURLs", "SupportedIdentityProviders", "ExplicitAuthFlows",
+]
+
+
+def new_client_settings(spec: Spec, client: ClientSpec) -> dict[str, Any]:
+    """A sign-in client for MCP: code grant + PKCE, never client_credentials."""
+    flows = ["ALLOW_REFRESH_TOKEN_AUTH"] + (["ALLOW_USER_AUTH"] if spec.passkeys else [])
+    return {
+        "ClientName": client.name,
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "AllowedOAuthFlows": ["code"],
+        "AllowedOAuthScopes": list(spec.client_scopes),
+        "CallbackURLs": list(client.callback_urls),
+        "SupportedIdentityProviders": ["COGNITO"],
+        "ExplicitAuthFlows": flows,
+        "EnableTokenRevocation": True,
+        "PreventUserExistenceErrors": "ENABLED",
+    }
+
+
+def merge_client(current: dict[str, Any], spec: Spec, client: ClientSpec) -> dict[str, Any]:
+    """The client with what the spec needs added; nothing it already has is taken away."""
+
+    def union(key: str, wanted: list[str]) -> list[str]:
+        have = list(current.get(key) or [])
+        return have + [w for w in wanted if w not in have]
+
+    merged = dict(current)
+    merged["AllowedOAuthFlowsUserPoolClient"] = True
+    merged["AllowedOAuthFlows"] = union("AllowedOAuthFlows", ["code"])
+    merged["AllowedOAuthScopes"] = union("AllowedOAuthScopes", list(spec.client_scopes))
+    merged["CallbackURLs"] = union("CallbackURLs", list(client.callback_urls))
+    merged["SupportedIdentityProviders"] = union("SupportedIdentityProviders", ["COGNITO"])
+    if spec.passkeys:
+        merged["ExplicitAuthFlows"] = union("ExplicitAuthFlows", ["ALLOW_USER_AUTH"])
+    return merged
+
+
+def merge_authorizer(gateway: dict[str, Any], discovery: str, client_ids: list[str],
+                     scopes: list[str]) -> dict[str, Any]:
+    """The gateway with a CUSTOM_JWT authorizer for this pool; every other field kept."""
+    authorizer = dict(agentcore.jwt_authorizer(gateway))
+    same_pool = authorizer.get("discoveryUrl") == discovery
+    allowed = list(authorizer.get("allowedClients") or []) if same_pool else []
+    authorizer["discoveryUrl"] = discovery
+    authorizer["allowedClients"] = allowed + [c for c in client_ids if c not in allowed]
+    # Cognito access tokens carry no aud: an allowedAudience would reject every one of them.
+    authorizer.pop("allowedAudience", None)
+    if scopes:
+        have = list(authorizer.get("allowedScopes") or [])
+        authorizer["allowedScopes"] = have + [s for s in scopes if s not in have]
+    gateway["authorizerType"] = "CUSTOM_JWT"
+    gateway["authorizerConfiguration"] = {"customJWTAuthorizer": authorizer}
+    return gateway
+
+
+# --- planning (read calls only) -------------------------------------------------
+
+
+def build_plan(aws: AwsContext, spec: Spec, project: Project) -> Plan:
+    """Compare the spec with AWS and list the steps; makes no change."""
+    region = aws.region_name
+    warnings = list(spec.warnings)
+    steps: list[Step] = []
+    pool = _existing_pool(aws, spec, project)
+    steps.append(_pool_step(spec, pool))
+    domain_prefix = _plan_domain(aws, spec, pool, steps, warnings)
+    host = cognito.login_host(domain_prefix, region)
+    if spec.passkeys:
+        steps.extend(_passkey_steps(aws, spec, pool, host))
+    steps.append(_resource_server_step(aws, spec, pool, warnings))
+    client_ids: dict[str, str | None] = {}
+    for client in spec.clients:
+        client_id = _existing_client(aws, pool, project, client)
+        client_ids[client.key] = client_id
+        steps.append(_client_step(aws, spec, pool, client, client_id))
+    if spec.managed_login_version == 2:
+        for client in spec.clients:
+            steps.append(_branding_step(aws, pool, client, client_ids[client.key]))
+    if spec.gateway_id:
+        steps.append(_gateway_step(aws, spec, pool, region, client_ids))
+    if spec.first_user:
+        steps.append(_user_step(aws, spec, pool))
+    return Plan(spec=spec, steps=tuple(steps), warnings=tuple(warnings), region=region)
+
+
+def _existing_pool(aws: AwsContext, spec: Spec, project: Project) -> dict[str, Any] | None:
+    if spec.pool_id:
+        return cognito.describe_user_pool(aws, spec.pool_id)
+    assert spec.new_pool
+    # Resume: a pool this tool made earlier with the same name (recorded, or tagged).
+    if project.user_pool_id:
+        try:
+            pool = cognito.describe_user_pool(aws, project.user_pool_id)
+        except McpAuthError:
+            pool = None
+        if pool and pool.get("Name") == spec.new_pool.name:
+            return pool
+    found = cognito.find_pool_by_name(aws, spec.new_pool.name)
+    if found:
+        pool = cognito.describe_user_pool(aws, found.id)
+        if (pool.get("UserPoolTags") or {}).get(cognito.CREATED_BY_TAG[0]) == cognito.CREATED_BY_TAG[1]:
+            return pool
+        raise BadInput(
+            f"a user pool named {spec.new_pool.name!r} exists ({found.id}) and was not made by "
+            "mcpauth; pick it with --pool-id or choose another name"
+        )
+    return None
+
+
+def _pool_step(spec: Spec, pool: dict[str, Any] | None) -> Step:
+    if pool is not None:
+        def record(aws: AwsContext, out: Outcome) -> None:
+            out.pool = pool
+            if out.project.user_pool_id != pool["Id"]:  # another pool: its clients do not apply
+                out.project = replace(out.project, user_pool_id=pool["Id"], clients={}, domain=None)
+
+        return Step("keep", "user pool", f"{pool.get('Name')} ({pool['Id']})", run=record)
+    new = spec.new_pool
+    assert new
+
+    def run(aws: AwsContext, out: Outcome) -> None:
+        created = cognito.create_user_pool(
+            aws, new.name, tier=new.tier, admin_only=new.admin_only, passkeys=spec.passkeys
+        )
+        out.pool = created
+        out.project = replace(out.project, user_pool_id=created["Id"], clients={}, domain=None)
+        out.created.append((f"user pool {created['Id']}", lambda: aws.client("cognito-idp")
+                            .delete_user_pool(UserPoolId=created["Id"])))
+
+    fields = (
+        FieldChange("UserPoolTier", None, new.tier),
+        FieldChange("AllowAdminCreateUserOnly", None, new.admin_only),
+        FieldChange("SignInPolicy", None, "PASSWORD, WEB_AUTHN" if spec.passkeys else "PASSWORD"),
+    )
+    return Step("create", "user pool", new.name, fields, run=run)
+
+
+def _plan_domain(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, steps: list[Step],
+                 warnings: list[str]) -> str:
+    existing = (pool or {}).get("CustomDomain") or (pool or {}).get("Domain")
+    if existing:
+        described = cognito.describe_domain(aws, existing) or {}
+        version = described.get("ManagedLoginVersion") or 1
+        if spec.domain_prefix and spec.domain_prefix != existing:
+            warnings.append(f"the pool already has the domain {existing} (one per pool): kept")
+        if spec.passkeys and version != 2 or spec.managed_login_version == 2 and version != 2:
+            steps.append(Step(
+                "update", "domain", existing,
+                (FieldChange("ManagedLoginVersion", version, 2),),
+                note="switches every client of the pool to managed login (each needs a style)",
+                run=lambda a, o: a.client("cognito-idp").update_user_pool_domain(
+                    Domain=existing, ManagedLoginVersion=2),
+            ))
+        else:
+            steps.append(Step("keep", "domain", existing))
+        return existing
+    if not spec.domain_prefix:
+        raise BadInput("the user pool has no login domain: pass --domain PREFIX")
+    prefix = cognito.check_domain_prefix(spec.domain_prefix)
+    owner = cognito.describe_domain(aws, prefix)
+    if owner and (pool is None or owner["UserPoolId"] != pool["Id"]):
+        raise BadInput(f"domain prefix {prefix!r} is taken by another user pool; choose another")
+
+    def run(aws: AwsContext, out: Outcome) -> None:
+        cognito.create_domain(aws, out.pool_id, prefix, spec.managed_login_version)
+        out.project = replace(out.project, domain=prefix)
+        pool_id = out.pool_id
+        out.created.append((f"domain {prefix}", lambda: aws.client("cognito-idp")
+                            .delete_user_pool_domain(Domain=prefix, UserPoolId=pool_id)))
+        cognito.wait_for_domain(aws, prefix, on_wait=out.on_wait)
+
+    version = "managed login (v2)" if spec.managed_login_version == 2 else "classic hosted UI (v1)"
+    steps.append(Step("create", "domain", prefix,
+                      (FieldChange("ManagedLoginVersion", None, spec.managed_login_version),),
+                      note=version, run=run))
+    return prefix
+
+
+def _passkey_steps(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, host: str) -> list[Step]:
+    steps = []
+    if pool is not None:
+        factors = (((pool.get("Policies") or {}).get("SignInPolicy") or {})
+                   .get("AllowedFirstAuthFactors") or ["PASSWORD"])
+        if "WEB_AUTHN" not in factors:
+            wanted = [*factors, "WEB_AUTHN"]
+
+            def add_factor(p: dict[str, Any]) -> dict[str, Any]:
+                policies = p.setdefault("Policies", {})
+                policies.setdefault("SignInPolicy", {})["AllowedFirstAuthFactors"] = wanted
+                return p
+
+            steps.append(Step(
+                "update", "sign-in policy", pool["Id"],
+                (FieldChange("AllowedFirstAuthFactors", factors, wanted),),
+                run=lambda a, o: cognito.safe_update_user_pool(a, o.pool_id, add_factor)))
+    current_rp = None
+    if pool is not None:
+        current_rp = (cognito.get_mfa_config(aws, pool["Id"]).get("WebAuthnConfiguration") or {}).get(
+            "RelyingPartyId")
+    if current_rp == host:
+        steps.append(Step("keep", "passkey relying party", host))
+    else:
+        steps.append(Step(
+            "create" if current_rp is None else "update", "passkey relying party", host,
+            (FieldChange("RelyingPartyId", current_rp, host),),
+            run=lambda a, o: cognito.set_webauthn(a, o.pool_id, host)))
+    return steps
+
+
+def _resource_server_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None,
+                          warnings: list[str]) -> Step:
+    wanted = [{"ScopeName": s, "ScopeDescription": f"{s} the MCP server"} for s in spec.scopes]
+    existing = cognito.describe_resource_server(aws, pool["Id"], spec.mcp_url) if pool else None
+    if pool is not None and existing is None:
+        for other in cognito.list_resource_servers(aws, pool["Id"]):
+            ident = other["Identifier"]
+            if ident.rstrip("/") == spec.mcp_url or ident.removesuffix("/mcp") == spec.mcp_url \
+                    or ident == spec.mcp_url.removesuffix("/mcp"):
+                warnings.append(
+                    f"resource server {ident} differs from the MCP URL {spec.mcp_url} only by a "
+                    "slash or /mcp: tokens for it will not match; mcpauth makes one for the exact URL"
+                )
+    if existing is None:
+        def run(aws: AwsContext, out: Outcome) -> None:
+            cognito.create_resource_server(aws, out.pool_id, spec.mcp_url, "mcp", wanted)
+            pool_id = out.pool_id
+            out.created.append((f"resource server {spec.mcp_url}",
+                                lambda: cognito.delete_resource_server(aws, pool_id, spec.mcp_url)))
+
+        return Step("create", "resource server", spec.mcp_url,
+                    (FieldChange("Scopes", None, list(spec.scopes)),), run=run)
+    have = [s["ScopeName"] for s in existing.get("Scopes") or []]
+    missing = [s for s in spec.scopes if s not in have]
+    if not missing:
+        return Step("keep", "resource server", spec.mcp_url)
+    return Step(
+        "update", "resource server", spec.mcp_url,
+        (FieldChange("Scopes", have, have + missing),),
+        run=lambda a, o: cognito.safe_update_resource_server(a, o.pool_id, spec.mcp_url, wanted),
+    )
+
+
+def _existing_client(aws: AwsContext, pool: dict[str, Any] | None, project: Project,
+                     client: ClientSpec) -> str | None:
+    if pool is None:
+        return None
+    recorded = project.clients.get(client.key) if project.user_pool_id == pool["Id"] else None
+    if recorded:
+        try:
+            cognito.describe_client(aws, pool["Id"], recorded)
+            return recorded
+        except McpAuthError:
+            pass
+    return cognito.find_client_by_name(aws, pool["Id"], client.name)
+
+
+def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, client: ClientSpec,
+                 client_id: str | None) -> Step:
+    label = f"{client.name} ({', '.join(client.platforms)})"
+    if client_id is None:
+        settings = new_client_settings(spec, client)
+
+        def run(aws: AwsContext, out: Outcome) -> None:
+            created = cognito.create_client(aws, out.pool_id, settings, secret=client.secret)
+            if created.get("ClientSecret"):
+                out.secrets[client.key] = created["ClientSecret"]
+            out.project = out.project.with_client(client.key, created["ClientId"])
+            pool_id, cid = out.pool_id, created["ClientId"]
+            out.created.append((f"app client {cid}", lambda: aws.client("cognito-idp")
+                                .delete_user_pool_client(UserPoolId=pool_id, ClientId=cid)))
+
+        fields = _diff({}, {**settings, "ClientSecret": "generated" if client.secret else "none"},
+                       [*CLIENT_KEYS, "ClientSecret"])
+        return Step("create", "app client", label, fields, run=run)
+    assert pool is not None
+    current = cognito.describe_client(aws, pool["Id"], client_id)
+    merged = merge_client(current, spec, client)
+    fields = _diff(current, merged, CLIENT_KEYS)
+    note = ""
+    if client.secret != bool(current.get("ClientSecret")):
+        note = ("has a secret; Cognito cannot remove it (make a new client for a public one)"
+                if current.get("ClientSecret") else
+                "has no secret; Cognito cannot add one later (delete it to get a confidential one)")
+    if "client_credentials" in (current.get("AllowedOAuthFlows") or []):
+        raise BadInput(
+            f"app client {client_id} ({client.name}) is a client_credentials (M2M) client and "
+            "cannot sign users in; delete or rename it so mcpauth can make a sign-in client"
+        )
+
+    def record(out: Outcome) -> None:
+        out.project = out.project.with_client(client.key, client_id)
+
+    if not fields:
+        return Step("keep", "app client", f"{label} {client_id}", note=note,
+                    run=lambda a, o: record(o))
+    return Step(
+        "update", "app client", f"{label} {client_id}", fields, note=note,
+        run=lambda a, o: (cognito.safe_update_client(
+            a, o.pool_id, client_id, lambda c: merge_client(c, spec, client), seen=current),
+            record(o)),
+    )
+
+
+def _branding_step(aws: AwsContext, pool: dict[str, Any] | None, client: ClientSpec,
+                   client_id: str | None) -> Step:
+    if pool is not None and client_id is not None and cognito.branding_of(aws, pool["Id"], client_id):
+        return Step("keep", "login page style", client.name)
+
+    def run(aws: AwsContext, out: Outcome) -> None:
+        cid = out.project.clients[client.key]
+        if cognito.branding_of(aws, out.pool_id, cid) is None:
+            cognito.create_branding(aws, out.pool_id, cid)
+
+    return Step("create", "login page style", client.name,
+                note="managed login shows no page for a client without one", run=run)
+
+
+def _gateway_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, region: str,
+                  client_ids: dict[str, str | None]) -> Step:
+    assert spec.gateway_id
+    gateway = agentcore.get_gateway(aws, spec.gateway_id)
+    scopes = list(spec.resource_scopes) if spec.gateway_allowed_scopes else []
+    before = agentcore.jwt_authorizer(gateway)
+    name = f"{gateway.get('name')} ({spec.gateway_id})"
+
+    def wanted(out: Outcome | None, gw: dict[str, Any]) -> dict[str, Any]:
+        pool_desc = out.pool if out and out.pool else pool
+        ids = [out.project.clients[c.key] for c in spec.clients] if out else \
+              [i or f"<new {k} client>" for k, i in client_ids.items()]
+        assert pool_desc is not None
+        return merge_authorizer(gw, cognito.discovery_url(pool_desc, region), ids, scopes)
+
+    after = wanted(None, dict(gateway)) if pool is not None else merge_authorizer(
+        dict(gateway), "<new pool's discovery URL>", [f"<new {k} client>" for k in client_ids], scopes)
+    after_auth = agentcore.jwt_authorizer(after)
+    keys = ["discoveryUrl", "allowedClients", "allowedAudience", "allowedScopes"]
+    fields = _diff(before, after_auth, keys)
+    if gateway.get("authorizerType") != "CUSTOM_JWT":
+        fields = (FieldChange("authorizerType", gateway.get("authorizerType"), "CUSTOM_JWT"), *fields)
+    if not fields:
+        return Step("keep", "gateway authorizer", name)
+
+    def run(aws: AwsContext, out: Outcome) -> None:
+        if out.pool is None:
+            out.pool = cognito.describe_user_pool(aws, out.pool_id)
+        agentcore.safe_update_gateway(aws, spec.gateway_id or "", lambda gw: wanted(out, gw))
+
+    return Step("update", "gateway authorizer", name, fields, run=run)
+
+
+def _user_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None) -> Step:
+    email = spec.first_user or ""
+    if pool is not None and cognito.user_exists(aws, pool["Id"], email):
+        return Step("keep", "user", email)
+    return Step("create", "user", email, note="Cognito emails a temporary password",
+                run=lambda a, o: cognito.create_user(a, o.pool_id, email))
+
+
+# --- apply ----------------------------------------------------------------------
+
+
+class ApplyFailed(McpAuthError):
+    """A step failed: what was done is recorded; a re-run with the same answers resumes."""
+
+    def __init__(self, step: Step, cause: Exception, outcome: Outcome) -> None:
+        from mcpauth_wizard.aws.session import translate_aws_error
+
+        reason = translate_aws_error(cause) or cause
+        super().__init__(f"{step.label} failed: {reason}")
+        self.step = step
+        self.outcome = outcome
+
+
+def apply_plan(aws: AwsContext, plan: Plan, project: Project,
+               on_step: Callable[[Step, Outcome], None] | None = None,
+               on_wait: Callable[[str, float], None] | None = None) -> Outcome:
+    """Run every step in order; after each, `on_step` may record the outcome (mcpauth.toml)."""
+    outcome = Outcome(project=replace(project, region=plan.region, resource_url=plan.spec.mcp_url,
+                                      scopes=plan.spec.scopes,
+                                      gateway_id=plan.spec.gateway_id or project.gateway_id),
+                      region=plan.region, on_wait=on_wait)
+    for step in plan.steps:
+        if step.run is not None and step.action == "keep":
+            step.run(aws, outcome)  # records ids only; no AWS call
+        elif step.run is not None:
+            try:
+                step.run(aws, outcome)
+            except Exception as exc:
+                raise ApplyFailed(step, exc, outcome) from exc
+            outcome.done.append(step.label)
+        if on_step:
+            on_step(step, outcome)
+    _record_domain(aws, outcome)
+    return outcome
+
+
+def _record_domain(aws: AwsContext, outcome: Outcome) -> None:
+    if outcome.project.domain or not outcome.project.user_pool_id:
+        return
+    pool = outcome.pool or cognito.describe_user_pool(aws, outcome.project.user_pool_id)
+    domain = pool.get("CustomDomain") or pool.get("Domain")
+    if domain:
+        outcome.project = replace(outcome.project, domain=domain)
+
+
+def rollback(outcome: Outcome) -> list[str]:
+    """Delete what this run created, newest first; returns what could not be deleted."""
+    left = []
+    for label, undo in reversed(outcome.created):
+        try:
+            undo()
+        except Exception:  # noqa: BLE001 - report and go on with the rest
+            left.append(label)
+    return left

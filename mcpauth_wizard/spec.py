@@ -1,0 +1,165 @@
+"""The desired setup of `mcpauth init`, whether it came from questions, flags or a file.
+
+A Spec is plain data and is checked here, before any AWS call: every bad answer is one
+BadInput naming the value and what is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from mcpauth_wizard.callbacks import LOOPBACK_HOSTS
+from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.platforms import PLATFORMS, get_platform
+
+TIERS = ("LITE", "ESSENTIALS", "PLUS")
+POOL_NAME = re.compile(r"^[\w\s+=,.@-]{1,128}$")
+SCOPE_NAME = re.compile(r"^[\x21\x23-\x2e\x30-\x5b\x5d-\x7e]{1,256}$")  # printable, no " / \
+USER_SCOPES = ("email", "profile", "phone")
+MAX_SCOPE_LENGTH = 256
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class NewPool:
+    name: str
+    tier: str = "ESSENTIALS"
+    admin_only: bool = True
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """One app client: the platforms it serves, and whether it has a secret."""
+
+    key: str  # a platform name, or "shared"
+    platforms: tuple[str, ...]
+    secret: bool
+    callback_urls: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"mcpauth-{self.key}"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What `init` should make true in AWS."""
+
+    mcp_url: str
+    pool_id: str | None = None
+    new_pool: NewPool | None = None
+    domain_prefix: str | None = None  # None: keep the pool's domain
+    managed_login_version: int = 2
+    passkeys: bool = False
+    gateway_id: str | None = None
+    scopes: tuple[str, ...] = ("invoke",)
+    user_scopes: tuple[str, ...] = ()
+    clients: tuple[ClientSpec, ...] = ()
+    gateway_allowed_scopes: bool = False
+    first_user: str | None = None
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def resource_scopes(self) -> tuple[str, ...]:
+        """The full scope strings a client requests: <identifier>/<scope>."""
+        return tuple(f"{self.mcp_url}/{s}" for s in self.scopes)
+
+    @property
+    def client_scopes(self) -> tuple[str, ...]:
+        return ("openid", *self.user_scopes, *self.resource_scopes)
+
+
+def normalize_mcp_url(url: str, *, gateway: bool) -> tuple[str, list[str]]:
+    """The MCP URL as the resource server identifier, with warnings for what was changed."""
+    url = (url or "").strip()
+    warnings: list[str] = []
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise BadInput(f"invalid MCP URL {url!r}; accepted: https://host/path") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadInput(f"invalid MCP URL {url!r}; accepted: an absolute https:// URL")
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        raise BadInput(f"MCP URL {url!r} uses http:// on a non-loopback host; accepted: https://")
+    if parts.fragment or any(c.isspace() or c in '"\\' for c in url):
+        raise BadInput(f"invalid MCP URL {url!r}: no fragment, spaces, quotes or backslashes")
+    if url.endswith("/") and parts.path not in ("", "/"):
+        url = url.rstrip("/")
+        warnings.append(f"dropped the trailing slash: the resource is {url}")
+    if gateway and not url.endswith("/mcp"):
+        url = url.rstrip("/") + "/mcp"
+        warnings.append(f"an AgentCore Gateway serves MCP at /mcp: the resource is {url}")
+    return url, warnings
+
+
+def check_scope_names(scopes: tuple[str, ...], mcp_url: str) -> tuple[str, ...]:
+    if not scopes:
+        raise BadInput("no resource scope; accepted: one or more names such as invoke")
+    for scope in scopes:
+        if not SCOPE_NAME.match(scope):
+            raise BadInput(f"invalid scope name {scope!r}; accepted: printable ASCII without / \" \\ or space")
+        full = f"{mcp_url}/{scope}"
+        if len(full) > MAX_SCOPE_LENGTH:
+            raise BadInput(
+                f"scope {full!r} is {len(full)} characters; Cognito accepts at most "
+                f"{MAX_SCOPE_LENGTH} (identifier + '/' + scope): use a shorter URL or scope name"
+            )
+    return scopes
+
+
+def check_pool_name(name: str) -> str:
+    if not POOL_NAME.match(name or ""):
+        raise BadInput(f"invalid user pool name {name!r}; accepted: 1-128 letters, digits, spaces and +=,.@-")
+    return name
+
+
+def check_tier(tier: str) -> str:
+    tier = tier.upper()
+    if tier not in TIERS:
+        raise BadInput(f"unknown tier {tier!r}; accepted: {', '.join(TIERS)}")
+    return tier
+
+
+def check_email(email: str) -> str:
+    if not EMAIL.match(email or ""):
+        raise BadInput(f"invalid email {email!r}; accepted: name@example.com")
+    return email
+
+
+def client_specs(platforms: list[str], *, shared: bool, public: set[str],
+                 secret: set[str], ports: dict[str, int]) -> tuple[ClientSpec, ...]:
+    """One client per platform (so each can be revoked alone), or one shared client."""
+    if not platforms:
+        raise BadInput(f"no platform chosen; accepted: {', '.join(PLATFORMS)}")
+    chosen = [get_platform(p) for p in dict.fromkeys(platforms)]
+    for name in (public | secret | set(ports)) - {p.name for p in chosen}:
+        get_platform(name)  # unknown names fail with the known list
+    both = public & secret
+    if both:
+        raise BadInput(f"{', '.join(sorted(both))} cannot be both --public and --secret")
+
+    def wants_secret(name: str, default: bool) -> bool:
+        return name in secret or (default and name not in public)
+
+    specs = [
+        ClientSpec(
+            key=p.name,
+            platforms=(p.name,),
+            secret=wants_secret(p.name, p.default_secret),
+            callback_urls=p.callback_urls(ports.get(p.name)),
+        )
+        for p in chosen
+    ]
+    if not shared:
+        return tuple(specs)
+    urls = tuple(dict.fromkeys(u for s in specs for u in s.callback_urls))
+    return (
+        ClientSpec(
+            key="shared",
+            platforms=tuple(s.key for s in specs),
+            secret=any(s.secret for s in specs),
+            callback_urls=urls,
+        ),
+    )

@@ -1,0 +1,330 @@
+"""The questions of `mcpauth init`: answers (flags, config file, prompts) → Spec.
+
+Pure but for the injected Prompter: tests pass a scripted one, the CLI a questionary one.
+Every answer has a key; a key already given by a flag or the config file is not asked.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.platforms import PLATFORMS
+from mcpauth_wizard.spec import (
+    NewPool,
+    Spec,
+    check_email,
+    check_pool_name,
+    check_scope_names,
+    check_tier,
+    client_specs,
+    normalize_mcp_url,
+)
+
+ANSWER_KEYS = {
+    "pool_id": str, "new_pool": str, "tier": str, "admin_only": bool, "passkeys": bool,
+    "domain": str, "classic_login": bool, "gateway_id": str, "mcp_url": str,
+    "scopes": list, "platforms": list, "shared_client": bool, "public": list, "secret": list,
+    "ports": dict, "user_scopes": list, "gateway_allowed_scopes": bool, "first_user": str,
+}
+DEFAULT_PLATFORMS = ["chatgpt", "claude", "inspector"]
+NEW = "__new__"
+URL = "__url__"
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    title: str
+
+
+class Prompter(Protocol):
+    """How the wizard asks; `key` names the answer (scripted prompters use it)."""
+
+    def select(self, key: str, message: str, options: list[Option], default: str | None = None) -> str: ...
+    def checkbox(self, key: str, message: str, options: list[Option], defaults: list[str]) -> list[str]: ...
+    def text(self, key: str, message: str, default: str = "",
+             validate: Callable[[str], str | None] | None = None) -> str: ...
+    def text_optional(self, key: str, message: str) -> str: ...
+    def confirm(self, key: str, message: str, default: bool) -> bool: ...
+    def say(self, message: str) -> None: ...
+
+
+class NoPrompter:
+    """Non-interactive: a missing answer is bad input, named by its flag."""
+
+    FLAGS = {"pool": "--pool-id or --new-pool", "mcp_server": "--gateway-id or --mcp-url"}
+
+    def _missing(self, key: str) -> Any:
+        flag = self.FLAGS.get(key) or "--" + key.replace("_", "-")
+        raise BadInput(f"no answer for {key!r} and no terminal to ask: pass {flag} "
+                       "(or put it in --config)")
+
+    def select(self, key: str, message: str, options: list[Option], default: str | None = None) -> str:
+        return default if default is not None else self._missing(key)
+
+    def checkbox(self, key: str, message: str, options: list[Option], defaults: list[str]) -> list[str]:
+        return defaults
+
+    def text(self, key: str, message: str, default: str = "",
+             validate: Callable[[str], str | None] | None = None) -> str:
+        return default if default else self._missing(key)
+
+    def text_optional(self, key: str, message: str) -> str:
+        return ""
+
+    def confirm(self, key: str, message: str, default: bool) -> bool:
+        return default
+
+    def say(self, message: str) -> None:
+        pass
+
+
+def load_config(path: str) -> dict[str, Any]:
+    """Answers from a TOML file (the same keys as the flags, with underscores)."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"config file {path!r} not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadInput(f"config file {path!r} is not valid TOML ({exc})") from None
+    data = data.get("init", data)
+    for key, value in data.items():
+        kind = ANSWER_KEYS.get(key)
+        if kind is None:
+            raise BadInput(f"unknown key {key!r} in {path}; accepted: {', '.join(ANSWER_KEYS)}")
+        if not isinstance(value, kind):
+            raise BadInput(f"{key} in {path} must be a {kind.__name__}")
+    return data
+
+
+def _pool_options(aws: Any) -> list[Option]:
+    from mcpauth_wizard.aws import cognito
+
+    pools = cognito.list_user_pools(aws)
+
+    def detail(pool: cognito.PoolSummary) -> Option:
+        if len(pools) > 200:  # hundreds of pools: the list must stay quick
+            return Option(pool.id, f"{pool.name}  {pool.id}")
+        described = cognito.describe_user_pool(aws, pool.id)
+        clients = len(cognito.list_clients(aws, pool.id))
+        domain = described.get("CustomDomain") or described.get("Domain") or "no domain"
+        tier = described.get("UserPoolTier") or "ESSENTIALS"
+        return Option(pool.id, f"{pool.name}  {pool.id}  {tier}  {domain}  {clients} clients")
+
+    with ThreadPoolExecutor(max_workers=16) as pool_reader:
+        options = list(pool_reader.map(detail, pools))
+    return [Option(NEW, "Create a new user pool"), *options]
+
+
+def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
+    """Fill every missing answer (asking only what is missing) and build the Spec."""
+    from mcpauth_wizard.aws import agentcore, cognito
+
+    a = dict(answers)
+    # 2. the user pool
+    if not a.get("pool_id") and not a.get("new_pool"):
+        choice = prompter.select("pool", "User pool", _pool_options(aws))
+        if choice == NEW:
+            a["new_pool"] = prompter.text("new_pool", "Name of the new user pool", "mcp-users",
+                                          validate=_validator(check_pool_name))
+        else:
+            a["pool_id"] = choice
+    if a.get("pool_id") and a.get("new_pool"):
+        raise BadInput("pass either --pool-id or --new-pool, not both")
+    new_pool = None
+    existing_domain = None
+    if a.get("new_pool"):
+        if "tier" not in a:
+            a["tier"] = prompter.select("tier", "Tier (managed login needs ESSENTIALS or PLUS)",
+                                        [Option(t, t) for t in ("ESSENTIALS", "PLUS", "LITE")],
+                                        "ESSENTIALS")
+        if "admin_only" not in a:
+            a["admin_only"] = prompter.confirm("admin_only", "Only administrators create users?", True)
+        new_pool = NewPool(check_pool_name(a["new_pool"]), check_tier(a.get("tier", "ESSENTIALS")),
+                           bool(a.get("admin_only", True)))
+    else:
+        cognito.check_pool_id(a["pool_id"])
+        pool = cognito.describe_user_pool(aws, a["pool_id"])
+        existing_domain = pool.get("CustomDomain") or pool.get("Domain")
+    if "passkeys" not in a:
+        a["passkeys"] = prompter.confirm("passkeys", "Offer passkeys (managed login only)?", False)
+    if new_pool and new_pool.tier == "LITE" and (a["passkeys"] or not a.get("classic_login")):
+        raise BadInput("tier LITE has no managed login or passkeys; accepted: ESSENTIALS or PLUS "
+                       "(or LITE with --classic-login and no passkeys)")
+    # 3. the login domain
+    if existing_domain:
+        prompter.say(f"Login domain: {existing_domain} (kept; a pool has one domain)")
+    elif not a.get("domain"):
+        suggestion = cognito.suggest_domain_prefix(a.get("new_pool") or a.get("pool_id", "mcp"))
+        a["domain"] = prompter.text("domain", "Login domain prefix", suggestion,
+                                    validate=_domain_validator(aws))
+    if "classic_login" not in a:
+        a["classic_login"] = False if a["passkeys"] else not prompter.confirm(
+            "managed_login", "Use managed login (v2)? No = classic hosted UI", True)
+    if a["passkeys"] and a["classic_login"]:
+        raise BadInput("passkeys need managed login; drop --classic-login or --passkeys")
+    # 4. the MCP server
+    if not a.get("gateway_id") and not a.get("mcp_url"):
+        gateways = agentcore.list_gateways(aws)
+        options = [Option(g.id, f"{g.name}  {g.id}  {g.status}  auth: {g.authorizer_type}")
+                   for g in gateways]
+        choice = prompter.select("mcp_server", "MCP server",
+                                 [*options, Option(URL, "Enter a URL (FastMCP on Lambda, API Gateway, …)")],
+                                 None if options else URL)
+        if choice == URL:
+            a["mcp_url"] = prompter.text("mcp_url", "MCP server URL", "",
+                                         validate=_validator(lambda u: normalize_mcp_url(u, gateway=False)))
+        else:
+            a["gateway_id"] = choice
+    gateway = bool(a.get("gateway_id"))
+    if gateway:
+        gw = agentcore.get_gateway(aws, a["gateway_id"])
+        raw_url = agentcore.mcp_url(gw)
+        if a.get("mcp_url") and a["mcp_url"].rstrip("/") != raw_url:
+            raise BadInput(f"--mcp-url {a['mcp_url']} is not the gateway's URL {raw_url}")
+    else:
+        raw_url = a["mcp_url"]
+    mcp_url, warnings = normalize_mcp_url(raw_url, gateway=gateway)
+    # 5. scopes
+    if not a.get("scopes"):
+        text = prompter.text("scopes", "Resource scopes (comma separated)", "invoke")
+        a["scopes"] = [s.strip() for s in text.split(",") if s.strip()]
+    scopes = check_scope_names(tuple(a["scopes"]), mcp_url)
+    # 6. platforms and their clients
+    if not a.get("platforms"):
+        a["platforms"] = prompter.checkbox(
+            "platforms", "Which MCP clients will sign in?",
+            [Option(p.name, p.title) for p in PLATFORMS.values() if p.name != "doctor"],
+            DEFAULT_PLATFORMS)
+    ports = {k: int(v) for k, v in (a.get("ports") or {}).items()}
+    for name in a["platforms"]:
+        platform = PLATFORMS.get(name)
+        if platform and platform.needs_port and platform.default_port is None and name not in ports:
+            port = prompter.text(f"port_{name}", f"Fixed callback port for {platform.title}", "",
+                                 validate=_validator(_port))
+            ports[name] = _port(port)
+    if "shared_client" not in a and len(a["platforms"]) > 1:
+        a["shared_client"] = not prompter.confirm(
+            "separate_clients", "One app client per platform (each can be revoked alone)?", True)
+    if "public" not in a and "secret" not in a:
+        chosen = [PLATFORMS[p] for p in a["platforms"] if p in PLATFORMS]
+        with_secret = prompter.checkbox(
+            "secret", "Which get a client secret? (the others are public clients with PKCE)",
+            [Option(p.name, p.title) for p in chosen], [p.name for p in chosen if p.default_secret])
+        a["secret"] = with_secret
+        a["public"] = [p.name for p in chosen if p.name not in with_secret]
+    clients = client_specs(list(a["platforms"]), shared=bool(a.get("shared_client")),
+                           public=set(a.get("public") or []), secret=set(a.get("secret") or []),
+                           ports=ports)
+    if "user_scopes" not in a:
+        a["user_scopes"] = prompter.checkbox("user_scopes", "Also let clients read",
+                                             [Option("email", "email"), Option("profile", "profile")], [])
+    for scope in a["user_scopes"]:
+        if scope not in ("email", "profile", "phone"):
+            raise BadInput(f"unknown user scope {scope!r}; accepted: email, profile, phone")
+    # 8. gateway wiring
+    if gateway and "gateway_allowed_scopes" not in a:
+        a["gateway_allowed_scopes"] = prompter.confirm(
+            "gateway_allowed_scopes", "Also require the resource scope at the gateway?", False)
+    # 9. a first user
+    if "first_user" not in a:
+        a["first_user"] = prompter.text_optional("first_user",
+                                                 "Invite a first user (email, empty to skip)")
+    first_user = check_email(a["first_user"]) if a.get("first_user") else None
+    return Spec(
+        mcp_url=mcp_url,
+        pool_id=a.get("pool_id"),
+        new_pool=new_pool,
+        domain_prefix=a.get("domain"),
+        managed_login_version=1 if a.get("classic_login") else 2,
+        passkeys=bool(a["passkeys"]),
+        gateway_id=a.get("gateway_id"),
+        scopes=scopes,
+        user_scopes=tuple(a["user_scopes"]),
+        clients=clients,
+        gateway_allowed_scopes=bool(a.get("gateway_allowed_scopes")),
+        first_user=first_user,
+        warnings=tuple(warnings),
+    )
+
+
+def _port(text: str | int) -> int:
+    try:
+        port = int(text)
+    except (TypeError, ValueError):
+        raise BadInput(f"invalid port {text!r}; accepted: 1024-65535") from None
+    if not 1024 <= port <= 65535:
+        raise BadInput(f"invalid port {port}; accepted: 1024-65535")
+    return port
+
+
+def _validator(check: Callable[[str], Any]) -> Callable[[str], str | None]:
+    def validate(text: str) -> str | None:
+        try:
+            check(text)
+        except BadInput as exc:
+            return str(exc)
+        return None
+
+    return validate
+
+
+def _domain_validator(aws: Any) -> Callable[[str], str | None]:
+    from mcpauth_wizard.aws import cognito
+
+    def check(prefix: str) -> None:
+        cognito.check_domain_prefix(prefix)
+        if cognito.describe_domain(aws, prefix):
+            raise BadInput(f"domain prefix {prefix!r} is taken; choose another")
+
+    return _validator(check)
+
+
+class QuestionaryPrompter:
+    """Real prompts in a terminal (questionary)."""
+
+    def __init__(self, say: Callable[[str], None]) -> None:
+        import questionary
+
+        self.q = questionary
+        self._say = say
+
+    def _ask(self, question: Any) -> Any:
+        answer = question.ask()
+        if answer is None:  # Ctrl-C / Esc
+            raise KeyboardInterrupt
+        return answer
+
+    def select(self, key: str, message: str, options: list[Option], default: str | None = None) -> str:
+        choices = [self.q.Choice(o.title, value=o.value) for o in options]
+        chosen = next((c for c in choices if c.value == default), None)
+        return self._ask(self.q.select(message, choices, default=chosen,
+                                       use_search_filter=len(choices) > 8, use_jk_keys=False))
+
+    def checkbox(self, key: str, message: str, options: list[Option], defaults: list[str]) -> list[str]:
+        choices = [self.q.Choice(o.title, value=o.value, checked=o.value in defaults) for o in options]
+        return list(self._ask(self.q.checkbox(message, choices)))
+
+    def text(self, key: str, message: str, default: str = "",
+             validate: Callable[[str], str | None] | None = None) -> str:
+        def check(value: str) -> bool | str:
+            if not value.strip():
+                return "an answer is needed"
+            problem = validate(value.strip()) if validate else None
+            return problem or True
+
+        return str(self._ask(self.q.text(message, default=default, validate=check))).strip()
+
+    def text_optional(self, key: str, message: str) -> str:
+        return str(self._ask(self.q.text(message, default=""))).strip()
+
+    def confirm(self, key: str, message: str, default: bool) -> bool:
+        return bool(self._ask(self.q.confirm(message, default=default)))
+
+    def say(self, message: str) -> None:
+        self._say(message)
