@@ -7,10 +7,11 @@ Every answer has a key; a key already given by a flag or the config file is not 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from mcpauth_wizard.errors import BadInput
 from mcpauth_wizard.platforms import PLATFORMS
@@ -126,6 +127,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
     from mcpauth_wizard.aws import agentcore, cognito
 
     a = dict(answers)
+    precheck(a)
     # 2. the user pool
     if not a.get("pool_id") and not a.get("new_pool"):
         choice = prompter.select("pool", "User pool", _pool_options(aws))
@@ -251,6 +253,36 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
         first_user=first_user,
         warnings=tuple(warnings),
     )
+
+
+def precheck(a: dict[str, Any]) -> None:
+    """Check every answer given up front, before any AWS call."""
+    from mcpauth_wizard.aws import agentcore, cognito
+
+    if a.get("pool_id"):
+        cognito.check_pool_id(a["pool_id"])
+    if a.get("new_pool"):
+        check_pool_name(a["new_pool"])
+    if a.get("tier"):
+        check_tier(a["tier"])
+    if a.get("domain"):
+        cognito.check_domain_prefix(a["domain"])
+    if a.get("gateway_id"):
+        agentcore.check_gateway_id(a["gateway_id"])
+    if a.get("mcp_url"):
+        normalize_mcp_url(a["mcp_url"], gateway=bool(a.get("gateway_id")))
+    for name in [*(a.get("platforms") or []), *(a.get("public") or []), *(a.get("secret") or []),
+                 *(a.get("ports") or {})]:
+        if name not in PLATFORMS or name == "doctor":
+            raise BadInput(f"unknown platform {name!r}; known: "
+                           f"{', '.join(p for p in PLATFORMS if p != 'doctor')}")
+    for port in (a.get("ports") or {}).values():
+        _port(port)
+    if a.get("first_user"):
+        check_email(a["first_user"])
+    for scope in a.get("user_scopes") or []:
+        if scope not in ("email", "profile", "phone"):
+            raise BadInput(f"unknown user scope {scope!r}; accepted: email, profile, phone")
 
 
 def _port(text: str | int) -> int:

@@ -47,4 +47,4 @@ def test_other_exceptions_are_not_translated() -> None:
 
 def test_unknown_region_is_refused_before_any_call() -> None:
     with pytest.raises(BadInput, match="unknown AWS region 'moon'"):
-        AwsContext(region="moon").region_name
+        _ = AwsContext(region="moon").region_name

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from mcpauth_wizard.aws.cognito import update_params
 from mcpauth_wizard.aws.session import AwsContext, translate_aws_error

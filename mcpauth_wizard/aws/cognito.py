@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from mcpauth_wizard.aws.session import AwsContext, translate_aws_error
 from mcpauth_wizard.errors import AwsProblem, BadInput, NotFound

@@ -133,12 +133,6 @@ def _handoffs(aws: Any, outcome: Outcome, spec: Any) -> list[Any]:
     from mcpauth_wizard.provision.handoff import handoffs
 
     project = outcome.project
-    if any(c.key == "shared" for c in spec.clients):
-        from dataclasses import replace
-
-        shared = next(c for c in spec.clients if c.key == "shared")
-        project = replace(project, platforms_shared=shared.platforms)
-        outcome.project = project
     clients = {c.key: project.clients[c.key] for c in spec.clients if c.key in project.clients}
     has_secret = {c.key: c.key in outcome.secrets or bool(
         cognito.describe_client(aws, project.user_pool_id, cid).get("ClientSecret"))

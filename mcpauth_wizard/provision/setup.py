@@ -7,8 +7,9 @@ later ones through the Outcome. A second run with the same Spec plans only keeps
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from mcpauth_wizard.aws import agentcore, cognito
 from mcpauth_wizard.aws.session import AwsContext
@@ -340,6 +341,12 @@ def _existing_client(aws: AwsContext, pool: dict[str, Any] | None, project: Proj
 def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, client: ClientSpec,
                  client_id: str | None) -> Step:
     label = f"{client.name} ({', '.join(client.platforms)})"
+
+    def record(out: Outcome, cid: str) -> None:
+        out.project = out.project.with_client(client.key, cid)
+        if client.key == "shared":
+            out.project = replace(out.project, platforms_shared=client.platforms)
+
     if client_id is None:
         settings = new_client_settings(spec, client)
 
@@ -347,7 +354,7 @@ def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, clien
             created = cognito.create_client(aws, out.pool_id, settings, secret=client.secret)
             if created.get("ClientSecret"):
                 out.secrets[client.key] = created["ClientSecret"]
-            out.project = out.project.with_client(client.key, created["ClientId"])
+            record(out, created["ClientId"])
             pool_id, cid = out.pool_id, created["ClientId"]
             out.created.append((f"app client {cid}", lambda: aws.client("cognito-idp")
                                 .delete_user_pool_client(UserPoolId=pool_id, ClientId=cid)))
@@ -370,17 +377,14 @@ def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, clien
             "cannot sign users in; delete or rename it so mcpauth can make a sign-in client"
         )
 
-    def record(out: Outcome) -> None:
-        out.project = out.project.with_client(client.key, client_id)
-
     if not fields:
         return Step("keep", "app client", f"{label} {client_id}", note=note,
-                    run=lambda a, o: record(o))
+                    run=lambda a, o: record(o, client_id))
     return Step(
         "update", "app client", f"{label} {client_id}", fields, note=note,
         run=lambda a, o: (cognito.safe_update_client(
             a, o.pool_id, client_id, lambda c: merge_client(c, spec, client), seen=current),
-            record(o)),
+            record(o, client_id)),
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from mcpauth_wizard.aws.session import is_mutating
 
@@ -66,7 +67,15 @@ def _operation(environ: dict[str, Any]) -> ServedCall | None:
             op = op.replace("Gateway", "GatewayTarget")
         return ServedCall(service="bedrock-agentcore-control", operation=op)
     if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
-        return ServedCall(service="query", operation="Query")
+        # Query protocol (STS): the action is in the form body; read it and put it back.
+        import io
+        from urllib.parse import parse_qs
+
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        action = parse_qs(body.decode("utf-8", "replace")).get("Action", ["Query"])[0]
+        return ServedCall(service="query", operation=action)
     return None
 
 
@@ -87,6 +96,8 @@ class ControlPlane:
         moto_ext.install()
         self.log = CallLog()
         self._on_call = on_call
+        # Fault injection for tests: a call for which this returns True gets an AWS 500.
+        self.fail_when: Callable[[ServedCall], bool] | None = None
         moto_app = DomainDispatcherApplication(create_backend_app)
 
         def app(environ: dict[str, Any], start_response: Any) -> Any:
@@ -95,6 +106,12 @@ class ControlPlane:
                 self.log.add(call)
                 if self._on_call:
                     self._on_call(call)
+                if self.fail_when is not None and self.fail_when(call):
+                    body = b'{"__type": "InternalErrorException", "message": "injected failure"}'
+                    start_response("500 Internal Server Error", [
+                        ("Content-Type", "application/x-amz-json-1.1"),
+                        ("Content-Length", str(len(body)))])
+                    return [body]
             return moto_app(environ, start_response)
 
         self._server = make_server(host, port, app, threaded=True, request_handler=QuietHandler)
@@ -112,6 +129,7 @@ class ControlPlane:
 
         moto_api_backend.reset()
         self.log.clear()
+        self.fail_when = None
 
     def stop(self) -> None:
         self._server.shutdown()

@@ -30,7 +30,7 @@ _CLIENT_DEFAULTS: dict[str, Any] = {
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def install() -> None:

@@ -1,0 +1,317 @@
+"""`mcpauth init`: plan before change, idempotent re-run, resume after failure, safe updates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from mcpauth_wizard.project import load_project
+
+ROLE = "arn:aws:iam::123456789012:role/gateway"
+
+
+@pytest.fixture
+def agentcore(aws) -> Any:
+    return boto3.client("bedrock-agentcore-control", endpoint_url=aws.url, region_name="us-east-1")
+
+
+@pytest.fixture
+def gateway(agentcore, aws) -> dict[str, Any]:
+    """A gateway with every optional field set, and an authorizer for some other IdP."""
+    created = agentcore.create_gateway(
+        name="tools", roleArn=ROLE, protocolType="MCP", authorizerType="CUSTOM_JWT",
+        description="team tools",
+        protocolConfiguration={"mcp": {"supportedVersions": ["2025-06-18"], "searchType": "SEMANTIC",
+                                       "instructions": "be nice"}},
+        kmsKeyArn="arn:aws:kms:us-east-1:123456789012:key/abc",
+        exceptionLevel="DEBUG",
+        authorizerConfiguration={"customJWTAuthorizer": {
+            "discoveryUrl": "https://idp.example.com/.well-known/openid-configuration",
+            "allowedAudience": ["api://tools"]}},
+    )
+    aws.log.clear()
+    return created
+
+
+def init_args(gateway_id: str, *extra: str) -> list[str]:
+    return ["init", "--new-pool", "mcp users", "--domain", "tools-login", "--gateway-id", gateway_id,
+            "--platform", "chatgpt,claude,inspector", "--yes", *extra]
+
+
+def test_init_from_flags_creates_everything_and_wires_the_gateway(run, aws, agentcore, gateway, cognito) -> None:
+    result = run(*init_args(gateway["gatewayId"]))
+    assert result.code == 0, result.err
+
+    project = load_project()
+    assert set(project.clients) == {"chatgpt", "claude", "inspector"}
+    pool = cognito.describe_user_pool(UserPoolId=project.user_pool_id)["UserPool"]
+    assert pool["UserPoolTags"] == {"created-by": "mcpauth"}
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    mcp_url = gateway["gatewayUrl"] + "/mcp"
+    assert project.resource_url == mcp_url
+    server = cognito.describe_resource_server(UserPoolId=pool["Id"], Identifier=mcp_url)["ResourceServer"]
+    assert [s["ScopeName"] for s in server["Scopes"]] == ["invoke"]
+
+    chatgpt = cognito.describe_user_pool_client(UserPoolId=pool["Id"], ClientId=project.clients["chatgpt"])["UserPoolClient"]
+    assert chatgpt["AllowedOAuthFlows"] == ["code"]
+    assert chatgpt["AllowedOAuthFlowsUserPoolClient"] is True
+    assert chatgpt["AllowedOAuthScopes"] == ["openid", f"{mcp_url}/invoke"]
+    assert chatgpt["CallbackURLs"] == ["https://chatgpt.com/connector_platform_oauth_redirect"]
+    assert chatgpt["SupportedIdentityProviders"] == ["COGNITO"]
+    assert "ClientSecret" in chatgpt
+    inspector = cognito.describe_user_pool_client(UserPoolId=pool["Id"], ClientId=project.clients["inspector"])["UserPoolClient"]
+    assert "ClientSecret" not in inspector  # a public client: Inspector runs on the user's machine
+    for client_id in project.clients.values():
+        cognito.describe_managed_login_branding_by_client(UserPoolId=pool["Id"], ClientId=client_id)
+
+    authorizer = agentcore.get_gateway(gatewayIdentifier=gateway["gatewayId"])["authorizerConfiguration"]["customJWTAuthorizer"]
+    assert authorizer["discoveryUrl"] == (
+        f"https://cognito-idp.us-east-1.amazonaws.com/{pool['Id']}/.well-known/openid-configuration")
+    assert sorted(authorizer["allowedClients"]) == sorted(project.clients.values())
+    assert "allowedAudience" not in authorizer  # Cognito access tokens carry no aud
+
+    # the secret is shown once, at creation, next to what to paste
+    assert chatgpt["ClientSecret"] in result.out
+    assert "Paste into ChatGPT" in result.out and "Paste into MCP Inspector" in result.out
+    assert chatgpt["ClientSecret"] not in Path("mcpauth.toml").read_text()
+
+
+def test_gateway_update_keeps_every_other_gateway_field(run, agentcore, gateway) -> None:
+    before = agentcore.get_gateway(gatewayIdentifier=gateway["gatewayId"])
+    assert run(*init_args(gateway["gatewayId"])).code == 0
+    after = agentcore.get_gateway(gatewayIdentifier=gateway["gatewayId"])
+    for key in ("name", "roleArn", "protocolType", "description", "protocolConfiguration",
+                "kmsKeyArn", "exceptionLevel"):
+        assert after.get(key) == before.get(key), key
+    assert after["status"] == "READY"
+
+
+def test_second_run_plans_nothing_and_makes_zero_mutating_calls(run, aws, gateway) -> None:
+    assert run(*init_args(gateway["gatewayId"])).code == 0
+    aws.log.clear()
+
+    result = run(*init_args(gateway["gatewayId"]))
+
+    assert result.code == 0, result.err
+    assert "0 to create, 0 to update" in result.out
+    assert "Nothing to change" in result.out
+    assert aws.log.mutating() == []
+
+
+def test_dry_run_makes_no_mutating_call(run, aws, gateway) -> None:
+    result = run(*init_args(gateway["gatewayId"], "--dry-run"))
+    assert result.code == 0, result.err
+    assert "create" in result.out and "user pool" in result.out
+    assert "Dry run" in result.out
+    assert aws.log.mutating() == []
+    assert not Path("mcpauth.toml").exists()
+
+
+def test_json_plan(run, aws, gateway) -> None:
+    result = run(*init_args(gateway["gatewayId"], "--dry-run", "--json"))
+    plan = json.loads(result.out)["plan"]
+    kinds = [(s["action"], s["kind"]) for s in plan]
+    assert ("create", "user pool") in kinds and ("update", "gateway authorizer") in kinds
+    assert aws.log.mutating() == []
+
+
+def test_config_file_gives_the_same_answers(run, aws, tmp_path) -> None:
+    config = tmp_path / "answers.toml"
+    config.write_text(
+        'new_pool = "from file"\ndomain = "file-login"\nmcp_url = "https://mcp.example.com/mcp/"\n'
+        'platforms = ["claude", "claude-code"]\nscopes = ["invoke", "read"]\n'
+        'ports = {"claude-code" = 8765}\nuser_scopes = ["email"]\n'
+    )
+    result = run("init", "--config", str(config), "--yes")
+    assert result.code == 0, result.err
+    assert "dropped the trailing slash" in result.err
+    project = load_project()
+    assert project.resource_url == "https://mcp.example.com/mcp"
+    assert project.scopes == ("invoke", "read")
+    cognito = boto3.client("cognito-idp", endpoint_url=aws.url, region_name="us-east-1")
+    code_client = cognito.describe_user_pool_client(
+        UserPoolId=project.user_pool_id, ClientId=project.clients["claude-code"])["UserPoolClient"]
+    assert code_client["CallbackURLs"] == ["http://localhost:8765/callback"]
+    assert code_client["AllowedOAuthScopes"] == [
+        "openid", "email", "https://mcp.example.com/mcp/invoke", "https://mcp.example.com/mcp/read"]
+    assert "claude mcp add" in result.out and "--callback-port 8765" in result.out
+
+
+def test_shared_client_serves_every_platform(run, cognito) -> None:
+    result = run("init", "--new-pool", "shared", "--domain", "shared-login", "--mcp-url",
+                 "https://mcp.example.com/mcp", "--platform", "chatgpt,inspector", "--shared-client", "--yes")
+    assert result.code == 0, result.err
+    project = load_project()
+    assert list(project.clients) == ["shared"]
+    client = cognito.describe_user_pool_client(UserPoolId=project.user_pool_id,
+                                               ClientId=project.clients["shared"])["UserPoolClient"]
+    assert client["CallbackURLs"] == ["https://chatgpt.com/connector_platform_oauth_redirect",
+                                      "http://localhost:6274/oauth/callback",
+                                      "http://localhost:6274/oauth/callback/debug"]
+    shown = run("show", "--json")
+    platforms = [h["platform"] for h in json.loads(shown.out)["handoffs"]]
+    assert platforms == ["chatgpt", "inspector"]
+
+
+def test_half_configured_pool_is_completed_without_losing_settings(run, aws, cognito) -> None:
+    """The classic field failure: the client asks for a scope whose resource server is missing."""
+    pool = cognito.create_user_pool(PoolName="existing")["UserPool"]["Id"]
+    cognito.create_user_pool_domain(UserPoolId=pool, Domain="existing-login", ManagedLoginVersion=2)
+    url = "https://mcp.example.com/mcp"
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="mcpauth-chatgpt", GenerateSecret=True,
+        AllowedOAuthFlows=["code"], AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthScopes=["openid", "phone"], CallbackURLs=["https://keep.example.com/cb"],
+        LogoutURLs=["https://keep.example.com/bye"], RefreshTokenValidity=7,
+        SupportedIdentityProviders=["COGNITO"],
+    )["UserPoolClient"]["ClientId"]
+    aws.log.clear()
+
+    result = run("init", "--pool-id", pool, "--mcp-url", url, "--platform", "chatgpt", "--yes")
+
+    assert result.code == 0, result.err
+    assert "update" in result.out and "resource server" in result.out
+    after = cognito.describe_user_pool_client(UserPoolId=pool, ClientId=client)["UserPoolClient"]
+    assert after["AllowedOAuthScopes"] == ["openid", "phone", f"{url}/invoke"]
+    assert after["CallbackURLs"] == ["https://keep.example.com/cb",
+                                     "https://chatgpt.com/connector_platform_oauth_redirect"]
+    assert after["LogoutURLs"] == ["https://keep.example.com/bye"]
+    assert after["RefreshTokenValidity"] == 7
+    assert load_project().clients == {"chatgpt": client}
+    assert load_project().domain == "existing-login"
+    mutating = aws.log.mutating()
+    assert mutating.count("UpdateUserPoolClient") == 1
+    assert "CreateUserPoolClient" not in mutating and "CreateUserPool" not in mutating
+
+
+def test_passkeys_on_an_existing_pool_keep_its_other_settings(run, aws, cognito) -> None:
+    pool = cognito.create_user_pool(
+        PoolName="pk", MfaConfiguration="OFF",
+        Policies={"PasswordPolicy": {"MinimumLength": 12, "RequireSymbols": True}},
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+    )["UserPool"]["Id"]
+    cognito.create_user_pool_domain(UserPoolId=pool, Domain="pk-login", ManagedLoginVersion=2)
+    result = run("init", "--pool-id", pool, "--mcp-url", "https://mcp.example.com/mcp",
+                 "--platform", "inspector", "--passkeys", "--yes")
+    assert result.code == 0, result.err
+    described = cognito.describe_user_pool(UserPoolId=pool)["UserPool"]
+    assert described["Policies"]["PasswordPolicy"]["MinimumLength"] == 12
+    assert described["Policies"]["SignInPolicy"]["AllowedFirstAuthFactors"] == ["PASSWORD", "WEB_AUTHN"]
+    assert described["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    mfa = cognito.get_user_pool_mfa_config(UserPoolId=pool)
+    assert mfa["WebAuthnConfiguration"]["RelyingPartyId"] == "pk-login.auth.us-east-1.amazoncognito.com"
+    client = cognito.describe_user_pool_client(UserPoolId=pool, ClientId=load_project().clients["inspector"])
+    assert "ALLOW_USER_AUTH" in client["UserPoolClient"]["ExplicitAuthFlows"]
+    aws.log.clear()
+    assert run("init", "--pool-id", pool, "--mcp-url", "https://mcp.example.com/mcp",
+               "--platform", "inspector", "--passkeys", "--yes").code == 0
+    assert aws.log.mutating() == []
+
+
+def test_failure_mid_way_then_a_rerun_resumes(run, aws, gateway, cognito) -> None:
+    """The 5th change fails (the second app client); the re-run finishes without duplicates."""
+    counter = {"mutating": 0}
+
+    def fail_fifth(call) -> bool:
+        if not call.mutating:
+            return False
+        counter["mutating"] += 1
+        return counter["mutating"] >= 5 and call.operation == "CreateUserPoolClient"
+
+    aws.fail_when = fail_fifth
+    failed = run(*init_args(gateway["gatewayId"]))
+    assert failed.code == 1
+    assert "create app client mcpauth-claude" in failed.err and "failed" in failed.err
+    assert "re-run" in failed.err
+    half = load_project()
+    assert half.user_pool_id and list(half.clients) == ["chatgpt"]
+
+    aws.fail_when = None
+    aws.log.clear()
+    resumed = run(*init_args(gateway["gatewayId"]))
+    assert resumed.code == 0, resumed.err
+    done = load_project()
+    assert done.user_pool_id == half.user_pool_id
+    assert done.clients["chatgpt"] == half.clients["chatgpt"]
+    assert set(done.clients) == {"chatgpt", "claude", "inspector"}
+    assert aws.log.mutating().count("CreateUserPool") == 0
+    assert aws.log.mutating().count("CreateUserPoolClient") == 2
+    names = [c["ClientName"] for c in cognito.list_user_pool_clients(
+        UserPoolId=done.user_pool_id, MaxResults=60)["UserPoolClients"]]
+    assert sorted(names) == ["mcpauth-chatgpt", "mcpauth-claude", "mcpauth-inspector"]
+
+
+def test_resume_finds_the_pool_by_its_tag_when_the_project_file_is_lost(run, aws, gateway) -> None:
+    assert run(*init_args(gateway["gatewayId"])).code == 0
+    pool = load_project().user_pool_id
+    Path("mcpauth.toml").unlink()
+    aws.log.clear()
+    assert run(*init_args(gateway["gatewayId"])).code == 0
+    assert load_project().user_pool_id == pool
+    assert aws.log.mutating() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--new-pool", "p", "--domain", "my-aws-login", "--mcp-url", "https://x.example.com/mcp",
+          "--platform", "chatgpt"], "contains 'aws'"),
+        (["--new-pool", "p", "--domain", "ok-login", "--mcp-url", "http://x.example.com/mcp",
+          "--platform", "chatgpt"], "http:// on a non-loopback host"),
+        (["--new-pool", "p", "--domain", "ok-login", "--mcp-url", "https://x.example.com/mcp",
+          "--platform", "chatgtp"], "unknown platform 'chatgtp'"),
+        (["--pool-id", "nope", "--mcp-url", "https://x.example.com/mcp", "--platform", "chatgpt"],
+         "invalid user pool id 'nope'"),
+        (["--new-pool", "p", "--domain", "Bad_Prefix", "--mcp-url", "https://x.example.com/mcp",
+          "--platform", "chatgpt"], "invalid domain prefix"),
+        (["--new-pool", "p", "--domain", "ok-login", "--mcp-url", "https://x.example.com/mcp",
+          "--platform", "chatgpt", "--first-user", "not-an-email"], "invalid email"),
+        (["--new-pool", "p", "--domain", "ok-login", "--mcp-url", "https://x.example.com/" + "a" * 250,
+          "--platform", "chatgpt"], "at most 256"),
+        (["--new-pool", "p", "--domain", "ok-login", "--platform", "chatgpt"], "pass --mcp-url"),
+    ],
+)
+def test_bad_answers_are_one_line_exit_2_before_any_aws_call(run_process, aws, args, message) -> None:
+    result = run_process("init", *args, "--yes")
+    assert result.code == 2, result.err
+    assert message in result.err
+    assert len(result.err.strip().splitlines()) == 1, result.err
+    assert aws.log.mutating() == []
+    if "pass --mcp-url" not in message:
+        assert aws.log.operations() == []
+
+
+def test_domain_taken_by_another_pool_is_refused_before_any_change(run, aws, cognito) -> None:
+    other = cognito.create_user_pool(PoolName="other")["UserPool"]["Id"]
+    cognito.create_user_pool_domain(UserPoolId=other, Domain="taken-login")
+    aws.log.clear()
+    result = run("init", "--new-pool", "mine", "--domain", "taken-login", "--mcp-url",
+                 "https://x.example.com/mcp", "--platform", "chatgpt", "--yes")
+    assert result.code == 2
+    assert "taken" in result.err
+    assert aws.log.mutating() == []
+
+
+def test_without_yes_and_without_a_terminal_nothing_is_applied(run_process, aws) -> None:
+    result = run_process("init", "--new-pool", "p", "--domain", "ok-login", "--mcp-url",
+                         "https://x.example.com/mcp", "--platform", "chatgpt")
+    assert result.code == 1
+    assert "--yes" in result.err
+    assert aws.log.mutating() == []
+
+
+def test_show_masks_secrets_unless_revealed(run, gateway, cognito) -> None:
+    assert run(*init_args(gateway["gatewayId"])).code == 0
+    project = load_project()
+    secret = cognito.describe_user_pool_client(
+        UserPoolId=project.user_pool_id, ClientId=project.clients["chatgpt"])["UserPoolClient"]["ClientSecret"]
+    masked = run("show")
+    assert masked.code == 0
+    assert secret not in masked.out
+    assert "show --reveal" in masked.out
+    revealed = run("show", "--reveal")
+    assert secret in revealed.out

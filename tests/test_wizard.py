@@ -1,0 +1,143 @@
+"""The questions of `init`: scripted answers for the logic, a real terminal for the prompts."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import boto3
+import pexpect
+import pytest
+
+from mcpauth_wizard.aws.session import AwsContext
+from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.wizard import NEW, URL, Option, ask
+
+
+class ScriptedPrompter:
+    """Answers by question key; remembers what was asked and the options offered."""
+
+    def __init__(self, answers: dict[str, Any]) -> None:
+        self.answers = answers
+        self.asked: list[str] = []
+        self.options: dict[str, list[Option]] = {}
+        self.said: list[str] = []
+
+    def _answer(self, key: str, default: Any = None) -> Any:
+        self.asked.append(key)
+        return self.answers.get(key, default)
+
+    def select(self, key, message, options, default=None):
+        self.options[key] = options
+        return self._answer(key, default)
+
+    def checkbox(self, key, message, options, defaults):
+        self.options[key] = options
+        return self._answer(key, defaults)
+
+    def text(self, key, message, default="", validate=None):
+        answer = self._answer(key, default)
+        if validate and (problem := validate(answer)):
+            raise AssertionError(f"{key}: {problem}")
+        return answer
+
+    def text_optional(self, key, message):
+        return self._answer(key, "")
+
+    def confirm(self, key, message, default):
+        return self._answer(key, default)
+
+    def say(self, message):
+        self.said.append(message)
+
+
+def test_new_pool_and_url_server(aws) -> None:
+    prompter = ScriptedPrompter({
+        "pool": NEW, "new_pool": "Team MCP", "mcp_server": URL,
+        "mcp_url": "https://tools.example.com/mcp", "platforms": ["chatgpt", "claude-code"],
+        "port_claude-code": "8765", "scopes": "invoke, admin", "secret": ["chatgpt"],
+    })
+    spec = ask({}, prompter, AwsContext(endpoint_url=aws.url))
+    assert spec.new_pool and spec.new_pool.name == "Team MCP" and spec.new_pool.tier == "ESSENTIALS"
+    assert spec.domain_prefix == "team-mcp-login"  # suggested from the pool name
+    assert spec.scopes == ("invoke", "admin")
+    assert {c.key: c.secret for c in spec.clients} == {"chatgpt": True, "claude-code": False}
+    assert spec.clients[1].callback_urls == ("http://localhost:8765/callback",)
+    assert "gateway_allowed_scopes" not in prompter.asked  # no gateway, no question
+
+
+def test_existing_pool_list_shows_details_and_keeps_its_domain(aws, cognito) -> None:
+    pool = cognito.create_user_pool(PoolName="prod users")["UserPool"]["Id"]
+    cognito.create_user_pool_domain(UserPoolId=pool, Domain="prod-login", ManagedLoginVersion=2)
+    cognito.create_user_pool_client(UserPoolId=pool, ClientName="web")
+    prompter = ScriptedPrompter({"pool": pool, "mcp_server": URL, "mcp_url": "https://x.example.com/mcp"})
+    spec = ask({}, prompter, AwsContext(endpoint_url=aws.url))
+    titles = [o.title for o in prompter.options["pool"]]
+    assert titles[0] == "Create a new user pool"
+    assert any("prod users" in t and pool in t and "prod-login" in t and "1 clients" in t for t in titles)
+    assert spec.pool_id == pool and spec.domain_prefix is None
+    assert "domain" not in prompter.asked
+    assert any("prod-login" in s for s in prompter.said)
+
+
+def test_gateway_choice_uses_its_url_and_asks_about_allowed_scopes(aws) -> None:
+    agentcore = boto3.client("bedrock-agentcore-control", endpoint_url=aws.url, region_name="us-east-1")
+    gw = agentcore.create_gateway(name="gw", roleArn="arn:aws:iam::123456789012:role/r",
+                                  protocolType="MCP", authorizerType="AWS_IAM")
+    prompter = ScriptedPrompter({"pool": NEW, "mcp_server": gw["gatewayId"],
+                                 "gateway_allowed_scopes": True})
+    spec = ask({}, prompter, AwsContext(endpoint_url=aws.url))
+    assert spec.mcp_url == gw["gatewayUrl"] + "/mcp"
+    assert spec.gateway_id == gw["gatewayId"] and spec.gateway_allowed_scopes
+    assert any("auth: AWS_IAM" in o.title for o in prompter.options["mcp_server"])
+
+
+def test_lite_tier_cannot_have_managed_login(aws) -> None:
+    prompter = ScriptedPrompter({"pool": NEW, "tier": "LITE", "mcp_server": URL,
+                                 "mcp_url": "https://x.example.com/mcp"})
+    with pytest.raises(BadInput, match="LITE"):
+        ask({}, prompter, AwsContext(endpoint_url=aws.url))
+
+
+def test_real_prompts_in_a_terminal_from_start_to_plan(aws, tmp_path) -> None:
+    """questionary in a pseudo-terminal: every question answered with its default."""
+    agentcore = boto3.client("bedrock-agentcore-control", endpoint_url=aws.url, region_name="us-east-1")
+    agentcore.create_gateway(name="tools", roleArn="arn:aws:iam::123456789012:role/r",
+                             protocolType="MCP", authorizerType="CUSTOM_JWT",
+                             authorizerConfiguration={"customJWTAuthorizer": {
+                                 "discoveryUrl": "https://idp.example.com/.well-known/openid-configuration",
+                                 "allowedClients": ["x"]}})
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(COLUMNS="160", LINES="50", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
+    child = pexpect.spawn(sys.executable, ["-m", "mcpauth_wizard", "init", "--dry-run"],
+                          env=env, cwd=str(tmp_path), encoding="utf-8", timeout=60,
+                          dimensions=(50, 160))
+    steps = [
+        "Continue with this account and region",
+        "User pool",
+        "Name of the new user pool",
+        "Tier",
+        "Only administrators create users",
+        "Offer passkeys",
+        "Login domain prefix",
+        "Use managed login",
+        "MCP server",
+        "Resource scopes",
+        "Which MCP clients will sign in",
+        "One app client per platform",
+        "Which get a client secret",
+        "Also let clients read",
+        "Also require the resource scope at the gateway",
+        "Invite a first user",
+    ]
+    for question in steps:
+        child.expect_exact(question)
+        child.send("\r")
+    child.expect_exact("Plan")
+    child.expect_exact("Dry run: nothing was changed.")
+    child.expect(pexpect.EOF)
+    child.close()
+    transcript = child.before or ""
+    assert child.exitstatus == 0, transcript
+    assert aws.log.mutating() == ["CreateGateway"]
