@@ -259,6 +259,32 @@ def show(opts: Options, reveal: bool, as_json: bool) -> None:
     run_show(opts, reveal, as_json)
 
 
+@cli.command("demo")
+@pass_options
+def demo(opts: Options) -> None:
+    """Run the whole flow on this machine (no AWS account): set up, sign in, break, repair."""
+    from mcpauth_wizard.commands.demo import run_demo
+
+    run_demo(opts)
+
+
+@cli.group("sandbox")
+def sandbox() -> None:
+    """A local Cognito + AgentCore look-alike on 127.0.0.1 (needs the `sandbox` extra)."""
+
+
+@sandbox.command("up")
+@click.option("--port", default=0, type=click.IntRange(0, 65535),
+              help="AWS endpoint port (default: a free one).")
+@click.option("--web-port", default=0, type=click.IntRange(0, 65535),
+              help="Login pages and gateways port (default: a free one).")
+def sandbox_up(port: int, web_port: int) -> None:
+    """Start the sandbox in the foreground; Ctrl-C stops it."""
+    from mcpauth_wizard.commands.demo import sandbox_up as run
+
+    run(port, web_port)
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point: run the CLI and turn every expected failure into one line + exit code."""
     try:

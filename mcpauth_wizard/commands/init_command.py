@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run: bool,
-             as_json: bool) -> None:
+             as_json: bool, *, show_handoffs: bool = True) -> None:
     from mcpauth_wizard import wizard
     from mcpauth_wizard.project import save_project
     from mcpauth_wizard.provision import setup
@@ -60,9 +60,10 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         return
     if not plan.changes:
         console.note("[green]Nothing to change:[/] AWS already matches these answers.")
-    for handoff in handoffs:
-        console.out.print(console.handoff_panel(handoff))
-    console.note("Saved mcpauth.toml (no secrets). `mcpauth show` prints this again.")
+    if show_handoffs:
+        for handoff in handoffs:
+            console.out.print(console.handoff_panel(handoff))
+    console.note("Saved mcpauth.toml (no secrets). `mcpauth show` prints what to paste again.")
 
 
 def _confirm_account(opts: Options, aws: Any) -> Any:
@@ -137,7 +138,7 @@ def _handoffs(aws: Any, outcome: Outcome, spec: Any) -> list[Any]:
     has_secret = {c.key: c.key in outcome.secrets or bool(
         cognito.describe_client(aws, project.user_pool_id, cid).get("ClientSecret"))
         for c in spec.clients if (cid := clients.get(c.key))}
-    host = cognito.login_host(project.domain, aws.region_name) if project.domain else None
+    host = _login_host(aws, project)
     ports = {c.key: int(u.split(":")[2].split("/")[0]) for c in spec.clients
              for u in c.callback_urls if u.startswith("http://localhost:")}
     from dataclasses import replace
@@ -145,6 +146,15 @@ def _handoffs(aws: Any, outcome: Outcome, spec: Any) -> list[Any]:
     return handoffs(replace(project, clients=clients), scopes=list(spec.client_scopes),
                     login_host=host, secrets=dict(outcome.secrets), has_secret=has_secret,
                     reveal=True, ports=ports)
+
+
+def _login_host(aws: Any, project: Any) -> str | None:
+    """The managed login host; unknown behind a custom endpoint (the sandbox serves its own)."""
+    from mcpauth_wizard.aws import cognito
+
+    if not project.domain or aws.resolved_endpoint:
+        return None
+    return cognito.login_host(project.domain, aws.region_name)
 
 
 def run_show(opts: Options, reveal: bool, as_json: bool) -> None:
@@ -168,7 +178,7 @@ def run_show(opts: Options, reveal: bool, as_json: bool) -> None:
         for url in described.get("CallbackURLs") or []:
             if url.startswith("http://localhost:") and key in ("claude-code", "mcp-remote"):
                 ports[key] = int(url.split(":")[2].split("/")[0])
-    host = cognito.login_host(project.domain, aws.region_name) if project.domain else None
+    host = _login_host(aws, project)
     found = handoffs(project, scopes=scopes, login_host=host, secrets=secrets,
                      has_secret=has_secret, reveal=reveal, ports=ports)
     if as_json:

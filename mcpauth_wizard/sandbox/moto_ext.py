@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 _installed = False
+# Inside the sandbox, gateways report the local look-alike's URL instead of AWS's host name.
+gateway_url_base: str | None = None
 
 STANDARD_SCOPES = frozenset(
     {"openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"}
@@ -274,6 +276,15 @@ def _public(branding: dict[str, Any]) -> dict[str, Any]:
 
 def _patch_agentcore() -> None:
     from moto.bedrockagentcorecontrol import models
+
+    original_init = models.Gateway.__init__
+
+    def gateway_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        if gateway_url_base:
+            self.gateway_url = f"{gateway_url_base}/{self.gateway_id}/mcp"
+
+    models.Gateway.__init__ = gateway_init
 
     def update(self: Any, name: str, role_arn: str, protocol_type: str, authorizer_type: str,
                description: str | None, protocol_configuration: Any, authorizer_configuration: Any,

@@ -1,0 +1,197 @@
+"""`mcpauth demo` and `mcpauth sandbox up`: the whole flow on this machine, no AWS account."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
+
+from mcpauth_wizard import console
+
+if TYPE_CHECKING:
+    from mcpauth_wizard.cli import Options
+    from mcpauth_wizard.sandbox.server import Sandbox, Seed
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextmanager
+def _folder(path: str) -> Iterator[None]:
+    before = os.getcwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def sandbox_up(port: int, web_port: int) -> None:
+    """Run the sandbox in the foreground until Ctrl-C."""
+    from mcpauth_wizard.sandbox.server import Sandbox
+
+    sandbox = Sandbox(port=port, web_port=web_port).start()
+    try:
+        seed = sandbox.seed()
+        console.out.print(f"""[bold]mcpauth sandbox[/] — Cognito + AgentCore look-alike on 127.0.0.1
+
+  AWS endpoint       {sandbox.endpoint_url}
+  login + gateways   {sandbox.web_url}
+  user pool          {seed.pool_id} (sandbox-users)
+  gateway            {seed.gateway_id} (sandbox-gateway, not yet wired to Cognito)
+  demo user          {seed.username} / {seed.password}
+
+In another shell:
+  export AWS_ENDPOINT_URL={sandbox.endpoint_url} AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION=us-east-1
+  mcpauth init --pool-id {seed.pool_id} --gateway-id {seed.gateway_id} --domain sandbox-login --platform chatgpt,claude,inspector
+
+Ctrl-C stops everything.""")
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        console.out.print("stopping the sandbox…")
+    finally:
+        sandbox.stop()
+
+
+class _Demo:
+    def __init__(self, opts: Options, sandbox: Sandbox, seed: Seed) -> None:
+        self.opts = opts
+        self.sandbox = sandbox
+        self.seed = seed
+        self.started = time.monotonic()
+        self.step_no = 0
+
+    def step(self, title: str) -> None:
+        self.step_no += 1
+        console.out.rule(f"[bold]{self.step_no}. {title}", align="left")
+
+    def ok(self, text: str) -> None:
+        console.out.print(f"  [green]✓[/] {text}")
+
+    def bad(self, text: str) -> None:
+        console.out.print(f"  [red]✗[/] {text}")
+
+    def init(self) -> None:
+        from mcpauth_wizard.commands.init_command import run_init
+
+        run_init(self.opts, {
+            "new_pool": "demo-users", "tier": "ESSENTIALS", "domain": "demo-login",
+            "gateway_id": self.seed.gateway_id, "platforms": ["chatgpt", "claude", "inspector"],
+            "gateway_allowed_scopes": True, "passkeys": False,
+        }, None, False, False, show_handoffs=False)
+
+    def sign_in(self) -> tuple[str | None, str]:
+        """Sign the demo user in with Inspector's client; (access token, or None, and what happened)."""
+        from mcpauth_wizard.project import load_project
+        from mcpauth_wizard.sandbox.form_signin import sign_in
+        from mcpauth_wizard.signin import (
+            ClientCredentials,
+            authorization_request,
+            callback_params,
+            exchange_code,
+        )
+
+        project = load_project()
+        client = ClientCredentials(project.clients["inspector"])
+        domain = self.sandbox.login.domain_url(project.domain or "")
+        scope = " ".join(["openid", *(f"{project.resource_url}/{s}" for s in project.scopes)])
+        request = authorization_request(f"{domain}/oauth2/authorize", client,
+                                        "http://localhost:6274/oauth/callback", scope,
+                                        resource=project.resource_url)
+        params = callback_params(sign_in(request.url, self.seed.username, self.seed.password))
+        if "error" in params:
+            return None, f"the authorize endpoint answered error={params['error']}"
+        if params.get("state") != request.state:
+            return None, "state mismatch"
+        tokens = exchange_code(f"{domain}/oauth2/token", client, request, params["code"])
+        return tokens["access_token"], "signed in"
+
+    def call_tools(self, token: str) -> None:
+        from mcpauth_wizard.mcp_client import McpSession
+        from mcpauth_wizard.project import load_project
+
+        url = load_project().resource_url or ""
+        with McpSession(url, None) as anonymous:
+            answer = anonymous.initialize()
+            challenge = answer.headers.get("www-authenticate", "")
+            self.ok(f"without a token the gateway answers {answer.status}: {challenge[:90]}…")
+        with McpSession(url, token) as session:
+            session.initialize()
+            tools = session.list_tools()
+            names = [t["name"] for t in (tools.result or {}).get("tools", [])]
+            self.ok(f"tools/list with the token: {', '.join(names)}")
+            added = session.call_tool("add", {"a": 2, "b": 3})
+            text = ((added.result or {}).get("content") or [{}])[0].get("text")
+            self.ok(f"tools/call add(2, 3) = {text}")
+
+
+def run_demo(opts: Options) -> None:
+    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.project import load_project
+    from mcpauth_wizard.redact import redact_jwt
+    from mcpauth_wizard.sandbox.server import Sandbox
+
+    console.out.print("[bold]mcpauth demo[/] — Cognito sign-in for an MCP server, "
+                      "end to end on 127.0.0.1 (no AWS account)\n")
+    with Sandbox().start() as sandbox, tempfile.TemporaryDirectory() as folder, \
+            _environment(sandbox.aws_env()), _folder(folder):
+        seed = sandbox.seed(pool_name="seed-users")
+        opts.endpoint_url, opts.region, opts.yes, opts.no_input = sandbox.endpoint_url, "us-east-1", True, True
+        demo = _Demo(opts, sandbox, seed)
+        demo.ok(f"sandbox up: AWS endpoint {sandbox.endpoint_url}, login + gateway {sandbox.web_url}")
+
+        demo.step("mcpauth init: pool, login domain, resource server, 3 clients, gateway authorizer")
+        demo.init()
+        project = load_project()
+        sandbox.add_user(project.user_pool_id or "", seed.username, seed.password)
+        demo.ok(f"demo user {seed.username} can sign in (sandbox: permanent password set)")
+
+        demo.step("Sign in through the login page, like MCP Inspector (code + PKCE)")
+        token, _ = demo.sign_in()
+        assert token, "the demo setup must allow sign-in"
+        demo.ok(f"access token: {redact_jwt(token)[:60]}…<signature redacted>")
+        demo.call_tools(token)
+
+        demo.step("Break it: remove the resource scope from Inspector's app client")
+        aws = opts.aws()
+        full_scope = f"{project.resource_url}/invoke"
+        cognito.safe_update_client(
+            aws, project.user_pool_id or "", project.clients["inspector"],
+            lambda c: {**c, "AllowedOAuthScopes": [s for s in c["AllowedOAuthScopes"] if s != full_scope]})
+        demo.ok(f"removed {full_scope} (every other setting kept)")
+        token, what = demo.sign_in()
+        if token is None:
+            demo.bad(f"sign-in fails: {what}")
+        else:
+            demo.bad("sign-in still worked — the sandbox did not enforce the scope")
+
+        demo.step("Repair: run mcpauth init again with the same answers")
+        demo.init()
+        token, what = demo.sign_in()
+        if token:
+            demo.ok("sign-in works again")
+            demo.call_tools(token)
+        else:
+            demo.bad(f"sign-in still fails: {what}")
+        elapsed = time.monotonic() - demo.started
+        console.out.print(f"\n[bold green]Demo finished in {elapsed:.1f}s.[/] Try it yourself: "
+                          "`mcpauth sandbox up`, then `mcpauth init` against it.")
+        if token is None:
+            raise SystemExit(1)
+
+
+__all__: list[Any] = ["run_demo", "sandbox_up"]

@@ -1,0 +1,52 @@
+"""Sign a user in through the sandbox's HTML login form, as a browser would (no JavaScript)."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+from mcpauth_wizard.errors import McpAuthError
+
+
+class _FormReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.error: str | None = None
+        self._in_error = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "input" and a.get("type") == "hidden" and a.get("name"):
+            self.fields[a["name"] or ""] = a.get("value") or ""
+        self._in_error = tag == "p" and a.get("role") == "alert"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_error:
+            self.error = (self.error or "") + data
+
+
+def sign_in(authorize_url: str, username: str, password: str, *, timeout: float = 10.0) -> str:
+    """Open the authorize URL, submit the login form; return where the browser is sent next
+    (the client's callback URL with code and state, or an error redirect)."""
+    import httpx
+
+    with httpx.Client(timeout=timeout, follow_redirects=False) as http:
+        response = http.get(authorize_url)
+        if response.status_code != 302:
+            raise McpAuthError(f"authorize answered {response.status_code}, not a redirect")
+        login_url = urljoin(authorize_url, response.headers["location"])
+        if "/login" not in login_url:
+            return login_url  # an error redirect: to the client or to the error page
+        page = http.get(login_url)
+        if page.status_code != 200:
+            raise McpAuthError(f"login page answered {page.status_code}: {page.text[:120]}")
+        form = _FormReader()
+        form.feed(page.text)
+        posted = http.post(login_url.split("?", 1)[0],
+                           data={**form.fields, "username": username, "password": password})
+        if posted.status_code != 302:
+            again = _FormReader()
+            again.feed(posted.text)
+            raise McpAuthError(f"sign-in refused: {again.error or posted.status_code}")
+        return posted.headers["location"]

@@ -1,0 +1,173 @@
+"""The AgentCore Gateway look-alike: the gateway's live CUSTOM_JWT authorizer in front of
+a real FastMCP server.
+
+It reads each gateway's configuration from the control plane at request time and enforces
+every field that is set (discoveryUrl → issuer + keys, allowedClients, allowedAudience,
+allowedScopes), answering 401 in AgentCore's WWW-Authenticate shape and serving
+protected-resource metadata (RFC 9728).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any, Awaitable, Callable
+
+from mcpauth_wizard.sandbox.directory import Directory
+from mcpauth_wizard.sandbox.tokens import Signer
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+_COGNITO_DISCOVERY = re.compile(
+    r"^https://(?:issuer-)?cognito-idp\.([a-z0-9-]+)\.amazonaws\.com/([\w-]+_[0-9a-zA-Z]+)"
+    r"/\.well-known/openid-configuration$"
+)
+
+
+class GatewayLookAlike:
+    """ASGI app for /gateways/<id>/mcp and its metadata."""
+
+    def __init__(self, base_url: str, directory: Directory, signer: Signer,
+                 local_issuer: Callable[[str], str], mcp_app: Any) -> None:
+        self.base = base_url.rstrip("/")
+        self.directory = directory
+        self.signer = signer
+        self.local_issuer = local_issuer  # pool id → the sandbox issuer URL
+        self.mcp_app = mcp_app
+
+    def resource(self, gateway_id: str) -> str:
+        return f"{self.base}/gateways/{gateway_id}/mcp"
+
+    def metadata_url(self, gateway_id: str) -> str:
+        return f"{self.base}/gateways/{gateway_id}/.well-known/oauth-protected-resource"
+
+    def issuer_for(self, discovery_url: str) -> str | None:
+        """The issuer behind a discovery URL: Cognito's AWS URL maps to the sandbox pool."""
+        match = _COGNITO_DISCOVERY.match(discovery_url or "")
+        if match and self.directory.pool(match.group(2)) is not None:
+            return self.local_issuer(match.group(2))
+        suffix = "/.well-known/openid-configuration"
+        if discovery_url.startswith(self.base) and discovery_url.endswith(suffix):
+            return discovery_url[: -len(suffix)]
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.mcp_app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        parts = [p for p in path.split("/") if p]
+        # /gateways/<id>/mcp , /gateways/<id>/.well-known/oauth-protected-resource ,
+        # /.well-known/oauth-protected-resource/gateways/<id>/mcp (RFC 9728 path insertion)
+        if parts[:2] == [".well-known", "oauth-protected-resource"] and len(parts) == 5:
+            await self._metadata(parts[3], send)
+            return
+        if len(parts) >= 3 and parts[0] == "gateways":
+            gateway_id, rest = parts[1], "/".join(parts[2:])
+            if rest == ".well-known/oauth-protected-resource":
+                await self._metadata(gateway_id, send)
+                return
+            if rest == "mcp":
+                await self._mcp(gateway_id, scope, receive, send)
+                return
+        await _json(send, 404, {"message": "Not Found"})
+
+    async def _metadata(self, gateway_id: str, send: Send) -> None:
+        gateway = self.directory.gateway(gateway_id)
+        if gateway is None:
+            await _json(send, 404, {"message": "Not Found"})
+            return
+        authorizer = _jwt(gateway)
+        issuer = self.issuer_for(authorizer.get("discoveryUrl", ""))
+        document: dict[str, Any] = {
+            "resource": self.resource(gateway_id),
+            "authorization_servers": [issuer] if issuer else [],
+            "bearer_methods_supported": ["header"],
+        }
+        if authorizer.get("allowedScopes"):
+            document["scopes_supported"] = list(authorizer["allowedScopes"])
+        await _json(send, 200, document, {"access-control-allow-origin": "*"})
+
+    def _challenge(self, gateway_id: str, gateway: Any, error: str = "invalid_token") -> str:
+        parts = [f'error="{error}"']
+        scopes = _jwt(gateway).get("allowedScopes")
+        if scopes:
+            parts.append(f'scope="{" ".join(scopes)}"')
+        parts.append(f'resource_metadata="{self.metadata_url(gateway_id)}"')
+        return "Bearer " + ", ".join(parts)
+
+    def check_token(self, gateway: Any, token: str) -> tuple[int, str]:
+        """(200, "") if the authorizer admits the token, else the status and the reason."""
+        authorizer = _jwt(gateway)
+        issuer = self.issuer_for(authorizer.get("discoveryUrl", ""))
+        if issuer is None:
+            return 401, "the discovery URL is not reachable from the sandbox"
+        try:
+            claims = self.signer.verify(token)
+        except Exception:  # noqa: BLE001 - a bad signature or a malformed token
+            return 401, "signature"
+        if claims.get("iss") != issuer:
+            return 401, "issuer"
+        if claims.get("exp", 0) < time.time():
+            return 401, "expired"
+        clients = authorizer.get("allowedClients")
+        if clients and claims.get("client_id", claims.get("aud")) not in clients:
+            return 401, "client not allowed"
+        audience = authorizer.get("allowedAudience")
+        if audience:
+            aud = claims.get("aud")
+            auds = aud if isinstance(aud, list) else [aud]
+            if not set(auds) & set(audience):
+                return 401, "audience"
+        scopes = authorizer.get("allowedScopes")
+        if scopes and not set(str(claims.get("scope", "")).split()) & set(scopes):
+            return 403, "insufficient_scope"
+        return 200, ""
+
+    async def _mcp(self, gateway_id: str, scope: Scope, receive: Receive, send: Send) -> None:
+        gateway = self.directory.gateway(gateway_id)
+        if gateway is None:
+            await _json(send, 404, {"message": "Not Found"})
+            return
+        if gateway.authorizer_type != "CUSTOM_JWT":
+            await _json(send, 403, {"message": "Missing Authentication Token"})
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        auth = headers.get("authorization", "")
+        token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+        if not token:
+            await _rpc_error(send, 401, "Missing Bearer token", self._challenge(gateway_id, gateway))
+            return
+        status, reason = self.check_token(gateway, token)
+        if status == 403:
+            await _rpc_error(send, 403, "Insufficient scope",
+                             self._challenge(gateway_id, gateway, "insufficient_scope"))
+            return
+        if status != 200:
+            await _rpc_error(send, 401, f"Invalid Bearer token ({reason})",
+                             self._challenge(gateway_id, gateway))
+            return
+        inner = dict(scope, path="/mcp", raw_path=b"/mcp", root_path="")
+        await self.mcp_app(inner, receive, send)
+
+
+def _jwt(gateway: Any) -> dict[str, Any]:
+    return ((gateway.authorizer_configuration or {}).get("customJWTAuthorizer")) or {}
+
+
+async def _json(send: Send, status: int, body: dict[str, Any],
+                extra: dict[str, str] | None = None) -> None:
+    data = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]
+    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def _rpc_error(send: Send, status: int, message: str, challenge: str) -> None:
+    await _json(send, status, {"jsonrpc": "2.0", "id": None,
+                               "error": {"code": -32001, "message": message}},
+                {"www-authenticate": challenge})
