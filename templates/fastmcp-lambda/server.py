@@ -1,0 +1,69 @@
+"""An MCP server signed in through Amazon Cognito, made to run on AWS Lambda.
+
+FastMCP's AWSCognitoProvider serves its own OAuth metadata (S256, dynamic client
+registration) to MCP clients and signs users in through Cognito. Its state lives in
+DynamoDB and its keys in Secrets Manager or SSM (see oauth_state.py), so any Lambda
+instance can finish a sign-in that another began.
+
+Configuration (set by template.yaml):
+  COGNITO_USER_POOL_ID, COGNITO_REGION, COGNITO_CLIENT_ID   the Cognito app client
+  COGNITO_CLIENT_SECRET_REF   its secret: secretsmanager:<name> or ssm:/<name>
+  OAUTH_STATE_TABLE           the DynamoDB table of OAuth state
+  STORAGE_KEY_REF             encryption key material of that state (same forms)
+  JWT_SIGNING_KEY_REF         signing key material of the tokens this server issues
+  MCP_BASE_URL                public URL (optional: the function's own URL by default)
+"""
+
+from __future__ import annotations
+
+import os
+
+from fastmcp import FastMCP
+from fastmcp.server.auth.providers.aws import AWSCognitoProvider
+from fastmcp.server.dependencies import get_access_token
+from oauth_state import derived_key, encrypted_state_store, read_secret, required_env
+
+
+def public_base_url() -> str:
+    """MCP_BASE_URL, else this function's Lambda Function URL (looked up once per cold start)."""
+    configured = os.environ.get("MCP_BASE_URL", "").strip()
+    if configured:
+        return configured.rstrip("/")
+    import boto3
+
+    found = boto3.client("lambda").get_function_url_config(
+        FunctionName=required_env("AWS_LAMBDA_FUNCTION_NAME"))
+    return found["FunctionUrl"].rstrip("/")
+
+
+def cognito_auth() -> AWSCognitoProvider:
+    """Cognito sign-in with state that survives cold starts and is shared by every instance."""
+    return AWSCognitoProvider(
+        user_pool_id=required_env("COGNITO_USER_POOL_ID"),
+        aws_region=required_env("COGNITO_REGION"),  # the provider's default is eu-central-1
+        client_id=required_env("COGNITO_CLIENT_ID"),
+        client_secret=read_secret(required_env("COGNITO_CLIENT_SECRET_REF")),
+        base_url=public_base_url(),  # Cognito needs exactly <base_url>/auth/callback
+        client_storage=encrypted_state_store(
+            required_env("OAUTH_STATE_TABLE"), read_secret(required_env("STORAGE_KEY_REF"))),
+        # bytes are used as they are: the same key on every instance, no slow derivation
+        jwt_signing_key=derived_key(read_secret(required_env("JWT_SIGNING_KEY_REF")), "jwt"),
+    )
+
+
+mcp = FastMCP(os.environ.get("MCP_SERVER_NAME", "mcp-on-lambda"), auth=cognito_auth())
+
+
+@mcp.tool
+def echo(text: str) -> str:
+    """Return the text unchanged (a first tool to replace with your own)."""
+    return text
+
+
+@mcp.tool
+def whoami() -> dict[str, object]:
+    """Who signed in: the Cognito user behind this call."""
+    token = get_access_token()
+    claims = dict(token.claims) if token else {}
+    return {"sub": claims.get("sub"), "username": claims.get("username"),
+            "groups": claims.get("cognito:groups", [])}
