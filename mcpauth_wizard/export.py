@@ -193,9 +193,10 @@ def build_export(aws: AwsContext, project: Project, pool_id: str | None = None,
     gateway_id = gateway_id or project.gateway_id
     if gateway_id:
         gateway = agentcore.get_gateway(aws, gateway_id)
-        resources[logical_id("Gateway", "", taken)] = _resource(
+        gateway_ref = logical_id("Gateway", "", taken)
+        resources[gateway_ref] = _resource(
             "AWS::BedrockAgentCore::Gateway", _gateway(gateway, pool, region, pool_ref, client_refs))
-        outputs["GatewayUrl"] = {"Value": {"Fn::GetAtt": ["Gateway", "GatewayUrl"]}}
+        outputs["GatewayUrl"] = {"Value": {"Fn::GetAtt": [gateway_ref, "GatewayUrl"]}}
 
     template = {
         "AWSTemplateFormatVersion": "2010-09-09",

@@ -98,9 +98,12 @@ def run_export(opts: Options, format_name: str, output: str | None, pool_id: str
     import sys
 
     from mcpauth_wizard import console
+    from mcpauth_wizard.errors import BadInput
     from mcpauth_wizard.export import build_export, check_format
 
     check_format(format_name)
+    if output is not None and not Path(output).resolve().parent.is_dir():
+        raise BadInput(f"--output {output}: the folder {Path(output).parent} does not exist")
     exported = build_export(opts.aws(), opts.project(), pool_id, gateway_id)
     if output is None:
         sys.stdout.write(exported.text())
