@@ -15,6 +15,7 @@ import pytest
 from mcpauth_wizard.sandbox.control_plane import ControlPlane
 
 REGION = "us-east-1"
+pytest_plugins = ["tests.sandbox_fixtures"]
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,7 @@ def mcpauth(sandbox: Sandbox, folder: Path, *args: str) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def sandbox() -> Any:
     with Sandbox().start() as running:
+        running.control_plane.reset()  # moto's state is per process: start from nothing
         yield running
 
 

@@ -13,8 +13,13 @@ import pytest
 from mcpauth_wizard.mcp_client import McpSession
 from mcpauth_wizard.redact import jwt_claims
 from mcpauth_wizard.sandbox.form_signin import sign_in
-from mcpauth_wizard.signin import ClientCredentials, authorization_request, callback_params, exchange_code
-from tests.sandbox_fixtures import Setup, sandbox, setup  # noqa: F401 - fixtures
+from mcpauth_wizard.signin import (
+    ClientCredentials,
+    authorization_request,
+    callback_params,
+    exchange_code,
+)
+from tests.sandbox_fixtures import Setup
 
 INSPECTOR_CALLBACK = "http://localhost:6274/oauth/callback"
 CHATGPT_CALLBACK = "https://chatgpt.com/connector_platform_oauth_redirect"

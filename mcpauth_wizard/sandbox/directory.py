@@ -101,7 +101,7 @@ class Directory:
     def gateway(self, gateway_id: str) -> Any | None:
         from moto.bedrockagentcorecontrol.models import bedrockagentcorecontrol_backends
 
-        for region, backend in bedrockagentcorecontrol_backends[self.account].items():
+        for backend in bedrockagentcorecontrol_backends[self.account].values():
             found = getattr(backend, "gateways", {}).get(gateway_id)
             if found is not None:
                 return found

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from mcpauth_wizard.sandbox.directory import Directory
 from mcpauth_wizard.sandbox.tokens import Signer

@@ -1,0 +1,179 @@
+"""Outside clients against the sandbox: the official MCP Python SDK, a real browser, the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from mcpauth_wizard.sandbox.form_signin import sign_in
+from mcpauth_wizard.signin import callback_params
+from tests.sandbox_fixtures import Setup
+
+CLAUDE_CALLBACK = "https://claude.ai/api/mcp/auth_callback"
+
+
+async def sdk_list_tools(url: str, client_id: str, secret: str | None, redirect_uri: str,
+                         username: str, password: str) -> list[str]:
+    """The MCP SDK's OAuthClientProvider with a pre-registered client; the browser step is the form."""
+    import httpx2
+    from mcp import ClientSession
+    from mcp.client.auth import OAuthClientProvider
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared.auth import (
+        AuthorizationCodeResult,
+        OAuthClientInformationFull,
+        OAuthClientMetadata,
+        OAuthToken,
+    )
+
+    class Storage:
+        def __init__(self) -> None:
+            self.tokens: OAuthToken | None = None
+            self.info = OAuthClientInformationFull(
+                client_id=client_id, client_secret=secret, redirect_uris=[redirect_uri],
+                token_endpoint_auth_method="client_secret_basic" if secret else "none",
+                grant_types=["authorization_code", "refresh_token"], response_types=["code"])
+
+        async def get_tokens(self) -> OAuthToken | None:
+            return self.tokens
+
+        async def set_tokens(self, tokens: OAuthToken) -> None:
+            self.tokens = tokens
+
+        async def get_client_info(self) -> OAuthClientInformationFull | None:
+            return self.info
+
+        async def set_client_info(self, info: OAuthClientInformationFull) -> None:
+            self.info = info
+
+    landed: dict[str, str] = {}
+
+    async def redirect_handler(authorize_url: str) -> None:
+        landed.update(callback_params(await asyncio.to_thread(sign_in, authorize_url, username, password)))
+
+    async def callback_handler() -> AuthorizationCodeResult:
+        if "code" not in landed:
+            raise RuntimeError(f"sign-in failed: {landed}")
+        return AuthorizationCodeResult(code=landed["code"], state=landed.get("state"))
+
+    provider = OAuthClientProvider(
+        server_url=url,
+        client_metadata=OAuthClientMetadata(redirect_uris=[redirect_uri], client_name="sdk-test",
+                                            grant_types=["authorization_code", "refresh_token"]),
+        storage=Storage(), redirect_handler=redirect_handler, callback_handler=callback_handler)
+    async with httpx2.AsyncClient(auth=provider, timeout=20) as http, \
+            streamable_http_client(url, http_client=http) as streams:
+        read, write = streams[0], streams[1]
+        async with ClientSession(read, write) as session:
+            await session.initialize()
+            return [t.name for t in (await session.list_tools()).tools]
+
+
+def test_mcp_sdk_client_signs_in_through_the_gateway_with_init_s_client(setup: Setup) -> None:
+    """The SDK (mcp 2.3) does not insist on code_challenge_methods_supported: it sends S256
+    anyway and completes against Cognito-shaped discovery. Measured, not assumed."""
+    tools = asyncio.run(sdk_list_tools(setup.mcp_url, setup.clients["claude"], setup.secrets["claude"],
+                                       CLAUDE_CALLBACK, setup.seed.username, setup.seed.password))
+    assert tools == ["add", "echo"]
+
+
+def test_mcp_sdk_client_against_the_plain_fastmcp_server(setup: Setup) -> None:
+    url = setup.sandbox.start_plain_server(setup.pool_id, ["openid"])
+    # The SDK sends resource=<url> (RFC 8707); the pool must know that resource, as init makes it.
+    setup.sandbox.boto("cognito-idp").create_resource_server(
+        UserPoolId=setup.pool_id, Identifier=url, Name="plain",
+        Scopes=[{"ScopeName": "invoke", "ScopeDescription": "invoke"}])
+    tools = asyncio.run(sdk_list_tools(url, setup.clients["claude"], setup.secrets["claude"],
+                                       CLAUDE_CALLBACK, setup.seed.username, setup.seed.password))
+    assert tools == ["add", "echo"]
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_a_real_browser_signs_in_to_a_loopback_callback(setup: Setup) -> None:
+    """Chromium (Debian) driven by playwright fills the login page; the code lands on a
+    loopback listener registered as the Inspector callback."""
+    executable = chromium_path()
+    if executable is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed (CI must install it: apt-get install chromium)")
+        pytest.skip("chromium is not installed here (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    from mcpauth_wizard.signin import ClientCredentials, authorization_request, exchange_code
+    from tests.loopback import CallbackListener
+
+    with CallbackListener() as listener:
+        callback = f"http://localhost:{listener.port}/callback"
+        from tests.sandbox_fixtures import mcpauth
+
+        code, out = mcpauth(setup.sandbox, setup.folder, "add-callback", callback,
+                            "--client-id", setup.clients["inspector"])
+        assert code == 0, out
+        client = ClientCredentials(setup.clients["inspector"])
+        request = authorization_request(setup.authorize, client, callback, setup.scope)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=executable, headless=True, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            page = browser.new_page()
+            page.goto(request.url)
+            assert page.title() == "Sign in"
+            page.fill("#username", setup.seed.username)
+            page.fill("#password", setup.seed.password)
+            page.click("#signin")
+            page.wait_for_url(f"{callback}*", timeout=15000)
+            assert "Signed in" in page.content()
+            browser.close()
+        received = listener.wait(10)
+    assert received["state"] == request.state
+    tokens = exchange_code(setup.token, client, request, received["code"])
+    assert tokens["token_type"] == "Bearer"
+
+
+def test_demo_runs_as_a_process_and_exits_0() -> None:
+    env = {**os.environ, "COLUMNS": "120"}
+    for key in [k for k in env if k.startswith("AWS_")]:
+        env.pop(key)
+    proc = subprocess.run([sys.executable, "-m", "mcpauth_wizard", "demo"], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = proc.stdout
+    assert "tools/call add(2, 3) = 5" in out
+    assert "sign-in fails: the authorize endpoint answered error=invalid_scope" in out
+    assert "sign-in works again" in out
+
+
+def test_sandbox_up_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "mcpauth_wizard", "sandbox", "up"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if "Ctrl-C stops everything" in line:
+                break
+        text = "".join(lines)
+        assert "export AWS_ENDPOINT_URL=http://127.0.0.1:" in text
+        assert "demo user          demo@example.com / " in text
+        endpoint = text.split("export AWS_ENDPOINT_URL=")[1].split()[0]
+        import boto3
+
+        pools = boto3.client("cognito-idp", endpoint_url=endpoint, region_name="us-east-1",
+                             aws_access_key_id="x", aws_secret_access_key="x").list_user_pools(MaxResults=10)
+        assert [p["Name"] for p in pools["UserPools"]] == ["sandbox-users"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "stopping the sandbox" in rest
+    assert "Traceback" not in err
