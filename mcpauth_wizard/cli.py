@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from mcpauth_wizard import __version__
+from mcpauth_wizard.commands.template_commands import register as register_template_commands
 from mcpauth_wizard.errors import McpAuthError
 
 
@@ -257,6 +258,9 @@ def show(opts: Options, reveal: bool, as_json: bool) -> None:
     from mcpauth_wizard.commands.init_command import run_show
 
     run_show(opts, reveal, as_json)
+
+
+register_template_commands(cli)
 
 
 @cli.command("demo")
