@@ -263,6 +263,33 @@ def show(opts: Options, reveal: bool, as_json: bool) -> None:
 register_template_commands(cli)
 
 
+@cli.command("doctor")
+@click.argument("url", required=False)
+@click.option("--platform", "platforms", help="chatgpt,claude,… or all (default: the recorded ones).")
+@click.option("--client-id", help="App client to probe with (default: per platform, from mcpauth.toml).")
+@click.option("--client-secret-env", metavar="VAR", help="Read the client secret from this variable.")
+@click.option("--pool-id", help="User pool id (default: from mcpauth.toml).")
+@click.option("--gateway-id", help="AgentCore Gateway id (default: from mcpauth.toml).")
+@click.option("--login", is_flag=True, help="Also sign in for real (browser + loopback listener).")
+@click.option("--login-as", "login_platform", metavar="PLATFORM",
+              help="Sign in with this platform's client (implies --login).")
+@click.option("--no-browser", is_flag=True, help="With --login: print the URL, open no browser.")
+@click.option("--token-env", metavar="VAR", help="Validate the access token in this variable.")
+@click.option("--step", is_flag=True, help="Pause before each step and show what it will send.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--fix", is_flag=True, help="Offer the changes that fix what was found, then re-check.")
+@pass_options
+def doctor(opts: Options, url: str | None, **flags: Any) -> None:
+    """Walk the MCP OAuth flow like a client and name the root cause of a failure.
+
+    Without arguments it checks the setup in mcpauth.toml. Exit code 0: no errors,
+    1: errors found, 2: bad arguments.
+    """
+    from mcpauth_wizard.commands.doctor_command import run_doctor
+
+    run_doctor(opts, url=url, **flags)
+
+
 @cli.command("demo")
 @pass_options
 def demo(opts: Options) -> None:

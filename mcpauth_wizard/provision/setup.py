@@ -120,7 +120,7 @@ def merge_client(current: dict[str, Any], spec: Spec, client: ClientSpec) -> dic
 
 
 def merge_authorizer(gateway: dict[str, Any], discovery: str, client_ids: list[str],
-                     scopes: list[str]) -> dict[str, Any]:
+                     scopes: list[str], resource: str = "") -> dict[str, Any]:
     """The gateway with a CUSTOM_JWT authorizer for this pool; every other field kept."""
     authorizer = dict(agentcore.jwt_authorizer(gateway))
     same_pool = authorizer.get("discoveryUrl") == discovery
@@ -129,8 +129,11 @@ def merge_authorizer(gateway: dict[str, Any], discovery: str, client_ids: list[s
     authorizer["allowedClients"] = allowed + [c for c in client_ids if c not in allowed]
     # Cognito access tokens carry no aud: an allowedAudience would reject every one of them.
     authorizer.pop("allowedAudience", None)
-    if scopes:
-        have = list(authorizer.get("allowedScopes") or [])
+    if scopes or authorizer.get("allowedScopes"):
+        # Tokens carry full scope strings: a short name ("invoke") would never match.
+        have = [s if "/" in s or not resource else f"{resource}/{s}"
+                for s in authorizer.get("allowedScopes") or []]
+        have = list(dict.fromkeys(have))
         authorizer["allowedScopes"] = have + [s for s in scopes if s not in have]
     gateway["authorizerType"] = "CUSTOM_JWT"
     gateway["authorizerConfiguration"] = {"customJWTAuthorizer": authorizer}
@@ -415,10 +418,11 @@ def _gateway_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, regi
         ids = [out.project.clients[c.key] for c in spec.clients] if out else \
               [i or f"<new {k} client>" for k, i in client_ids.items()]
         assert pool_desc is not None
-        return merge_authorizer(gw, cognito.discovery_url(pool_desc, region), ids, scopes)
+        return merge_authorizer(gw, cognito.discovery_url(pool_desc, region), ids, scopes, spec.mcp_url)
 
     after = wanted(None, dict(gateway)) if pool is not None else merge_authorizer(
-        dict(gateway), "<new pool's discovery URL>", [f"<new {k} client>" for k in client_ids], scopes)
+        dict(gateway), "<new pool's discovery URL>", [f"<new {k} client>" for k in client_ids], scopes,
+        spec.mcp_url)
     after_auth = agentcore.jwt_authorizer(after)
     keys = ["discoveryUrl", "allowedClients", "allowedAudience", "allowedScopes"]
     fields = _diff(before, after_auth, keys)

@@ -1,0 +1,257 @@
+"""Phase 1: read-only checks of the Cognito and AgentCore configuration (boto3 in threads)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from mcpauth_wizard.callbacks import near_misses
+from mcpauth_wizard.doctor.context import Context
+from mcpauth_wizard.doctor.findings import Finding
+from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
+from mcpauth_wizard.errors import McpAuthError, NotFound
+from mcpauth_wizard.platforms import PLATFORMS
+
+
+def _need_aws(ctx: Context) -> Any:
+    if ctx.aws is None:
+        raise Skip(ctx.aws_problem or "no AWS access")
+    return ctx.aws
+
+
+async def _call(func: Any, *args: Any) -> Any:
+    return await asyncio.to_thread(func, *args)
+
+
+def resource_scopes(ctx: Context) -> list[str]:
+    """The full scope strings the MCP URL needs (from mcpauth.toml, else from AWS)."""
+    names = ctx.target.scopes or tuple(
+        s["ScopeName"] for s in (ctx.facts.get("resource_server") or {}).get("Scopes") or [])
+    return [f"{ctx.target.url}/{n}" for n in names]
+
+
+async def pool(ctx: Context) -> Outcome:
+    aws = _need_aws(ctx)
+    if not ctx.target.pool_id:
+        raise Skip("no user pool id (pass --pool-id or run in a folder with mcpauth.toml)")
+    from mcpauth_wizard.aws import cognito
+
+    try:
+        described = await _call(cognito.describe_user_pool, aws, ctx.target.pool_id)
+    except NotFound:
+        ctx.facts["pool_missing"] = True
+        return Outcome([Finding("COGNITO_POOL_NOT_FOUND",
+                                f"user pool {ctx.target.pool_id} does not exist in {aws.region_name}",
+                                fix="check --pool-id and --region, or run `mcpauth init`")])
+    ctx.facts["pool"] = described
+    findings = []
+    domain = described.get("CustomDomain") or described.get("Domain")
+    if not domain:
+        findings.append(Finding("COGNITO_NO_DOMAIN", f"user pool {described['Id']} has no login domain",
+                                fix="`mcpauth init` (asks for a domain prefix)"))
+    else:
+        info = await _call(cognito.describe_domain, aws, domain) or {}
+        ctx.facts["domain"] = {**info, "Domain": domain}
+        if info.get("Status") != "ACTIVE":
+            findings.append(Finding("COGNITO_DOMAIN_NOT_ACTIVE",
+                                    f"login domain {domain} is {info.get('Status', 'unknown')}",
+                                    fix="wait a minute and re-run; new domains take about a minute"))
+        factors = ((described.get("Policies") or {}).get("SignInPolicy") or {}).get(
+            "AllowedFirstAuthFactors") or []
+        if "WEB_AUTHN" in factors:
+            mfa = await _call(cognito.get_mfa_config, aws, described["Id"])
+            rp = (mfa.get("WebAuthnConfiguration") or {}).get("RelyingPartyId")
+            host = cognito.login_host(domain, aws.region_name)
+            if info.get("ManagedLoginVersion") != 2 or rp != host:
+                findings.append(Finding("COGNITO_PASSKEY_INCOMPLETE",
+                                        f"passkeys are on but the relying party is {rp!r} (want {host!r}) "
+                                        f"or the domain is not managed login v2",
+                                        evidence={"RelyingPartyId": rp,
+                                                  "ManagedLoginVersion": info.get("ManagedLoginVersion")},
+                                        fix="`mcpauth init --passkeys`"))
+    return Outcome(findings, note=f"{described.get('Name')} ({described['Id']})")
+
+
+async def resource_server(ctx: Context) -> Outcome:
+    aws = _need_aws(ctx)
+    if "pool" not in ctx.facts:
+        raise Skip("no user pool")
+    from mcpauth_wizard.aws import cognito
+
+    pool_id = ctx.facts["pool"]["Id"]
+    found = await _call(cognito.describe_resource_server, aws, pool_id, ctx.target.url)
+    if found:
+        ctx.facts["resource_server"] = found
+        names = [s["ScopeName"] for s in found.get("Scopes") or []]
+        missing = [s for s in ctx.target.scopes if s not in names]
+        if missing:
+            return Outcome([Finding("COGNITO_RESOURCE_SERVER_MISSING",
+                                    f"resource server {ctx.target.url} lacks scope(s) {', '.join(missing)}",
+                                    evidence={"Scopes": names}, fix="`mcpauth doctor --fix` or `mcpauth init`")])
+        return Outcome(note=f"scopes: {', '.join(names)}")
+    findings = []
+    url = ctx.target.url
+    for other in await _call(cognito.list_resource_servers, aws, pool_id):
+        ident = other["Identifier"]
+        if ident.rstrip("/") == url.rstrip("/") or ident.removesuffix("/mcp") == url \
+                or url.removesuffix("/mcp") == ident.rstrip("/"):
+            findings.append(Finding("COGNITO_RESOURCE_SERVER_NEAR_MISS",
+                                    f"resource server {ident} is not {url}: the scope strings differ",
+                                    evidence={"Identifier": ident},
+                                    fix="make one whose identifier is exactly the MCP URL (`mcpauth init`)"))
+    findings.append(Finding("COGNITO_RESOURCE_SERVER_MISSING",
+                            f"no resource server with identifier {url} in {pool_id}: a client asking "
+                            f"for {url}/<scope> gets invalid_scope",
+                            fix="`mcpauth doctor --fix` (or `mcpauth init`) creates it"))
+    return Outcome(findings)
+
+
+def _platform_callbacks(platform: str, registered: list[str]) -> list[str]:
+    spec = PLATFORMS[platform]
+    if not spec.needs_port or spec.default_port is not None:
+        return list(spec.callback_urls())
+    from mcpauth_wizard.callbacks import matches_template
+
+    return [u for u in registered if any(matches_template(u, t) for t in spec.callback_templates)] \
+        or []
+
+
+async def client(ctx: Context, platform: str) -> Outcome:
+    aws = _need_aws(ctx)
+    if "pool" not in ctx.facts:
+        raise Skip("no user pool")
+    client_id = ctx.target.clients.get(platform)
+    if not client_id:
+        raise Skip(f"no client id for {platform}")
+    from mcpauth_wizard.aws import cognito
+
+    pool_id = ctx.facts["pool"]["Id"]
+    try:
+        described = await _call(cognito.describe_client, aws, pool_id, client_id)
+    except (NotFound, McpAuthError):
+        return Outcome([Finding("COGNITO_CLIENT_NOT_FOUND", f"app client {client_id} is not in {pool_id}",
+                                platform=platform, fix="check the client id, or `mcpauth init`")])
+    ctx.facts.setdefault("clients", {})[platform] = described
+    if described.get("ClientSecret") and platform not in ctx.target.secrets:
+        ctx.target.secrets[platform] = described["ClientSecret"]  # for the token probe; never shown
+    findings: list[Finding] = []
+    flows = described.get("AllowedOAuthFlows") or []
+
+    def add(code: str, message: str, fix: str, **evidence: Any) -> None:
+        findings.append(Finding(code, message, platform=platform, fix=fix, evidence=evidence))
+
+    if "client_credentials" in flows:
+        add("COGNITO_CLIENT_M2M_ONLY", f"app client {client_id} is a client_credentials (M2M) client: "
+            "it cannot sign users in, and it is billed as M2M",
+            "make a sign-in client with `mcpauth init`", AllowedOAuthFlows=flows)
+    else:
+        if not described.get("AllowedOAuthFlowsUserPoolClient"):
+            add("COGNITO_CLIENT_OAUTH_DISABLED", f"app client {client_id} has OAuth flows switched off",
+                f"`mcpauth add-callback {platform} --client-id {client_id} --enable-code-flow`",
+                AllowedOAuthFlowsUserPoolClient=False)
+        if "code" not in flows:
+            add("COGNITO_CLIENT_NO_CODE_FLOW", f"app client {client_id} does not allow the code grant",
+                f"`mcpauth add-callback {platform} --client-id {client_id} --enable-code-flow`",
+                AllowedOAuthFlows=flows)
+    if not described.get("SupportedIdentityProviders"):
+        add("COGNITO_CLIENT_NO_IDP", f"app client {client_id} has no identity provider: no login page",
+            "`mcpauth doctor --fix` (adds COGNITO)", SupportedIdentityProviders=[])
+    registered = described.get("CallbackURLs") or []
+    wanted = _platform_callbacks(platform, registered)
+    if not wanted and PLATFORMS[platform].needs_port:
+        add("COGNITO_CALLBACK_MISSING", f"no {PLATFORMS[platform].title} callback "
+            f"({PLATFORMS[platform].callback_templates[0]}) on app client {client_id}",
+            f"`mcpauth add-callback {platform} --port PORT --client-id {client_id}`",
+            CallbackURLs=registered)
+    for url in wanted:
+        if url not in registered:
+            add("COGNITO_CALLBACK_MISSING", f"{url} is not a callback URL of app client {client_id}: "
+                f"{PLATFORMS[platform].title} sign-in ends in redirect_mismatch",
+                f"`mcpauth add-callback {platform} --client-id {client_id}`", CallbackURLs=registered)
+    for miss in near_misses(wanted, registered):
+        add("COGNITO_CALLBACK_NEAR_MISS", miss.describe() + " (Cognito matches exactly)",
+            f"`mcpauth add-callback {platform} --client-id {client_id}`", registered=miss.registered)
+    allowed = described.get("AllowedOAuthScopes") or []
+    for scope in resource_scopes(ctx):
+        if scope not in allowed:
+            add("COGNITO_SCOPE_NOT_ALLOWED", f"app client {client_id} may not ask for {scope}",
+                "`mcpauth doctor --fix` (or `mcpauth init`) allows it", AllowedOAuthScopes=allowed)
+    if (ctx.facts.get("domain") or {}).get("ManagedLoginVersion") == 2:
+        if await _call(cognito.branding_of, aws, pool_id, client_id) is None:
+            add("COGNITO_BRANDING_MISSING", f"app client {client_id} has no managed login style: "
+                "its login page is 'Login pages unavailable'", "`mcpauth doctor --fix`")
+    factors = ((ctx.facts["pool"].get("Policies") or {}).get("SignInPolicy") or {}).get(
+        "AllowedFirstAuthFactors") or []
+    if "WEB_AUTHN" in factors and "ALLOW_USER_AUTH" not in (described.get("ExplicitAuthFlows") or []):
+        add("COGNITO_PASSKEY_INCOMPLETE", f"passkeys are on but app client {client_id} lacks ALLOW_USER_AUTH",
+            "`mcpauth init --passkeys`")
+    return Outcome(findings, note=f"{described.get('ClientName')} ({client_id})")
+
+
+async def gateway(ctx: Context) -> Outcome:
+    aws = _need_aws(ctx)
+    if not ctx.target.gateway_id:
+        raise Skip("no gateway id")
+    from mcpauth_wizard.aws import agentcore, cognito
+
+    try:
+        described = await _call(agentcore.get_gateway, aws, ctx.target.gateway_id)
+    except NotFound:
+        return Outcome([Finding("GATEWAY_NOT_FOUND", f"gateway {ctx.target.gateway_id} does not exist "
+                                f"in {aws.region_name}", fix="check --gateway-id and --region")])
+    ctx.facts["gateway"] = described
+    if described.get("authorizerType") != "CUSTOM_JWT":
+        return Outcome([Finding("GATEWAY_NOT_JWT", f"gateway {ctx.target.gateway_id} uses "
+                                f"{described.get('authorizerType')}, not CUSTOM_JWT: MCP clients cannot "
+                                "sign in with OAuth", fix="`mcpauth doctor --fix` (or `mcpauth init`)")])
+    authorizer = agentcore.jwt_authorizer(described)
+    findings = []
+    pool_desc = ctx.facts.get("pool")
+    if pool_desc:
+        expected = cognito.discovery_url(pool_desc, aws.region_name)
+        if authorizer.get("discoveryUrl") != expected:
+            findings.append(Finding("GATEWAY_DISCOVERY_URL_MISMATCH",
+                                    f"the gateway trusts {authorizer.get('discoveryUrl')}, not this "
+                                    f"pool's {expected}", evidence={"discoveryUrl": authorizer.get("discoveryUrl")},
+                                    fix="`mcpauth doctor --fix`"))
+    allowed = authorizer.get("allowedClients") or []
+    if allowed:
+        for platform, client_id in ctx.target.clients.items():
+            if client_id not in allowed:
+                findings.append(Finding("GATEWAY_CLIENT_NOT_ALLOWED",
+                                        f"app client {client_id} ({platform}) is not in the gateway's "
+                                        "allowedClients: its tokens get 401", platform=platform,
+                                        evidence={"allowedClients": allowed},
+                                        fix="`mcpauth doctor --fix` adds it"))
+    if authorizer.get("allowedAudience"):
+        findings.append(Finding("GATEWAY_AUDIENCE_WITHOUT_AUD",
+                                "the gateway requires allowedAudience, but Cognito access tokens have "
+                                "no aud (unless resource binding is used): every token gets 401",
+                                evidence={"allowedAudience": authorizer["allowedAudience"]},
+                                fix="`mcpauth doctor --fix` uses allowedClients instead"))
+    short = [s for s in authorizer.get("allowedScopes") or [] if "/" not in s]
+    if short:
+        findings.append(Finding("GATEWAY_SCOPE_SHORT_NAME",
+                                f"allowedScopes holds short name(s) {', '.join(short)}; tokens carry "
+                                f"full strings like {ctx.target.url}/{short[0]}: every call gets 403",
+                                evidence={"allowedScopes": authorizer["allowedScopes"]},
+                                fix="`mcpauth doctor --fix` writes the full scope strings"))
+    return Outcome(findings, note=f"{described.get('name')} ({ctx.target.gateway_id})")
+
+
+def steps(ctx: Context) -> list[Step]:
+    found = [
+        Step("aws.pool", "Cognito user pool and login domain", pool,
+             preview=lambda c: f"DescribeUserPool {c.target.pool_id}"),
+        Step("aws.resource_server", "Resource server for the MCP URL", resource_server,
+             needs=("aws.pool",), preview=lambda c: f"DescribeResourceServer {c.target.url}"),
+    ]
+    for platform in ctx.target.platforms:
+        found.append(Step(f"aws.client.{platform}", f"App client for {PLATFORMS[platform].title}",
+                          (lambda p: lambda c: client(c, p))(platform),
+                          needs=("aws.pool",) if ctx.target.scopes else ("aws.pool", "aws.resource_server"),
+                          preview=(lambda p: lambda c: f"DescribeUserPoolClient {c.target.clients.get(p)}")(platform)))
+    if ctx.target.gateway_id:
+        found.append(Step("aws.gateway", "AgentCore Gateway inbound authorizer", gateway,
+                          needs=("aws.pool",), preview=lambda c: f"GetGateway {c.target.gateway_id}"))
+    return found

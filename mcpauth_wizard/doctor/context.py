@@ -1,0 +1,155 @@
+"""What the doctor knows (the target) and learns (facts), and its one HTTP client.
+
+Every request has a timeout, follows no redirect, reads at most MAX_BODY bytes, and is
+memoised, so steps can start fetches early (prefetch) and share them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcpauth_wizard.redact import redact_text
+
+MAX_BODY = 1_000_000  # metadata bigger than this is refused, not read
+TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP request and what came back (or why nothing did); secrets redacted on output."""
+
+    method: str
+    url: str
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    error: str | None = None
+    elapsed_ms: int = 0
+    request_headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body) if self.body else None
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    @property
+    def location(self) -> str | None:
+        return self.headers.get("location")
+
+    def evidence(self, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
+        shown = {k: v for k, v in self.headers.items()
+                 if k in ("www-authenticate", "location", "content-type", "access-control-allow-origin")}
+        data: dict[str, Any] = {"request": f"{self.method} {redact_text(self.url, secrets)}"}
+        if self.error:
+            data["error"] = self.error
+        else:
+            data["status"] = self.status
+            if shown:
+                data["headers"] = {k: redact_text(v, secrets) for k, v in shown.items()}
+            if self.body:
+                data["body"] = redact_text(self.text[:500], secrets)
+        return data
+
+
+@dataclass
+class Target:
+    """What to check: the MCP URL, the platforms, and what AWS holds about them."""
+
+    url: str
+    platforms: tuple[str, ...]
+    clients: dict[str, str] = field(default_factory=dict)  # platform → client id
+    secrets: dict[str, str] = field(default_factory=dict)  # platform → client secret (never shown)
+    pool_id: str | None = None
+    gateway_id: str | None = None
+    region: str | None = None
+    scopes: tuple[str, ...] = ()  # short resource scope names expected (from mcpauth.toml)
+    token: str | None = None  # --token-env: an access token to validate
+    login_platform: str | None = None  # --login: sign in with this platform's client
+
+
+class Context:
+    """Shared state of one doctor run."""
+
+    def __init__(self, target: Target, aws: Any | None, aws_problem: str | None = None,
+                 timeout: float = TIMEOUT) -> None:
+        import httpx
+
+        self.target = target
+        self.aws = aws
+        self.aws_problem = aws_problem
+        self.http = httpx.AsyncClient(timeout=timeout, follow_redirects=False,
+                                      headers={"User-Agent": "mcpauth-doctor"})
+        self.facts: dict[str, Any] = {}
+        self._fetches: dict[tuple[str, str, str], asyncio.Task[Exchange]] = {}
+        self.opener: Any = None  # --login: how to show the authorize URL to the user
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    @property
+    def secret_values(self) -> tuple[str, ...]:
+        return tuple(v for v in self.target.secrets.values() if v)
+
+    def fetch(self, method: str, url: str, *, headers: dict[str, str] | None = None,
+              data: dict[str, str] | None = None, json_body: Any = None,
+              auth: tuple[str, str] | None = None) -> asyncio.Task[Exchange]:
+        """Start (or join) a request; identical GETs are made once per run."""
+        key = (method, url, json.dumps([headers, data, json_body, auth], sort_keys=True, default=str))
+        if method != "GET" or key not in self._fetches:
+            task = asyncio.ensure_future(self._send(method, url, headers or {}, data, json_body, auth))
+            if method == "GET":
+                self._fetches[key] = task
+            return task
+        return self._fetches[key]
+
+    async def _send(self, method: str, url: str, headers: dict[str, str], data: Any,
+                    json_body: Any, auth: tuple[str, str] | None) -> Exchange:
+        import httpx
+
+        started = time.perf_counter()
+        shown_headers = {k: ("<redacted>" if k.lower() == "authorization" else v) for k, v in headers.items()}
+        try:
+            request = self.http.build_request(method, url, headers=headers, data=data, json=json_body)
+            if auth:
+                request = self.http.build_request(method, url, headers=headers, data=data,
+                                                  json=json_body)
+                request.headers["Authorization"] = httpx.BasicAuth(*auth)._auth_header
+            response = await self.http.send(request, stream=True)
+            try:
+                body = b""
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_BODY:
+                        return Exchange(method, url, response.status_code,
+                                        {k.lower(): v for k, v in response.headers.items()},
+                                        error=f"response larger than {MAX_BODY} bytes",
+                                        elapsed_ms=_ms(started), request_headers=shown_headers)
+            finally:
+                await response.aclose()
+            return Exchange(method, url, response.status_code,
+                            {k.lower(): v for k, v in response.headers.items()}, body,
+                            elapsed_ms=_ms(started), request_headers=shown_headers)
+        except httpx.TimeoutException:
+            error = "timed out"
+        except httpx.ConnectError as exc:
+            error = f"cannot connect ({exc})"
+        except httpx.RemoteProtocolError as exc:
+            error = f"the server closed the connection ({exc})"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        except ValueError as exc:  # a malformed URL
+            error = f"invalid URL ({exc})"
+        return Exchange(method, url, error=error, elapsed_ms=_ms(started), request_headers=shown_headers)
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

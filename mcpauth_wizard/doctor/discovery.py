@@ -1,0 +1,233 @@
+"""Phase 2: discovery exactly as an MCP client does it (MCP 2025-11-25 authorization):
+the 401 challenge, protected-resource metadata (RFC 9728), authorization server metadata
+(RFC 8414 / OpenID Connect Discovery) and the signing keys."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+from urllib.parse import urlsplit
+
+from mcpauth_wizard.doctor.challenge import bearer_params
+from mcpauth_wizard.doctor.context import Context, Exchange
+from mcpauth_wizard.doctor.findings import Finding
+from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
+from mcpauth_wizard.mcp_client import PROTOCOL_VERSION
+
+BROWSER_ORIGIN = "http://localhost:6274"  # Inspector's origin: what a browser client sends
+INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": PROTOCOL_VERSION, "capabilities": {},
+    "clientInfo": {"name": "mcpauth-doctor", "version": "0.1"}}}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json",
+               "MCP-Protocol-Version": PROTOCOL_VERSION}
+
+
+def prm_candidates(url: str, header_url: str | None) -> list[str]:
+    """RFC 9728 §3.1 and the MCP spec: the challenge's URL, path-inserted, then the root."""
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path.rstrip("/")
+    found = [header_url] if header_url else []
+    if path:
+        found.append(f"{origin}/.well-known/oauth-protected-resource{path}")
+    found.append(f"{origin}/.well-known/oauth-protected-resource")
+    return list(dict.fromkeys(found))
+
+
+def as_candidates(issuer: str) -> list[str]:
+    """MCP 2025-11-25: RFC 8414 path-inserted, OIDC path-inserted, OIDC path-appended."""
+    parts = urlsplit(issuer)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path.rstrip("/")
+    if not path:
+        return [f"{origin}/.well-known/oauth-authorization-server",
+                f"{origin}/.well-known/openid-configuration"]
+    return [f"{origin}/.well-known/oauth-authorization-server{path}",
+            f"{origin}/.well-known/openid-configuration{path}",
+            f"{origin}{path}/.well-known/openid-configuration"]
+
+
+def _same_resource(a: str, b: str) -> bool:
+    return a.rstrip("/") == b.rstrip("/")
+
+
+async def challenge(ctx: Context) -> Outcome:
+    url = ctx.target.url
+    # Start the well-known fetches now: most servers answer them whatever the header says.
+    for candidate in prm_candidates(url, None):
+        ctx.fetch("GET", candidate, headers={"Origin": BROWSER_ORIGIN})
+    answer = await ctx.fetch("POST", url, headers=MCP_HEADERS, json_body=INITIALIZE)
+    ctx.facts["challenge"] = answer
+    evidence = answer.evidence(ctx.secret_values)
+    if answer.error:
+        ctx.facts["unreachable"] = True
+        return Outcome([Finding("MCP_UNREACHABLE", f"cannot reach {url}: {answer.error}",
+                                evidence=evidence, fix="check the URL, DNS and that the server is running")])
+    if answer.status == 200:
+        return Outcome([Finding("MCP_NOT_PROTECTED", f"{url} answers initialize without a token",
+                                evidence=evidence,
+                                fix="put an authorizer in front (e.g. `mcpauth init` for a gateway)")])
+    bearer = bearer_params(answer.headers.get("www-authenticate"))
+    ctx.facts["bearer"] = bearer
+    if answer.status not in (401, 403) or bearer is None:
+        return Outcome([Finding("MCP_NO_CHALLENGE",
+                                f"{url} answered {answer.status} without a Bearer challenge; MCP clients "
+                                "start sign-in only on 401 + WWW-Authenticate: Bearer",
+                                evidence=evidence,
+                                fix="answer unauthenticated requests with 401 and a Bearer challenge")])
+    ctx.facts["challenge_scope"] = bearer.get("scope")
+    if not bearer.get("resource_metadata"):
+        return Outcome([Finding("MCP_NO_RESOURCE_METADATA",
+                                "the 401 challenge has no resource_metadata; clients fall back to the "
+                                "well-known URL (MCP Inspector v1 only uses that)", evidence=evidence,
+                                fix="add resource_metadata=\"…/.well-known/oauth-protected-resource\"")],
+                       note=f"{answer.status} with a Bearer challenge")
+    return Outcome(note=f"{answer.status} with a Bearer challenge")
+
+
+async def protected_resource(ctx: Context) -> Outcome:
+    if ctx.facts.get("unreachable") or "bearer" not in ctx.facts:
+        raise Skip("no Bearer challenge to follow")
+    header_url = (ctx.facts.get("bearer") or {}).get("resource_metadata")
+    candidates = prm_candidates(ctx.target.url, header_url)
+    answers = await asyncio.gather(*(ctx.fetch("GET", u, headers={"Origin": BROWSER_ORIGIN})
+                                     for u in candidates))
+    findings: list[Finding] = []
+    chosen: tuple[str, Exchange] | None = None
+    for url, answer in zip(candidates, answers):
+        if answer.status == 200:
+            chosen = (url, answer)
+            break
+    if chosen is None:
+        return Outcome([Finding("PRM_NOT_FOUND", "no protected-resource metadata at "
+                                + ", ".join(candidates),
+                                evidence={"tried": [a.evidence() for a in answers]},
+                                fix="serve /.well-known/oauth-protected-resource (RFC 9728)")])
+    url, answer = chosen
+    document = answer.json()
+    evidence = answer.evidence(ctx.secret_values)
+    servers = document.get("authorization_servers") if isinstance(document, dict) else None
+    if not isinstance(document, dict) or not isinstance(servers, list) or not servers \
+            or not all(isinstance(s, str) for s in servers):
+        return Outcome([Finding("PRM_INVALID", f"{url} is not protected-resource metadata with "
+                                "authorization_servers", evidence=evidence,
+                                fix="return JSON with resource and authorization_servers (RFC 9728 §2)")])
+    ctx.facts["prm"] = document
+    ctx.facts["issuer"] = servers[0]
+    for candidate in as_candidates(servers[0]):  # prefetch the next step's requests
+        ctx.fetch("GET", candidate, headers={"Origin": BROWSER_ORIGIN})
+    resource = document.get("resource")
+    if not isinstance(resource, str) or not _same_resource(resource, ctx.target.url):
+        findings.append(Finding("PRM_RESOURCE_MISMATCH",
+                                f"the metadata's resource {resource!r} is not the URL {ctx.target.url}; "
+                                "clients refuse it (RFC 9728 §3.3) and tokens are bound to it",
+                                evidence=evidence,
+                                fix="make resource equal to the MCP URL clients use"))
+    scopes = ctx.facts.get("challenge_scope") or " ".join(document.get("scopes_supported") or [])
+    ctx.facts["scope_request"] = scopes or None
+    if not scopes:
+        findings.append(Finding("PRM_NO_SCOPES",
+                                "neither the challenge nor the metadata names a scope, so clients "
+                                "request none (or the authorization server's list, which Cognito "
+                                "may refuse) and tokens lack the resource scope",
+                                evidence=evidence,
+                                fix="advertise the scope: scopes_supported / scope= in the challenge "
+                                    "(for a gateway: `mcpauth init --gateway-allowed-scopes`)"))
+    if "access-control-allow-origin" not in answer.headers:
+        findings.append(Finding("CORS_MISSING", f"{url} sends no CORS headers; browser clients "
+                                "(Inspector in direct mode) cannot read it", evidence=evidence,
+                                platform="inspector", fix="allow CORS on the metadata endpoints"))
+    host = urlsplit(servers[0]).hostname or ""
+    if ".auth." in host and host.endswith(".amazoncognito.com"):
+        findings.append(Finding("AS_HOSTED_DOMAIN_AS_ISSUER",
+                                f"authorization_servers names the Cognito login domain {servers[0]}; "
+                                "the issuer is https://cognito-idp.<region>.amazonaws.com/<poolId>",
+                                evidence=evidence, fix="list the pool's issuer URL instead"))
+    return Outcome(findings, note=f"from {url}")
+
+
+async def authorization_server(ctx: Context) -> Outcome:
+    issuer = ctx.facts.get("issuer")
+    if not issuer:
+        raise Skip("no authorization server named by the metadata")
+    candidates = as_candidates(issuer)
+    answers = await asyncio.gather(*(ctx.fetch("GET", u, headers={"Origin": BROWSER_ORIGIN})
+                                     for u in candidates))
+    chosen = next(((u, a) for u, a in zip(candidates, answers)
+                   if a.status == 200 and isinstance(a.json(), dict)), None)
+    if chosen is None:
+        return Outcome([Finding("AS_METADATA_NOT_FOUND", f"no metadata for {issuer} at "
+                                + ", ".join(candidates),
+                                evidence={"tried": [a.evidence() for a in answers]},
+                                fix="check the authorization_servers entry: it must be the issuer")])
+    url, answer = chosen
+    document: dict[str, Any] = answer.json()
+    ctx.facts["as"] = document
+    evidence = answer.evidence(ctx.secret_values)
+    findings = []
+    if document.get("jwks_uri"):
+        ctx.fetch("GET", str(document["jwks_uri"]))  # prefetch for the keys step
+    if document.get("issuer") != issuer:
+        findings.append(Finding("AS_ISSUER_MISMATCH",
+                                f"metadata issuer {document.get('issuer')!r} differs from {issuer!r}; "
+                                "clients must refuse it (RFC 8414 §3.3)", evidence=evidence,
+                                fix="list the exact issuer in authorization_servers"))
+    methods = document.get("code_challenge_methods_supported")
+    if not isinstance(methods, list) or "S256" not in methods:
+        findings.append(Finding("AS_NO_S256",
+                                "the metadata does not advertise PKCE S256 "
+                                "(code_challenge_methods_supported); strict MCP clients refuse such "
+                                "a server (Cognito's discovery never lists it)", evidence=evidence,
+                                fix="nothing to set in Cognito: strict clients need a proxy that "
+                                    "serves its own metadata (e.g. `mcpauth scaffold fastmcp-lambda`)"))
+    if not document.get("registration_endpoint") and not document.get(
+            "client_id_metadata_document_supported"):
+        findings.append(Finding("AS_NO_REGISTRATION",
+                                "no dynamic registration nor client ID metadata documents: each client "
+                                "needs a pre-registered client id (what `mcpauth init` makes)",
+                                evidence=evidence))
+    for key in ("authorization_endpoint", "token_endpoint"):
+        if not isinstance(document.get(key), str):
+            findings.append(Finding("AS_METADATA_NOT_FOUND", f"the metadata at {url} has no {key}",
+                                    evidence=evidence, fix="the pool needs a login domain"))
+    return Outcome(findings, note=f"from {url}")
+
+
+async def signing_keys(ctx: Context) -> Outcome:
+    document = ctx.facts.get("as")
+    if not document:
+        raise Skip("no authorization server metadata")
+    url = document.get("jwks_uri")
+    if not isinstance(url, str):
+        return Outcome([Finding("JWKS_UNREACHABLE", "the metadata has no jwks_uri",
+                                fix="publish the signing keys")])
+    answer = await ctx.fetch("GET", url)
+    if answer.status != 200:
+        return Outcome([Finding("JWKS_UNREACHABLE", f"{url} answered {answer.status or answer.error}",
+                                evidence=answer.evidence())])
+    from joserfc.jwk import KeySet
+
+    try:
+        keys = KeySet.import_key_set(answer.json())
+    except Exception as exc:  # noqa: BLE001 - any parse failure is JWKS_INVALID
+        return Outcome([Finding("JWKS_INVALID", f"{url} is not a usable JWK set ({type(exc).__name__})",
+                                evidence=answer.evidence())])
+    ctx.facts["jwks"] = keys
+    return Outcome(note=f"{len(keys.keys)} key(s)")
+
+
+def steps() -> list[Step]:
+    return [
+        Step("discovery.challenge", "MCP server asks for a token (401 + Bearer challenge)", challenge,
+             preview=lambda c: f"POST {c.target.url}  initialize, no Authorization header"),
+        Step("discovery.protected_resource", "Protected resource metadata (RFC 9728)",
+             protected_resource, needs=("discovery.challenge",),
+             preview=lambda c: "GET " + " | ".join(prm_candidates(
+                 c.target.url, (c.facts.get("bearer") or {}).get("resource_metadata")))),
+        Step("discovery.authorization_server", "Authorization server metadata",
+             authorization_server, needs=("discovery.protected_resource",),
+             preview=lambda c: "GET " + " | ".join(as_candidates(c.facts.get("issuer") or "?"))),
+        Step("discovery.jwks", "Signing keys (JWKS)", signing_keys,
+             needs=("discovery.authorization_server",),
+             preview=lambda c: f"GET {(c.facts.get('as') or {}).get('jwks_uri', '?')}"),
+    ]

@@ -1,0 +1,121 @@
+"""Finding codes (stable: the JSON report and the docs use them), findings and step results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+Status = Literal["pass", "warn", "fail", "skip"]
+
+# code → (severity, what it means). ../shared/design/doctor.md lists the same codes.
+CODES: dict[str, tuple[Severity, str]] = {
+    "AWS_CREDENTIALS": ("warning", "no usable AWS credentials / region"),
+    "COGNITO_POOL_NOT_FOUND": ("error", "the pool id does not exist in that region"),
+    "COGNITO_NO_DOMAIN": ("error", "the pool has no login domain"),
+    "COGNITO_DOMAIN_NOT_ACTIVE": ("error", "the login domain is not live yet"),
+    "COGNITO_BRANDING_MISSING": ("error", "managed login v2 but no style for this client"),
+    "COGNITO_CLIENT_NOT_FOUND": ("error", "the client id is not in the pool"),
+    "COGNITO_CLIENT_OAUTH_DISABLED": ("error", "AllowedOAuthFlowsUserPoolClient is false"),
+    "COGNITO_CLIENT_NO_CODE_FLOW": ("error", "code is not in AllowedOAuthFlows"),
+    "COGNITO_CLIENT_M2M_ONLY": ("error", "a client_credentials client used for user sign-in"),
+    "COGNITO_CLIENT_NO_IDP": ("error", "SupportedIdentityProviders is empty"),
+    "COGNITO_CALLBACK_MISSING": ("error", "a platform's callback URL is not registered"),
+    "COGNITO_CALLBACK_NEAR_MISS": ("warning", "a registered URL differs only by slash / host / scheme / port"),
+    "COGNITO_RESOURCE_SERVER_MISSING": ("error", "no resource server for the MCP resource URL"),
+    "COGNITO_RESOURCE_SERVER_NEAR_MISS": ("warning", "a resource server differs only by a slash or /mcp"),
+    "COGNITO_SCOPE_NOT_ALLOWED": ("error", "the resource scope is not in the client's AllowedOAuthScopes"),
+    "COGNITO_PASSKEY_INCOMPLETE": ("warning", "passkeys asked for but a required piece is missing"),
+    "GATEWAY_NOT_FOUND": ("error", "the gateway does not exist"),
+    "GATEWAY_NOT_JWT": ("error", "the gateway's inbound authorizer is not CUSTOM_JWT"),
+    "GATEWAY_DISCOVERY_URL_MISMATCH": ("error", "discoveryUrl is not this pool's"),
+    "GATEWAY_CLIENT_NOT_ALLOWED": ("error", "the client id is not in allowedClients"),
+    "GATEWAY_AUDIENCE_WITHOUT_AUD": ("error", "allowedAudience set while Cognito tokens carry no aud"),
+    "GATEWAY_SCOPE_SHORT_NAME": ("error", "allowedScopes holds a short name, not the full scope string"),
+    "MCP_UNREACHABLE": ("error", "DNS / TCP / TLS / timeout reaching the MCP URL"),
+    "MCP_NOT_PROTECTED": ("warning", "initialize succeeds without a token"),
+    "MCP_NO_CHALLENGE": ("error", "401 without a Bearer WWW-Authenticate"),
+    "MCP_NO_RESOURCE_METADATA": ("warning", "the challenge lacks resource_metadata"),
+    "PRM_NOT_FOUND": ("error", "no protected-resource metadata"),
+    "PRM_INVALID": ("error", "the protected-resource metadata is malformed"),
+    "PRM_RESOURCE_MISMATCH": ("error", "PRM resource differs from the URL"),
+    "PRM_NO_SCOPES": ("warning", "no scope in the challenge nor scopes_supported"),
+    "AS_METADATA_NOT_FOUND": ("error", "no authorization server metadata URL answered"),
+    "AS_ISSUER_MISMATCH": ("error", "metadata issuer differs from the authorization server URL"),
+    "AS_NO_S256": ("warning", "code_challenge_methods_supported missing or without S256"),
+    "AS_NO_REGISTRATION": ("info", "neither DCR nor CIMD: clients need a pre-registered id"),
+    "AS_HOSTED_DOMAIN_AS_ISSUER": ("error", "PRM names the Cognito domain instead of the issuer"),
+    "JWKS_UNREACHABLE": ("error", "the signing keys cannot be fetched"),
+    "JWKS_INVALID": ("error", "the signing keys cannot be parsed"),
+    "CORS_MISSING": ("warning", "metadata has no CORS headers (browser clients in direct mode)"),
+    "AUTHZ_REDIRECT_MISMATCH": ("error", "the authorize probe was refused for that redirect URI"),
+    "AUTHZ_INVALID_SCOPE": ("error", "the authorize probe was refused for the scopes"),
+    "AUTHZ_UNAUTHORIZED_CLIENT": ("error", "the client may not use the code grant"),
+    "AUTHZ_UNKNOWN_CLIENT": ("error", "the client id is unknown to the server"),
+    "AUTHZ_RESOURCE_REJECTED": ("error", "the resource parameter was refused"),
+    "AUTHZ_NO_LOGIN_PAGE": ("error", "no login page is served"),
+    "AUTHZ_INVALID_REQUEST": ("error", "the authorize probe was refused as an invalid request"),
+    "TOKEN_CLIENT_AUTH_FAILED": ("error", "invalid_client at the token endpoint"),
+    "LOGIN_STATE_MISMATCH": ("error", "the callback's state differs from the one sent"),
+    "LOGIN_ISS_MISMATCH": ("error", "the callback's iss differs from the issuer"),
+    "LOGIN_ERROR": ("error", "the sign-in ended with an error"),
+    "LOGIN_TIMEOUT": ("error", "no sign-in arrived before the deadline"),
+    "LOGIN_NO_LOOPBACK_CALLBACK": ("error", "the client has no http://localhost:<port>/callback to listen on"),
+    "TOKEN_SIGNATURE_INVALID": ("error", "the token's signature does not verify"),
+    "TOKEN_EXPIRED": ("error", "the token has expired"),
+    "TOKEN_ISSUER_MISMATCH": ("error", "the token's iss is not the authorization server"),
+    "TOKEN_WRONG_USE": ("error", "an ID token where an access token is needed"),
+    "TOKEN_AUDIENCE_MISMATCH": ("error", "the token's client_id / aud is not what the server allows"),
+    "TOKEN_SCOPE_MISSING": ("error", "the token lacks a scope the server requires"),
+    "MCP_TOKEN_REJECTED": ("error", "the server answers 401 to a token that validates"),
+    "MCP_INSUFFICIENT_SCOPE": ("error", "403 insufficient_scope"),
+}
+
+
+@dataclass
+class Finding:
+    """One thing found, with the evidence that proves it and how to fix it."""
+
+    code: str
+    message: str
+    step: str = ""
+    evidence: dict[str, Any] = field(default_factory=dict)
+    fix: str = ""
+    platform: str | None = None
+    caused_by: str | None = None
+
+    @property
+    def severity(self) -> Severity:
+        return CODES[self.code][0]
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {"code": self.code, "severity": self.severity, "step": self.step,
+                "message": self.message, "evidence": self.evidence, "fix": self.fix,
+                "caused_by": self.caused_by}
+        if self.platform:
+            data["platform"] = self.platform
+        return data
+
+
+@dataclass
+class StepResult:
+    id: str
+    title: str
+    status: Status
+    findings: list[Finding] = field(default_factory=list)
+    duration_ms: int = 0
+    note: str = ""  # why a step was skipped, or what it established
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "status": self.status,
+                "duration_ms": self.duration_ms, "note": self.note,
+                "findings": [f.as_dict() for f in self.findings]}
+
+
+def status_of(findings: list[Finding]) -> Status:
+    severities = {f.severity for f in findings}
+    if "error" in severities:
+        return "fail"
+    if "warning" in severities:
+        return "warn"
+    return "pass"

@@ -1,0 +1,69 @@
+"""--fix: turn fixable findings into the same plan `mcpauth init` would make, and apply it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcpauth_wizard.doctor.report import Report
+from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.platforms import PLATFORMS
+from mcpauth_wizard.spec import ClientSpec, Spec
+
+FIXABLE = frozenset({
+    "COGNITO_RESOURCE_SERVER_MISSING", "COGNITO_SCOPE_NOT_ALLOWED", "COGNITO_CALLBACK_MISSING",
+    "COGNITO_CLIENT_OAUTH_DISABLED", "COGNITO_CLIENT_NO_CODE_FLOW", "COGNITO_CLIENT_NO_IDP",
+    "COGNITO_BRANDING_MISSING", "COGNITO_PASSKEY_INCOMPLETE", "GATEWAY_NOT_JWT",
+    "GATEWAY_CLIENT_NOT_ALLOWED", "GATEWAY_AUDIENCE_WITHOUT_AUD", "GATEWAY_SCOPE_SHORT_NAME",
+    "GATEWAY_DISCOVERY_URL_MISMATCH",
+})
+
+
+def fixable(report: Report) -> list[str]:
+    return sorted({f.code for f in report.findings if f.code in FIXABLE})
+
+
+def _port_of(urls: list[str], template: str) -> int | None:
+    from mcpauth_wizard.callbacks import matches_template
+
+    for url in urls:
+        if matches_template(url, template):
+            return int(url.split(":")[2].split("/")[0])
+    return None
+
+
+def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
+    """What the recorded setup should be: the Spec `init` would have been given."""
+    from mcpauth_wizard.aws import agentcore, cognito
+
+    target = report.target
+    if not project.user_pool_id or not project.clients:
+        raise BadInput("--fix needs the setup recorded by `mcpauth init` (mcpauth.toml) here")
+    pool = cognito.describe_user_pool(aws, project.user_pool_id)
+    domain = pool.get("CustomDomain") or pool.get("Domain")
+    version = ((cognito.describe_domain(aws, domain) or {}).get("ManagedLoginVersion") or 1) if domain else 2
+    factors = ((pool.get("Policies") or {}).get("SignInPolicy") or {}).get("AllowedFirstAuthFactors") or []
+    clients = []
+    for key, client_id in project.clients.items():
+        described = cognito.describe_client(aws, project.user_pool_id, client_id)
+        registered = described.get("CallbackURLs") or []
+        platforms = list(project.platforms_shared) if key == "shared" else [key]
+        urls: list[str] = []
+        for name in platforms:
+            platform = PLATFORMS[name]
+            port = None
+            if platform.needs_port:
+                port = _port_of(registered, platform.callback_templates[0]) or platform.default_port
+                if port is None:
+                    continue  # a port only the user knows: `add-callback NAME --port N`
+            urls.extend(platform.callback_urls(port))
+        clients.append(ClientSpec(key=key, platforms=tuple(platforms),
+                                  secret=bool(described.get("ClientSecret")),
+                                  callback_urls=tuple(dict.fromkeys(urls))))
+    gateway_scopes = False
+    if project.gateway_id:
+        gateway = agentcore.get_gateway(aws, project.gateway_id)
+        gateway_scopes = bool(agentcore.jwt_authorizer(gateway).get("allowedScopes"))
+    return Spec(mcp_url=target.url, pool_id=project.user_pool_id, domain_prefix=domain,
+                managed_login_version=version, passkeys="WEB_AUTHN" in factors,
+                gateway_id=project.gateway_id, scopes=tuple(project.scopes) or ("invoke",),
+                clients=tuple(clients), gateway_allowed_scopes=gateway_scopes)

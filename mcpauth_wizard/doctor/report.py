@@ -1,0 +1,122 @@
+"""Root causes, per-platform verdicts and the JSON report (../shared/design/doctor.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mcpauth_wizard.doctor.context import Target
+from mcpauth_wizard.doctor.findings import Finding, StepResult
+from mcpauth_wizard.platforms import PLATFORMS
+
+Verdict = Literal["ready", "needs_action", "incompatible"]
+
+# symptom → the configuration faults that cause it (first match wins)
+CAUSES: dict[str, tuple[str, ...]] = {
+    "AUTHZ_INVALID_SCOPE": ("COGNITO_RESOURCE_SERVER_MISSING", "COGNITO_SCOPE_NOT_ALLOWED",
+                            "COGNITO_CLIENT_NOT_FOUND"),
+    "AUTHZ_RESOURCE_REJECTED": ("COGNITO_RESOURCE_SERVER_MISSING",),
+    "AUTHZ_REDIRECT_MISMATCH": ("COGNITO_CALLBACK_MISSING",),
+    "AUTHZ_UNAUTHORIZED_CLIENT": ("COGNITO_CLIENT_M2M_ONLY", "COGNITO_CLIENT_OAUTH_DISABLED",
+                                  "COGNITO_CLIENT_NO_CODE_FLOW"),
+    "AUTHZ_NO_LOGIN_PAGE": ("COGNITO_NO_DOMAIN", "COGNITO_DOMAIN_NOT_ACTIVE", "COGNITO_CLIENT_NO_IDP",
+                            "COGNITO_BRANDING_MISSING"),
+    "AUTHZ_UNKNOWN_CLIENT": ("COGNITO_CLIENT_NOT_FOUND",),
+    "COGNITO_SCOPE_NOT_ALLOWED": ("COGNITO_RESOURCE_SERVER_MISSING",),
+    "COGNITO_CALLBACK_MISSING": (),
+    "LOGIN_ERROR": ("COGNITO_RESOURCE_SERVER_MISSING", "COGNITO_SCOPE_NOT_ALLOWED",
+                    "COGNITO_CALLBACK_MISSING", "COGNITO_BRANDING_MISSING"),
+    "TOKEN_AUDIENCE_MISMATCH": ("GATEWAY_CLIENT_NOT_ALLOWED", "GATEWAY_AUDIENCE_WITHOUT_AUD"),
+    "TOKEN_SCOPE_MISSING": ("COGNITO_SCOPE_NOT_ALLOWED", "GATEWAY_SCOPE_SHORT_NAME", "PRM_NO_SCOPES"),
+    "MCP_TOKEN_REJECTED": ("GATEWAY_CLIENT_NOT_ALLOWED", "GATEWAY_AUDIENCE_WITHOUT_AUD",
+                           "GATEWAY_DISCOVERY_URL_MISMATCH", "TOKEN_AUDIENCE_MISMATCH",
+                           "TOKEN_ISSUER_MISMATCH", "TOKEN_EXPIRED"),
+    "MCP_INSUFFICIENT_SCOPE": ("GATEWAY_SCOPE_SHORT_NAME", "TOKEN_SCOPE_MISSING", "COGNITO_SCOPE_NOT_ALLOWED"),
+    "AS_METADATA_NOT_FOUND": ("AS_HOSTED_DOMAIN_AS_ISSUER", "COGNITO_NO_DOMAIN"),
+    "MCP_NO_CHALLENGE": ("GATEWAY_NOT_JWT",),
+    "JWKS_UNREACHABLE": ("AS_METADATA_NOT_FOUND",),
+}
+_AWS_FIRST = ("COGNITO_", "GATEWAY_", "AWS_")
+
+
+def link_causes(findings: list[Finding]) -> None:
+    """Mark each symptom with the fault found for the same platform (or for all)."""
+    for finding in findings:
+        for cause_code in CAUSES.get(finding.code, ()):
+            cause = next((c for c in findings if c.code == cause_code and c is not finding
+                          and (c.platform is None or finding.platform is None
+                               or c.platform == finding.platform)), None)
+            if cause is not None:
+                finding.caused_by = cause.code
+                break
+
+
+def root_causes(findings: list[Finding]) -> list[Finding]:
+    """Faults that are not symptoms, errors before warnings, configuration before HTTP."""
+    roots = [f for f in findings if f.caused_by is None and f.severity != "info"]
+    return sorted(roots, key=lambda f: (f.severity != "error", not f.code.startswith(_AWS_FIRST)))
+
+
+@dataclass
+class PlatformVerdict:
+    verdict: Verdict
+    codes: list[str] = field(default_factory=list)
+    note: str = ""
+
+
+def verdicts(target: Target, findings: list[Finding]) -> dict[str, PlatformVerdict]:
+    """Per platform: ready / needs action / cannot work as set up, with the deciding codes."""
+    codes_found = {f.code for f in findings}
+    result = {}
+    for name in target.platforms:
+        platform = PLATFORMS[name]
+        strict = [q for q in platform.quirks if q.code in codes_found]
+        errors = sorted({f.code for f in findings if f.severity == "error"
+                         and (f.platform is None or f.platform == name)})
+        if strict:
+            result[name] = PlatformVerdict("incompatible", [q.code for q in strict] + errors,
+                                           note=f"{platform.title} " + strict[0].text
+                                           + ("" if strict[0].verified else " (reported, unverified)"))
+        elif errors:
+            result[name] = PlatformVerdict("needs_action", errors)
+        else:
+            result[name] = PlatformVerdict("ready")
+    return result
+
+
+@dataclass
+class Report:
+    target: Target
+    region: str | None
+    steps: list[StepResult]
+    findings: list[Finding]
+    roots: list[Finding]
+    platforms: dict[str, PlatformVerdict]
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == "error" for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == "warning" for f in self.findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mcpauth_doctor": 1,
+            "target": {"url": self.target.url, "region": self.region,
+                       "user_pool_id": self.target.pool_id,
+                       "client_id": next(iter(self.target.clients.values()), None),
+                       "clients": dict(self.target.clients), "gateway_id": self.target.gateway_id},
+            "steps": [s.as_dict() for s in self.steps],
+            "root_causes": list(dict.fromkeys(f.code for f in self.roots)),
+            "platforms": {k: {"verdict": v.verdict, "codes": v.codes, "note": v.note}
+                          for k, v in self.platforms.items()},
+            "summary": {"errors": self.errors, "warnings": self.warnings},
+        }
+
+
+def build_report(target: Target, region: str | None, steps: list[StepResult]) -> Report:
+    findings = [f for s in steps for f in s.findings]
+    link_causes(findings)
+    return Report(target, region, steps, findings, root_causes(findings), verdicts(target, findings))

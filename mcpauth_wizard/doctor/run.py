@@ -1,0 +1,113 @@
+"""Assemble a doctor run: the target (flags, else mcpauth.toml), AWS access, the steps."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import replace
+from typing import Any, Callable
+
+from mcpauth_wizard.doctor import authorize, aws_checks, discovery, login, token
+from mcpauth_wizard.doctor.context import Context, Target
+from mcpauth_wizard.doctor.findings import Finding, StepResult
+from mcpauth_wizard.doctor.report import Report, build_report
+from mcpauth_wizard.doctor.runner import Pause, Step, run_steps
+from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.platforms import PLATFORMS
+
+
+def parse_platforms(text: str | None, recorded: list[str]) -> tuple[str, ...]:
+    if text in (None, ""):
+        chosen = [p for p in recorded if p in PLATFORMS] or ["chatgpt", "claude", "inspector"]
+        if "shared" in recorded:
+            chosen = ["chatgpt", "claude", "inspector"]
+        return tuple(chosen)
+    if text == "all":
+        return tuple(p for p in PLATFORMS if p != "doctor")
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    for name in names:
+        if name not in PLATFORMS:
+            raise BadInput(f"unknown platform {name!r}; known: {', '.join(PLATFORMS)}, or all")
+    return tuple(dict.fromkeys(names))
+
+
+def make_target(project: Any, *, url: str | None, platforms: str | None, client_id: str | None,
+                secret_env: str | None, pool_id: str | None, gateway_id: str | None,
+                token_env: str | None, login_platform: str | None) -> Target:
+    """Flags over mcpauth.toml; checked before any request."""
+    from mcpauth_wizard.aws.cognito import check_client_id, check_pool_id
+    from mcpauth_wizard.spec import normalize_mcp_url
+
+    raw = url or project.resource_url
+    if not raw:
+        raise BadInput("no MCP URL: pass it (mcpauth doctor https://…/mcp) or run where mcpauth.toml is")
+    mcp_url, _ = normalize_mcp_url(raw, gateway=False)
+    chosen = parse_platforms(platforms, list(project.clients))
+    clients = {}
+    for name in chosen:
+        cid = client_id or project.client_for(name)
+        if cid:
+            clients[name] = check_client_id(cid)
+    secrets = {}
+    if secret_env:
+        value = os.environ.get(secret_env)
+        if not value:
+            raise BadInput(f"--client-secret-env {secret_env}: that variable is empty or unset")
+        secrets = {name: value for name in clients}
+    token_value = None
+    if token_env:
+        token_value = os.environ.get(token_env)
+        if not token_value:
+            raise BadInput(f"--token-env {token_env}: that variable is empty or unset")
+    pool = pool_id or (project.user_pool_id if not url or url == project.resource_url else None)
+    if pool:
+        check_pool_id(pool)
+    if login_platform is not None:
+        login_platform = login_platform or next(iter(clients), None)
+        if login_platform not in clients:
+            raise BadInput("--login needs a client id (pass --client-id or run `mcpauth init`)")
+    gateway = gateway_id or (project.gateway_id if not url or url == project.resource_url else None)
+    return Target(url=mcp_url, platforms=chosen, clients=clients, secrets=secrets, pool_id=pool,
+                  gateway_id=gateway, region=project.region, scopes=tuple(project.scopes),
+                  token=token_value, login_platform=login_platform)
+
+
+def aws_access(opts: Any, target: Target) -> tuple[Any | None, str | None]:
+    """An AWS context when credentials exist and there is something to read, else why not."""
+    if not target.pool_id and not target.gateway_id:
+        return None, "no user pool or gateway id: only the HTTP checks ran"
+    aws = opts.aws()
+    try:
+        credentials = aws.session.get_credentials()
+    except Exception as exc:  # noqa: BLE001 - a broken profile is reported, not raised
+        return None, f"AWS credentials unusable ({type(exc).__name__})"
+    if credentials is None:
+        return None, "no AWS credentials: the AWS checks were skipped, only the HTTP checks ran"
+    return aws, None
+
+
+def all_steps(ctx: Context) -> list[Step]:
+    return [*aws_checks.steps(ctx), *discovery.steps(), *authorize.steps(ctx),
+            *login.steps(ctx), *token.steps(ctx)]
+
+
+async def diagnose(target: Target, aws: Any | None, aws_problem: str | None, *,
+                   pause: Pause | None = None,
+                   opener: Callable[[str, float], None] | None = None) -> Report:
+    ctx = Context(replace(target, secrets=dict(target.secrets)), aws, aws_problem)
+    ctx.opener = opener
+    try:
+        results = await run_steps(all_steps(ctx), ctx, pause)
+    finally:
+        await ctx.close()
+    if aws is None and (target.pool_id or target.gateway_id):
+        results.insert(0, StepResult("aws.credentials", "AWS access", "warn", [
+            Finding("AWS_CREDENTIALS", aws_problem or "no AWS access", step="aws.credentials",
+                    fix="set AWS_PROFILE / run `aws sso login` to include the AWS checks")],
+            note=aws_problem or ""))
+    region = aws.region_name if aws is not None else target.region
+    return build_report(ctx.target, region, results)
+
+
+def run(target: Target, aws: Any | None, aws_problem: str | None, **kwargs: Any) -> Report:
+    return asyncio.run(diagnose(target, aws, aws_problem, **kwargs))

@@ -1,0 +1,77 @@
+"""Run steps as soon as their inputs exist (asyncio), or one at a time with a pause."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Awaitable, Callable
+
+from mcpauth_wizard.doctor.context import Context
+from mcpauth_wizard.doctor.findings import Finding, StepResult, status_of
+
+STEP_TIMEOUT = 60.0
+
+
+class Skip(Exception):
+    """The step cannot run: say why (no credentials, an earlier step failed, …)."""
+
+
+@dataclass
+class Outcome:
+    findings: list[Finding] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    run: Callable[[Context], Awaitable[Outcome]]
+    needs: tuple[str, ...] = ()
+    preview: Callable[[Context], str] | None = None  # --step: the request it is about to send
+    timeout: float = STEP_TIMEOUT
+
+
+Pause = Callable[[Step, Context], Awaitable[None]]
+
+
+async def _run_one(step: Step, ctx: Context) -> StepResult:
+    started = time.perf_counter()
+    try:
+        outcome = await asyncio.wait_for(step.run(ctx), timeout=step.timeout)
+        for finding in outcome.findings:
+            finding.step = finding.step or step.id
+        status = status_of(outcome.findings)
+        result = StepResult(step.id, step.title, status, outcome.findings, note=outcome.note)
+    except Skip as skipped:
+        result = StepResult(step.id, step.title, "skip", note=str(skipped))
+    except asyncio.TimeoutError:
+        result = StepResult(step.id, step.title, "fail", note=f"did not finish within {step.timeout:.0f}s")
+    except Exception as exc:  # noqa: BLE001 - a doctor reports; it never dies with a traceback
+        result = StepResult(step.id, step.title, "fail", note=f"internal error: {type(exc).__name__}: {exc}")
+    result.duration_ms = int((time.perf_counter() - started) * 1000)
+    return result
+
+
+async def run_steps(steps: list[Step], ctx: Context, pause: Pause | None = None) -> list[StepResult]:
+    """Results in the steps' order. Concurrent unless `pause` is given (then in order)."""
+    results: dict[str, StepResult] = {}
+    if pause is not None:
+        for step in steps:
+            await pause(step, ctx)
+            results[step.id] = await _run_one(step, ctx)
+            ctx.facts[f"result:{step.id}"] = results[step.id]
+        return [results[s.id] for s in steps]
+    done = {s.id: asyncio.Event() for s in steps}
+
+    async def runner(step: Step) -> None:
+        for need in step.needs:
+            if need in done:
+                await done[need].wait()
+        results[step.id] = await _run_one(step, ctx)
+        ctx.facts[f"result:{step.id}"] = results[step.id]
+        done[step.id].set()
+
+    await asyncio.gather(*(runner(s) for s in steps))
+    return [results[s.id] for s in steps]

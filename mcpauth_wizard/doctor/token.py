@@ -1,0 +1,122 @@
+"""Phase 5: validate the access token against what the server or gateway requires, then
+call initialize + tools/list with it."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from mcpauth_wizard.doctor.context import Context
+from mcpauth_wizard.doctor.discovery import INITIALIZE, MCP_HEADERS
+from mcpauth_wizard.doctor.findings import Finding
+from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
+from mcpauth_wizard.redact import jwt_claims, redact_jwt
+
+
+def _token(ctx: Context) -> str:
+    token = ctx.facts.get("access_token") or ctx.target.token
+    if not token:
+        raise Skip("no token (--login or --token-env)")
+    return str(token)
+
+
+async def validate(ctx: Context) -> Outcome:
+    token = _token(ctx)
+    claims = jwt_claims(token)
+    evidence: dict[str, Any] = {"token": redact_jwt(token)[:80] + "…", "claims": {
+        k: claims.get(k) for k in ("iss", "client_id", "aud", "scope", "token_use", "exp")}}
+    findings: list[Finding] = []
+
+    def add(code: str, message: str, fix: str = "") -> None:
+        findings.append(Finding(code, message, evidence=evidence, fix=fix))
+
+    keys = ctx.facts.get("jwks")
+    if keys is not None:
+        from joserfc import jwt
+
+        try:
+            jwt.decode(token, keys, algorithms=["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"])
+        except Exception as exc:  # noqa: BLE001 - any verification failure
+            add("TOKEN_SIGNATURE_INVALID", f"the token's signature does not verify with the "
+                f"authorization server's keys ({type(exc).__name__})")
+    issuer = (ctx.facts.get("as") or {}).get("issuer") or ctx.facts.get("issuer")
+    if issuer and claims.get("iss") != issuer:
+        add("TOKEN_ISSUER_MISMATCH", f"the token's iss {claims.get('iss')!r} is not {issuer!r}")
+    if isinstance(claims.get("exp"), (int, float)) and claims["exp"] < time.time():
+        add("TOKEN_EXPIRED", "the token has expired", "sign in again")
+    if claims.get("token_use") and claims["token_use"] != "access":
+        add("TOKEN_WRONG_USE", f"this is an {claims['token_use']} token; MCP servers need the access token")
+    scopes = set(str(claims.get("scope", "")).split())
+    gateway = ctx.facts.get("gateway")
+    if gateway:
+        from mcpauth_wizard.aws.agentcore import jwt_authorizer
+
+        authorizer = jwt_authorizer(gateway)
+        allowed_clients = authorizer.get("allowedClients") or []
+        if allowed_clients and claims.get("client_id") not in allowed_clients:
+            add("TOKEN_AUDIENCE_MISMATCH", f"the token's client_id {claims.get('client_id')} is not in "
+                "the gateway's allowedClients", "`mcpauth doctor --fix`")
+        audience = authorizer.get("allowedAudience") or []
+        aud = claims.get("aud")
+        auds = set(aud if isinstance(aud, list) else [aud] if aud else [])
+        if audience and not auds & set(audience):
+            add("TOKEN_AUDIENCE_MISMATCH", f"the gateway wants aud in {audience}; the token has "
+                f"{sorted(auds) or 'no aud'}", "`mcpauth doctor --fix`")
+        wanted = authorizer.get("allowedScopes") or []
+        if wanted and not scopes & set(wanted):
+            add("TOKEN_SCOPE_MISSING", f"the token's scopes {sorted(scopes)} include none of the "
+                f"gateway's allowedScopes {wanted}")
+    else:
+        wanted = [s for s in str(ctx.facts.get("challenge_scope") or "").split() if s != "openid"]
+        missing = [s for s in wanted if s not in scopes]
+        if missing:
+            add("TOKEN_SCOPE_MISSING", f"the token lacks {', '.join(missing)}, which the server asks for")
+    return Outcome(findings, note="" if findings else "signature, issuer, expiry, use, client and scope ok")
+
+
+async def call(ctx: Context) -> Outcome:
+    token = _token(ctx)
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
+    answer = await ctx.fetch("POST", ctx.target.url, headers=headers, json_body=INITIALIZE)
+    evidence = answer.evidence(ctx.secret_values + (token,))
+    if answer.status == 401:
+        return Outcome([Finding("MCP_TOKEN_REJECTED", "the MCP server answers 401 to the token",
+                                evidence=evidence)])
+    if answer.status == 403:
+        return Outcome([Finding("MCP_INSUFFICIENT_SCOPE", "the MCP server answers 403 "
+                                "(insufficient_scope) to the token", evidence=evidence)])
+    if answer.status != 200:
+        return Outcome([Finding("MCP_TOKEN_REJECTED", f"initialize with the token answered "
+                                f"{answer.status or answer.error}", evidence=evidence)])
+    session = answer.headers.get("mcp-session-id")
+    list_headers = {**headers, **({"Mcp-Session-Id": session} if session else {})}
+    await ctx.fetch("POST", ctx.target.url, headers=list_headers,
+                    json_body={"jsonrpc": "2.0", "method": "notifications/initialized"})
+    tools = await ctx.fetch("POST", ctx.target.url, headers=list_headers,
+                            json_body={"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}})
+    from mcpauth_wizard.mcp_client import _parse
+
+    class _Raw:  # adapt an Exchange to the MCP answer parser
+        status_code = tools.status
+        headers = tools.headers
+        text = tools.text
+
+    parsed = _parse(_Raw())
+    names = [t.get("name") for t in ((parsed.result or {}).get("tools") or [])]
+    if tools.status != 200 or parsed.error:
+        return Outcome([Finding("MCP_TOKEN_REJECTED", f"tools/list answered {tools.status}",
+                                evidence=tools.evidence(ctx.secret_values + (token,)))])
+    return Outcome(note=f"initialize ok; tools: {', '.join(map(str, names)) or 'none'}")
+
+
+def steps(ctx: Context) -> list[Step]:
+    if not ctx.target.login_platform and not ctx.target.token:
+        return []
+    needs = ("discovery.jwks",) + (("login",) if ctx.target.login_platform else ()) + \
+        (("aws.gateway",) if ctx.target.gateway_id and ctx.aws else ())
+    return [
+        Step("token.validate", "Access token meets the server's requirements", validate, needs=needs,
+             preview=lambda c: "verify signature (JWKS), iss, exp, token_use, client_id/aud, scope"),
+        Step("mcp.call", "initialize + tools/list with the token", call, needs=("token.validate",),
+             preview=lambda c: f"POST {c.target.url} initialize, Authorization: Bearer <token>"),
+    ]
