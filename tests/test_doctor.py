@@ -1,0 +1,298 @@
+"""`mcpauth doctor` against the sandbox: a good setup made by init is green; break one thing
+and the doctor names that exact root cause, and `--fix` repairs it."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from mcpauth_wizard.project import load_project
+from mcpauth_wizard.sandbox.server import Sandbox
+from tests.sandbox_fixtures import mcpauth
+
+_count = itertools.count()
+
+
+class Fresh:
+    """A new pool + gateway set up by `mcpauth init`, in its own folder."""
+
+    def __init__(self, sandbox: Sandbox, folder: Path) -> None:
+        self.sandbox = sandbox
+        self.folder = folder
+        n = next(_count)
+        self.seed = sandbox.seed(pool_name=f"doctor-{n}", gateway_name=f"gw-{n}")
+        code, out = mcpauth(sandbox, folder, "init", "--pool-id", self.seed.pool_id, "--domain",
+                            f"doctor-{n}-login", "--gateway-id", self.seed.gateway_id,
+                            "--platform", "chatgpt,claude,inspector", "--gateway-allowed-scopes", "--yes")
+        assert code == 0, out
+        with _cwd(folder):
+            self.project = load_project()
+        self.cognito = sandbox.boto("cognito-idp")
+        self.agentcore = sandbox.boto("bedrock-agentcore-control")
+
+    @property
+    def pool(self) -> str:
+        return self.seed.pool_id
+
+    def client(self, platform: str) -> str:
+        return self.project.clients[platform]
+
+    def doctor(self, *args: str) -> tuple[int, dict[str, Any]]:
+        code, out = mcpauth(self.sandbox, self.folder, "doctor", "--json", *args)
+        return code, json.loads(out[out.index("{"):]) if "{" in out else {}
+
+    def fix(self) -> tuple[int, str]:
+        return mcpauth(self.sandbox, self.folder, "doctor", "--fix", "--yes")
+
+    def update_client(self, platform: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        from mcpauth_wizard.aws.cognito import safe_update_client
+        from mcpauth_wizard.aws.session import AwsContext
+        from mcpauth_wizard.commands.demo import _environment
+
+        with _environment(self.sandbox.aws_env()):
+            safe_update_client(AwsContext(), self.pool, self.client(platform), change)
+
+    def update_authorizer(self, change: Callable[[dict[str, Any]], None]) -> None:
+        from mcpauth_wizard.aws.agentcore import safe_update_gateway
+        from mcpauth_wizard.aws.session import AwsContext
+        from mcpauth_wizard.commands.demo import _environment
+
+        def apply(gateway: dict[str, Any]) -> dict[str, Any]:
+            change(gateway["authorizerConfiguration"]["customJWTAuthorizer"])
+            return gateway
+
+        with _environment(self.sandbox.aws_env()):
+            safe_update_gateway(AwsContext(), self.seed.gateway_id, apply)
+
+
+def _cwd(folder: Path) -> Any:
+    from mcpauth_wizard.commands.demo import _folder
+
+    return _folder(str(folder))
+
+
+@pytest.fixture
+def fresh(sandbox: Sandbox, tmp_path: Path) -> Fresh:
+    return Fresh(sandbox, tmp_path)
+
+
+def errors(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for s in report["steps"] for f in s["findings"] if f["severity"] == "error"]
+
+
+def test_a_setup_made_by_init_is_green(fresh: Fresh) -> None:
+    code, report = fresh.doctor()
+    assert code == 0, report
+    assert report["mcpauth_doctor"] == 1
+    assert report["summary"]["errors"] == 0
+    assert report["platforms"]["chatgpt"]["verdict"] == "ready"
+    assert report["platforms"]["inspector"]["verdict"] == "ready"
+    # Cognito never advertises S256: clients reported strict about it are predicted to fail.
+    assert report["platforms"]["claude"] == {"verdict": "incompatible", "codes": ["AS_NO_S256"],
+                                             "note": report["platforms"]["claude"]["note"]}
+    ids = [s["id"] for s in report["steps"]]
+    assert {"aws.pool", "discovery.challenge", "authorize.chatgpt", "token.claude"} <= set(ids)
+    assert all(s["status"] != "fail" for s in report["steps"])
+
+
+def _delete_resource_server(f: Fresh) -> None:
+    f.cognito.delete_resource_server(UserPoolId=f.pool, Identifier=f.project.resource_url)
+
+
+def _drop_scope(f: Fresh) -> None:
+    scope = f"{f.project.resource_url}/invoke"
+    f.update_client("chatgpt", lambda c: {**c, "AllowedOAuthScopes": [s for s in c["AllowedOAuthScopes"] if s != scope]})
+
+
+def _drop_claude_callbacks(f: Fresh) -> None:
+    f.update_client("claude", lambda c: {**c, "CallbackURLs": ["https://claude.ai/api/mcp/auth_callback/"]})
+
+
+def _oauth_off(f: Fresh) -> None:
+    f.update_client("inspector", lambda c: {**c, "AllowedOAuthFlowsUserPoolClient": False})
+
+
+def _no_idp(f: Fresh) -> None:
+    f.update_client("chatgpt", lambda c: {**c, "SupportedIdentityProviders": []})
+
+
+def _delete_branding(f: Fresh) -> None:
+    branding = f.cognito.describe_managed_login_branding_by_client(
+        UserPoolId=f.pool, ClientId=f.client("inspector"))["ManagedLoginBranding"]
+    f.cognito.delete_managed_login_branding(UserPoolId=f.pool,
+                                            ManagedLoginBrandingId=branding["ManagedLoginBrandingId"])
+
+
+def _gateway_forgets_chatgpt(f: Fresh) -> None:
+    f.update_authorizer(lambda a: a.update(allowedClients=[c for c in a["allowedClients"] if c != f.client("chatgpt")]))
+
+
+def _gateway_audience(f: Fresh) -> None:
+    f.update_authorizer(lambda a: a.update(allowedAudience=[f.project.resource_url]))
+
+
+def _gateway_short_scope(f: Fresh) -> None:
+    f.update_authorizer(lambda a: a.update(allowedScopes=["invoke"]))
+
+
+def _gateway_other_pool(f: Fresh) -> None:
+    f.update_authorizer(lambda a: a.update(
+        discoveryUrl="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other/.well-known/openid-configuration"))
+
+
+SCENARIOS = [
+    ("resource server deleted", _delete_resource_server, "COGNITO_RESOURCE_SERVER_MISSING",
+     {"AUTHZ_INVALID_SCOPE": "COGNITO_RESOURCE_SERVER_MISSING"}),
+    ("scope removed from a client", _drop_scope, "COGNITO_SCOPE_NOT_ALLOWED",
+     {"AUTHZ_INVALID_SCOPE": "COGNITO_SCOPE_NOT_ALLOWED"}),
+    ("callback off by a slash", _drop_claude_callbacks, "COGNITO_CALLBACK_MISSING",
+     {"AUTHZ_REDIRECT_MISMATCH": "COGNITO_CALLBACK_MISSING"}),
+    ("OAuth flows switched off", _oauth_off, "COGNITO_CLIENT_OAUTH_DISABLED",
+     {"AUTHZ_UNAUTHORIZED_CLIENT": "COGNITO_CLIENT_OAUTH_DISABLED"}),
+    ("no identity provider", _no_idp, "COGNITO_CLIENT_NO_IDP",
+     {"AUTHZ_NO_LOGIN_PAGE": "COGNITO_CLIENT_NO_IDP"}),
+    ("login style deleted", _delete_branding, "COGNITO_BRANDING_MISSING",
+     {"AUTHZ_NO_LOGIN_PAGE": "COGNITO_BRANDING_MISSING"}),
+    ("gateway forgets a client", _gateway_forgets_chatgpt, "GATEWAY_CLIENT_NOT_ALLOWED", {}),
+    ("gateway wants an aud", _gateway_audience, "GATEWAY_AUDIENCE_WITHOUT_AUD", {}),
+    ("gateway short scope name", _gateway_short_scope, "GATEWAY_SCOPE_SHORT_NAME", {}),
+    ("gateway trusts another pool", _gateway_other_pool, "GATEWAY_DISCOVERY_URL_MISMATCH", {}),
+]
+
+
+@pytest.mark.parametrize(("name", "breaker", "root", "symptoms"), SCENARIOS, ids=[s[0] for s in SCENARIOS])
+def test_one_fault_is_named_as_the_root_cause_and_fix_repairs_it(
+        fresh: Fresh, name: str, breaker: Callable[[Fresh], None], root: str, symptoms: dict[str, str]) -> None:
+    breaker(fresh)
+
+    code, report = fresh.doctor()
+
+    assert code == 1
+    assert report["root_causes"][0] == root, report["root_causes"]
+    found = {f["code"]: f for f in errors(report)}
+    for symptom, cause in symptoms.items():
+        assert found[symptom]["caused_by"] == cause
+    assert found[root]["fix"]
+
+    fixed_code, out = fresh.fix()
+    assert fixed_code == 0, out
+    code, report = fresh.doctor()
+    assert code == 0, report["root_causes"]
+    assert report["summary"]["errors"] == 0
+
+
+def test_two_faults_at_once_are_both_root_causes(fresh: Fresh) -> None:
+    _drop_claude_callbacks(fresh)  # first: with the resource server gone, Cognito refuses client updates
+    _delete_resource_server(fresh)
+    code, report = fresh.doctor()
+    assert code == 1
+    assert {"COGNITO_RESOURCE_SERVER_MISSING", "COGNITO_CALLBACK_MISSING"} <= set(report["root_causes"])
+    assert report["platforms"]["chatgpt"]["verdict"] == "needs_action"
+    assert "COGNITO_CALLBACK_MISSING" in report["platforms"]["claude"]["codes"]
+    assert "COGNITO_CALLBACK_MISSING" not in report["platforms"]["chatgpt"]["codes"]
+    assert fresh.fix()[0] == 0
+    assert fresh.doctor()[0] == 0
+
+
+def test_without_aws_credentials_only_http_checks_run_and_the_symptom_names_likely_causes(fresh: Fresh) -> None:
+    _delete_resource_server(fresh)
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from mcpauth_wizard.cli import main
+    from mcpauth_wizard.commands.demo import _environment, _folder
+
+    env = {k: "" for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+    out = io.StringIO()
+    with _environment({"AWS_ENDPOINT_URL": fresh.sandbox.endpoint_url, "AWS_REGION": "us-east-1",
+                       "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent",
+                       "AWS_EC2_METADATA_DISABLED": "true", **env}), _folder(str(fresh.folder)), \
+            redirect_stdout(out), redirect_stderr(io.StringIO()):
+        try:
+            main(["doctor", "--json"])
+        except SystemExit as exc:
+            code = exc.code
+    report = json.loads(out.getvalue())
+    assert code == 1
+    skipped = {s["id"]: s for s in report["steps"] if s["status"] == "skip"}
+    assert "aws.pool" in skipped and "credentials" in skipped["aws.pool"]["note"]
+    assert report["steps"][0]["findings"][0]["code"] == "AWS_CREDENTIALS"
+    symptom = next(f for f in errors(report) if f["code"] == "AUTHZ_INVALID_SCOPE")
+    assert symptom["caused_by"] is None
+    assert "resource server" in symptom["fix"]
+
+
+def test_sign_in_end_to_end_through_the_loopback_listener(fresh: Fresh, capsys: Any) -> None:
+    """--login: the doctor listens on 127.0.0.1, a form sign-in lands there, the token is
+    validated against the gateway's rules and tools/list works."""
+    from mcpauth_wizard.commands.demo import _environment, _folder
+    from mcpauth_wizard.doctor.run import aws_access, make_target, run
+    from mcpauth_wizard.sandbox.form_signin import sign_in
+
+    code, out = mcpauth(fresh.sandbox, fresh.folder, "add-callback", "doctor", "--port", "18976",
+                        "--client-id", fresh.client("inspector"))
+    assert code == 0, out
+    fresh.sandbox.add_user(fresh.pool, "doc@example.com", "Doc-Passw0rd!")
+
+    def opener(url: str, deadline: float) -> None:
+        import httpx
+
+        location = sign_in(url, "doc@example.com", "Doc-Passw0rd!")
+        httpx.get(location)  # the browser follows the redirect to the loopback listener
+
+    with _environment(fresh.sandbox.aws_env()), _folder(str(fresh.folder)):
+        from mcpauth_wizard.cli import Options
+
+        opts = Options(None, None, None, 0, True, True)
+        target = make_target(load_project(), url=None, platforms="inspector", client_id=None,
+                             secret_env=None, pool_id=None, gateway_id=None, token_env=None,
+                             login_platform="inspector")
+        aws, problem = aws_access(opts, target)
+        report = run(target, aws, problem, opener=opener)
+    by_id = {s.id: s for s in report.steps}
+    assert by_id["login"].status == "pass", by_id["login"].note
+    assert by_id["token.validate"].status == "pass", by_id["token.validate"].findings
+    assert by_id["mcp.call"].note == "initialize ok; tools: add, echo"
+    rendered = json.dumps(report.as_dict())
+    assert "<signature redacted>" in rendered or "access token" in by_id["login"].note
+    assert fresh.cognito.describe_user_pool_client(
+        UserPoolId=fresh.pool, ClientId=fresh.client("chatgpt"))["UserPoolClient"]["ClientSecret"] not in rendered
+
+
+def test_token_env_validation_names_a_token_of_a_disallowed_client(fresh: Fresh) -> None:
+    from mcpauth_wizard.sandbox.tokens import access_claims
+
+    token = fresh.sandbox.signer.sign(access_claims(
+        issuer=fresh.sandbox.issuer(fresh.pool), client_id="stranger", sub="s", username="u",
+        scope=f"openid {fresh.project.resource_url}/invoke", resource=None))
+    from mcpauth_wizard.commands.demo import _environment
+
+    with _environment({"MY_TOKEN": token}):
+        code, report = fresh.doctor("--token-env", "MY_TOKEN")
+    assert code == 1
+    codes = [f["code"] for f in errors(report)]
+    assert "TOKEN_AUDIENCE_MISMATCH" in codes and "MCP_TOKEN_REJECTED" in codes
+    rejected = next(f for f in errors(report) if f["code"] == "MCP_TOKEN_REJECTED")
+    assert rejected["caused_by"] == "TOKEN_AUDIENCE_MISMATCH"
+    assert token not in json.dumps(report)  # the signature never appears
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["doctor", "--platform", "chatgtp"], "unknown platform 'chatgtp'"),
+    (["doctor", "http://example.com/mcp"], "http:// on a non-loopback host"),
+    (["doctor", "--token-env", "NOPE_NOT_SET"], "--token-env NOPE_NOT_SET"),
+])
+def test_bad_arguments_exit_2(run_process, tmp_path, args, message) -> None:
+    (tmp_path / "mcpauth.toml").write_text('[resource]\nurl = "https://mcp.example.com/mcp"\n')
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "mcpauth_wizard", *args], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
