@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from mcpauth_wizard.doctor.context import Context
+from mcpauth_wizard.doctor.discovery import endpoint
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
 from mcpauth_wizard.platforms import PLATFORMS
@@ -79,9 +80,8 @@ def _classify(ctx: Context, platform: str, answer_url: str, status: int | None, 
 
 
 async def authorize_probe(ctx: Context, platform: str) -> Outcome:
-    document = ctx.facts.get("as") or {}
-    endpoint = document.get("authorization_endpoint")
-    if not endpoint:
+    authorize_url = endpoint(ctx, "authorization_endpoint")
+    if not authorize_url:
         raise Skip("no authorization endpoint")
     client_id = ctx.target.clients.get(platform)
     if not client_id:
@@ -92,7 +92,7 @@ async def authorize_probe(ctx: Context, platform: str) -> Outcome:
         return Outcome([Finding("COGNITO_CALLBACK_MISSING", f"{spec.title} needs a fixed loopback "
                                 "port and none is registered on the client", platform=platform,
                                 fix=f"`mcpauth add-callback {platform} --port PORT --client-id {client_id}`")])
-    request = authorization_request(endpoint, ClientCredentials(client_id), redirect,
+    request = authorization_request(authorize_url, ClientCredentials(client_id), redirect,
                                     probe_scope(ctx), resource=ctx.target.url)
     answer = await ctx.fetch("GET", request.url)
     secrets = ctx.secret_values
@@ -123,10 +123,9 @@ async def authorize_probe(ctx: Context, platform: str) -> Outcome:
 
 
 async def token_probe(ctx: Context, platform: str) -> Outcome:
-    document = ctx.facts.get("as") or {}
-    endpoint = document.get("token_endpoint")
+    token_url = endpoint(ctx, "token_endpoint")
     client_id = ctx.target.clients.get(platform)
-    if not endpoint or not client_id:
+    if not token_url or not client_id:
         raise Skip("no token endpoint or client id")
     client = (ctx.facts.get("clients") or {}).get(platform) or {}
     secret = ctx.target.secrets.get(platform)
@@ -137,7 +136,7 @@ async def token_probe(ctx: Context, platform: str) -> Outcome:
     auth = (client_id, secret) if secret else None
     if not secret:
         form["client_id"] = client_id
-    answer = await ctx.fetch("POST", endpoint, data=form, auth=auth)
+    answer = await ctx.fetch("POST", token_url, data=form, auth=auth)
     body = answer.json() if isinstance(answer.json(), dict) else {}
     error = body.get("error")
     if error == "invalid_client":

@@ -47,6 +47,14 @@ def as_candidates(issuer: str) -> list[str]:
             f"{origin}{path}/.well-known/openid-configuration"]
 
 
+def endpoint(ctx: Context, key: str) -> str | None:
+    """An endpoint URL from the authorization server metadata, only if it is one."""
+    value = (ctx.facts.get("as") or {}).get(key)
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        return value
+    return None
+
+
 def _same_resource(a: str, b: str) -> bool:
     return a.rstrip("/") == b.rstrip("/")
 
@@ -94,7 +102,7 @@ async def protected_resource(ctx: Context) -> Outcome:
                                      for u in candidates))
     findings: list[Finding] = []
     chosen: tuple[str, Exchange] | None = None
-    for url, answer in zip(candidates, answers):
+    for url, answer in zip(candidates, answers, strict=True):
         if answer.status == 200:
             chosen = (url, answer)
             break
@@ -104,8 +112,11 @@ async def protected_resource(ctx: Context) -> Outcome:
                                 evidence={"tried": [a.evidence() for a in answers]},
                                 fix="serve /.well-known/oauth-protected-resource (RFC 9728)")])
     url, answer = chosen
-    document = answer.json()
     evidence = answer.evidence(ctx.secret_values)
+    if answer.error:
+        return Outcome([Finding("PRM_INVALID", f"{url}: {answer.error}", evidence=evidence,
+                                fix="serve small JSON metadata (RFC 9728 §2)")])
+    document = answer.json()
     servers = document.get("authorization_servers") if isinstance(document, dict) else None
     if not isinstance(document, dict) or not isinstance(servers, list) or not servers \
             or not all(isinstance(s, str) for s in servers):
@@ -123,7 +134,10 @@ async def protected_resource(ctx: Context) -> Outcome:
                                 "clients refuse it (RFC 9728 §3.3) and tokens are bound to it",
                                 evidence=evidence,
                                 fix="make resource equal to the MCP URL clients use"))
-    scopes = ctx.facts.get("challenge_scope") or " ".join(document.get("scopes_supported") or [])
+    supported = document.get("scopes_supported")
+    if not isinstance(supported, list) or not all(isinstance(s, str) for s in supported):
+        supported = []
+    scopes = ctx.facts.get("challenge_scope") or " ".join(supported)
     ctx.facts["scope_request"] = scopes or None
     if not scopes:
         findings.append(Finding("PRM_NO_SCOPES",
@@ -153,7 +167,7 @@ async def authorization_server(ctx: Context) -> Outcome:
     candidates = as_candidates(issuer)
     answers = await asyncio.gather(*(ctx.fetch("GET", u, headers={"Origin": BROWSER_ORIGIN})
                                      for u in candidates))
-    chosen = next(((u, a) for u, a in zip(candidates, answers)
+    chosen = next(((u, a) for u, a in zip(candidates, answers, strict=True)
                    if a.status == 200 and isinstance(a.json(), dict)), None)
     if chosen is None:
         return Outcome([Finding("AS_METADATA_NOT_FOUND", f"no metadata for {issuer} at "
@@ -187,7 +201,7 @@ async def authorization_server(ctx: Context) -> Outcome:
                                 "needs a pre-registered client id (what `mcpauth init` makes)",
                                 evidence=evidence))
     for key in ("authorization_endpoint", "token_endpoint"):
-        if not isinstance(document.get(key), str):
+        if endpoint(ctx, key) is None:
             findings.append(Finding("AS_METADATA_NOT_FOUND", f"the metadata at {url} has no {key}",
                                     evidence=evidence, fix="the pool needs a login domain"))
     return Outcome(findings, note=f"from {url}")

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from mcpauth_wizard.doctor.authorize import probe_scope
 from mcpauth_wizard.doctor.context import Context
+from mcpauth_wizard.doctor.discovery import endpoint
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
 from mcpauth_wizard.platforms import PLATFORMS
@@ -46,7 +47,7 @@ async def _listen(port: int, arrived: asyncio.Future[dict[str, str]]) -> asyncio
                 arrived.set_result({k: v[0] for k, v in parse_qs(urlsplit(path).query).items()})
             writer.write(_PAGE)
             await writer.drain()
-        except (asyncio.TimeoutError, ConnectionError):
+        except (TimeoutError, ConnectionError):
             pass
         finally:
             writer.close()
@@ -59,7 +60,8 @@ async def sign_in(ctx: Context) -> Outcome:
     if not platform:
         raise Skip("sign-in not asked for (--login)")
     document = ctx.facts.get("as") or {}
-    if not document.get("authorization_endpoint") or not document.get("token_endpoint"):
+    authorize_url, token_url = endpoint(ctx, "authorization_endpoint"), endpoint(ctx, "token_endpoint")
+    if not authorize_url or not token_url:
         raise Skip("no authorization server endpoints")
     client_id = ctx.target.clients.get(platform)
     if not client_id:
@@ -73,7 +75,7 @@ async def sign_in(ctx: Context) -> Outcome:
                                     "(port 8976; or --port N)")])
     port = int(LOOPBACK.match(redirect).group(2))  # type: ignore[union-attr]
     client = ClientCredentials(client_id, ctx.target.secrets.get(platform))
-    request = authorization_request(document["authorization_endpoint"], client, redirect,
+    request = authorization_request(authorize_url, client, redirect,
                                     probe_scope(ctx), resource=ctx.target.url)
     arrived: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
     try:
@@ -87,7 +89,7 @@ async def sign_in(ctx: Context) -> Outcome:
         if opener is not None:
             await asyncio.to_thread(opener, request.url, deadline)
         params = await asyncio.wait_for(arrived, max(1.0, deadline - time.monotonic()))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return Outcome([Finding("LOGIN_TIMEOUT", f"no sign-in arrived on {redirect} within "
                                 f"{LOGIN_TIMEOUT:.0f}s", platform=platform,
                                 fix="open the printed URL in a browser and sign in")])
@@ -107,7 +109,7 @@ async def sign_in(ctx: Context) -> Outcome:
                                 f"issuer {document.get('issuer')} (RFC 9207: possible mix-up)",
                                 platform=platform, evidence=evidence)])
     try:
-        tokens = await asyncio.to_thread(exchange_code, document["token_endpoint"], client, request,
+        tokens = await asyncio.to_thread(exchange_code, token_url, client, request,
                                          params.get("code", ""))
     except Exception as exc:  # noqa: BLE001 - authlib raises OAuthError and transport errors
         return Outcome([Finding("LOGIN_ERROR", f"the code exchange failed: {type(exc).__name__}: "

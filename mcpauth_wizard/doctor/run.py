@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from mcpauth_wizard.doctor import authorize, aws_checks, discovery, login, token
 from mcpauth_wizard.doctor.context import Context, Target
@@ -93,8 +94,10 @@ def all_steps(ctx: Context) -> list[Step]:
 
 async def diagnose(target: Target, aws: Any | None, aws_problem: str | None, *,
                    pause: Pause | None = None,
-                   opener: Callable[[str, float], None] | None = None) -> Report:
-    ctx = Context(replace(target, secrets=dict(target.secrets)), aws, aws_problem)
+                   opener: Callable[[str, float], None] | None = None,
+                   timeout: float | None = None) -> Report:
+    ctx = Context(replace(target, secrets=dict(target.secrets)), aws, aws_problem,
+                  **({"timeout": timeout} if timeout else {}))
     ctx.opener = opener
     try:
         results = await run_steps(all_steps(ctx), ctx, pause)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable
 
 from mcpauth_wizard.doctor.context import Context
 from mcpauth_wizard.doctor.findings import Finding, StepResult, status_of
@@ -46,7 +46,7 @@ async def _run_one(step: Step, ctx: Context) -> StepResult:
         result = StepResult(step.id, step.title, status, outcome.findings, note=outcome.note)
     except Skip as skipped:
         result = StepResult(step.id, step.title, "skip", note=str(skipped))
-    except asyncio.TimeoutError:
+    except TimeoutError:
         result = StepResult(step.id, step.title, "fail", note=f"did not finish within {step.timeout:.0f}s")
     except Exception as exc:  # noqa: BLE001 - a doctor reports; it never dies with a traceback
         result = StepResult(step.id, step.title, "fail", note=f"internal error: {type(exc).__name__}: {exc}")
