@@ -30,17 +30,17 @@ class ClientCredentials:
 def authorization_request(authorize_endpoint: str, client: ClientCredentials, redirect_uri: str,
                           scope: str | None, resource: str | None = None) -> AuthorizationRequest:
     """The authorize URL an MCP client would open: code grant, S256 PKCE, state, resource."""
-    from authlib.integrations.httpx_client import OAuth2Client
+    from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+    from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
     verifier = secrets.token_urlsafe(48)
     state = secrets.token_urlsafe(16)
-    extra: dict[str, Any] = {"code_challenge_method": "S256"}
+    extra: dict[str, Any] = {"code_challenge": create_s256_code_challenge(verifier),
+                             "code_challenge_method": "S256"}
     if resource:
-        extra["resource"] = resource
-    with OAuth2Client(client_id=client.client_id, redirect_uri=redirect_uri, scope=scope,
-                      code_challenge_method="S256") as oauth:
-        url, _ = oauth.create_authorization_url(authorize_endpoint, state=state,
-                                                code_verifier=verifier, **extra)
+        extra["resource"] = resource  # RFC 8707
+    url = prepare_grant_uri(authorize_endpoint, client.client_id, "code", redirect_uri=redirect_uri,
+                            scope=scope, state=state, **extra)
     return AuthorizationRequest(url=url, state=state, code_verifier=verifier, redirect_uri=redirect_uri)
 
 

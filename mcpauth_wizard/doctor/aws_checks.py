@@ -9,7 +9,7 @@ from mcpauth_wizard.callbacks import near_misses
 from mcpauth_wizard.doctor.context import Context
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
-from mcpauth_wizard.errors import McpAuthError, NotFound
+from mcpauth_wizard.errors import NotFound
 from mcpauth_wizard.platforms import PLATFORMS
 
 
@@ -118,17 +118,18 @@ def _platform_callbacks(platform: str, registered: list[str]) -> list[str]:
 
 async def client(ctx: Context, platform: str) -> Outcome:
     aws = _need_aws(ctx)
-    if "pool" not in ctx.facts:
-        raise Skip("no user pool")
     client_id = ctx.target.clients.get(platform)
-    if not client_id:
-        raise Skip(f"no client id for {platform}")
+    if not client_id or not ctx.target.pool_id:
+        raise Skip(f"no client id for {platform}" if ctx.target.pool_id else "no user pool id")
     from mcpauth_wizard.aws import cognito
 
-    pool_id = ctx.facts["pool"]["Id"]
-    try:
+    pool_id = ctx.target.pool_id
+    try:  # read at once, in parallel with the pool; what needs the pool waits for it below
         described = await _call(cognito.describe_client, aws, pool_id, client_id)
-    except (NotFound, McpAuthError):
+    except NotFound:
+        await ctx.after("aws.pool")
+        if ctx.facts.get("pool_missing"):
+            raise Skip("no user pool") from None
         return Outcome([Finding("COGNITO_CLIENT_NOT_FOUND", f"app client {client_id} is not in {pool_id}",
                                 platform=platform, fix="check the client id, or `mcpauth init`")])
     ctx.facts.setdefault("clients", {})[platform] = described
@@ -171,6 +172,9 @@ async def client(ctx: Context, platform: str) -> Outcome:
     for miss in near_misses(wanted, registered):
         add("COGNITO_CALLBACK_NEAR_MISS", miss.describe() + " (Cognito matches exactly)",
             f"`mcpauth add-callback {platform} --client-id {client_id}`", registered=miss.registered)
+    await ctx.after("aws.pool")
+    if "pool" not in ctx.facts:
+        return Outcome(findings, note=f"{described.get('ClientName')} ({client_id})")
     allowed = described.get("AllowedOAuthScopes") or []
     for scope in resource_scopes(ctx):
         if scope not in allowed:
@@ -249,7 +253,7 @@ def steps(ctx: Context) -> list[Step]:
     for platform in ctx.target.platforms:
         found.append(Step(f"aws.client.{platform}", f"App client for {PLATFORMS[platform].title}",
                           (lambda p: lambda c: client(c, p))(platform),
-                          needs=("aws.pool",) if ctx.target.scopes else ("aws.pool", "aws.resource_server"),
+                          needs=() if ctx.target.scopes else ("aws.pool", "aws.resource_server"),
                           preview=(lambda p: lambda c: f"DescribeUserPoolClient {c.target.clients.get(p)}")(platform)))
     if ctx.target.gateway_id:
         found.append(Step("aws.gateway", "AgentCore Gateway inbound authorizer", gateway,

@@ -91,6 +91,13 @@ class Context:
         self.facts: dict[str, Any] = {}
         self._fetches: dict[tuple[str, str, str], asyncio.Task[Exchange]] = {}
         self.opener: Any = None  # --login: how to show the authorize URL to the user
+        self.step_events: dict[str, asyncio.Event] = {}
+
+    async def after(self, step_id: str) -> None:
+        """Wait for another step inside a step (for inputs needed late, not at the start)."""
+        event = self.step_events.get(step_id)
+        if event is not None:
+            await event.wait()
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -61,8 +61,12 @@ def _same_resource(a: str, b: str) -> bool:
 
 async def challenge(ctx: Context) -> Outcome:
     url = ctx.target.url
-    # Start the well-known fetches now: most servers answer them whatever the header says.
-    for candidate in prm_candidates(url, None):
+    # Start the metadata fetches now, in parallel with the challenge: the well-known URLs,
+    # and the one next to the endpoint that AgentCore's challenge names (a guess; the
+    # header still decides which answer is used).
+    parts = urlsplit(url)
+    sibling = f"{parts.scheme}://{parts.netloc}{parts.path.rsplit('/', 1)[0]}/.well-known/oauth-protected-resource"
+    for candidate in [sibling, *prm_candidates(url, None)]:
         ctx.fetch("GET", candidate, headers={"Origin": BROWSER_ORIGIN})
     answer = await ctx.fetch("POST", url, headers=MCP_HEADERS, json_body=INITIALIZE)
     ctx.facts["challenge"] = answer

@@ -64,6 +64,7 @@ async def run_steps(steps: list[Step], ctx: Context, pause: Pause | None = None)
             ctx.facts[f"result:{step.id}"] = results[step.id]
         return [results[s.id] for s in steps]
     done = {s.id: asyncio.Event() for s in steps}
+    ctx.step_events = done
 
     async def runner(step: Step) -> None:
         for need in step.needs:

@@ -63,8 +63,10 @@ class _Web:
 class Sandbox:
     """Everything mcpauth needs to run end to end without an AWS account."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, web_port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, web_port: int = 0,
+                 public_web_url: str | None = None) -> None:
         self.host = host
+        self._public_web_url = public_web_url  # advertise this instead (e.g. a proxy in front)
         self.control_plane = ControlPlane(host, port)
         self.directory = Directory()
         self.signer = Signer()
@@ -86,7 +88,7 @@ class Sandbox:
         probe.bind((self.host, self._web_port))
         web_port = probe.getsockname()[1]
         probe.close()
-        self.web_url = f"http://{self.host}:{web_port}"
+        self.web_url = self._public_web_url or f"http://{self.host}:{web_port}"
         moto_ext.gateway_url_base = f"{self.web_url}/gateways"
         self.login = LoginEmulator(self.web_url, self.directory, self.signer)
         self.gateway = GatewayLookAlike(self.web_url, self.directory, self.signer,
