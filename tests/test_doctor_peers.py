@@ -174,9 +174,6 @@ def test_a_token_for_another_audience_is_rejected_by_the_server(
     assert steps(report)["mcp.call"]["status"] == "fail"
 
 
-@pytest.mark.xfail(strict=True, reason="doctor bug: token.validate checks aud only for an AgentCore "
-                   "gateway; for a server that validates tokens itself (RFC 8707 / MCP spec: tokens "
-                   "are bound to the resource) a token whose aud is another resource passes validation")
 def test_a_token_for_another_audience_is_named_as_the_root_cause(
         oidc_peer: OidcPeer, mcp_peer: Callable[..., McpPeer], tmp_path: Path) -> None:
     server = mcp_peer()

@@ -148,8 +148,9 @@ def test_demo_runs_as_a_process_and_exits_0() -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = proc.stdout
     assert "tools/call add(2, 3) = 5" in out
-    assert "sign-in fails: the authorize endpoint answered error=invalid_scope" in out
-    assert "sign-in works again" in out
+    assert "sign-in now fails: the authorize endpoint answered error=invalid_scope" in out
+    assert "The doctor named COGNITO_SCOPE_NOT_ALLOWED and --fix repaired it" in out
+    assert "initialize ok; tools: add, echo" in out  # the doctor's real sign-in
 
 
 def test_sandbox_up_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c() -> None:

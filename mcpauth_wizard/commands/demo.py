@@ -140,8 +140,30 @@ class _Demo:
             self.ok(f"tools/call add(2, 3) = {text}")
 
 
+def _doctor(demo: _Demo, *, login: bool) -> Any:
+    """Run the doctor on the demo setup (with a real sign-in through the login form)."""
+    from mcpauth_wizard.doctor.render import render
+    from mcpauth_wizard.doctor.run import aws_access, make_target, run
+    from mcpauth_wizard.project import load_project
+    from mcpauth_wizard.sandbox.form_signin import sign_in
+
+    def opener(url: str, deadline: float) -> None:
+        import httpx
+
+        httpx.get(sign_in(url, demo.seed.username, demo.seed.password), timeout=10)
+
+    target = make_target(load_project(), url=None, platforms=None, client_id=None, secret_env=None,
+                         pool_id=None, gateway_id=None, token_env=None,
+                         login_platform="inspector" if login else None)
+    aws, problem = aws_access(demo.opts, target)
+    report = run(target, aws, problem, opener=opener if login else None)
+    render(report, console.out)
+    return report
+
+
 def run_demo(opts: Options) -> None:
     from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.commands.callback_commands import add as add_callback
     from mcpauth_wizard.project import load_project
     from mcpauth_wizard.redact import redact_jwt
     from mcpauth_wizard.sandbox.server import Sandbox
@@ -161,37 +183,46 @@ def run_demo(opts: Options) -> None:
         sandbox.add_user(project.user_pool_id or "", seed.username, seed.password)
         demo.ok(f"demo user {seed.username} can sign in (sandbox: permanent password set)")
 
-        demo.step("Sign in through the login page, like MCP Inspector (code + PKCE)")
+        demo.step("Sign in through the login page, like MCP Inspector (code + PKCE), and call a tool")
         token, _ = demo.sign_in()
         assert token, "the demo setup must allow sign-in"
         demo.ok(f"access token: {redact_jwt(token)[:60]}…<signature redacted>")
         demo.call_tools(token)
 
+        demo.step("mcpauth doctor --login: walk the OAuth flow like a client, with a real sign-in")
+        add_callback(opts, "doctor", project.clients["inspector"], None, None, None, False, False)
+        first = _doctor(demo, login=True)
+
         demo.step("Break it: remove the resource scope from Inspector's app client")
-        aws = opts.aws()
         full_scope = f"{project.resource_url}/invoke"
         cognito.safe_update_client(
-            aws, project.user_pool_id or "", project.clients["inspector"],
+            opts.aws(), project.user_pool_id or "", project.clients["inspector"],
             lambda c: {**c, "AllowedOAuthScopes": [s for s in c["AllowedOAuthScopes"] if s != full_scope]})
         demo.ok(f"removed {full_scope} (every other setting kept)")
         token, what = demo.sign_in()
-        if token is None:
-            demo.bad(f"sign-in fails: {what}")
-        else:
-            demo.bad("sign-in still worked — the sandbox did not enforce the scope")
+        demo.bad(f"sign-in now fails: {what}" if token is None else "sign-in still worked?")
+        broken = _doctor(demo, login=False)
 
-        demo.step("Repair: run mcpauth init again with the same answers")
-        demo.init()
+        demo.step("Repair: mcpauth doctor --fix (the same plan init would make), then re-check")
+        from mcpauth_wizard.doctor.fix import spec_from_setup
+        from mcpauth_wizard.project import save_project
+        from mcpauth_wizard.provision.setup import apply_plan, build_plan
+
+        aws = opts.aws()
+        plan = build_plan(aws, spec_from_setup(aws, load_project(), broken), load_project())
+        console.out.print(console.plan_table(plan))
+        save_project(apply_plan(aws, plan, load_project()).project)
+        fixed = _doctor(demo, login=True)
         token, what = demo.sign_in()
         if token:
-            demo.ok("sign-in works again")
             demo.call_tools(token)
-        else:
-            demo.bad(f"sign-in still fails: {what}")
         elapsed = time.monotonic() - demo.started
-        console.out.print(f"\n[bold green]Demo finished in {elapsed:.1f}s.[/] Try it yourself: "
+        ok = first.errors == 0 and fixed.errors == 0 and broken.errors > 0 and token is not None
+        root = broken.roots[0].code if broken.roots else "none"
+        console.out.print(f"\n[bold green]Demo finished in {elapsed:.1f}s.[/] The doctor named "
+                          f"[bold]{root}[/] and --fix repaired it. Try it yourself: "
                           "`mcpauth sandbox up`, then `mcpauth init` against it.")
-        if token is None:
+        if not ok:
             raise SystemExit(1)
 
 

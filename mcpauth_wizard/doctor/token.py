@@ -67,6 +67,15 @@ async def validate(ctx: Context) -> Outcome:
             add("TOKEN_SCOPE_MISSING", f"the token's scopes {sorted(scopes)} include none of the "
                 f"gateway's allowedScopes {wanted}")
     else:
+        # A server that validates tokens itself accepts only tokens issued for it (RFC 8707);
+        # a token without aud (Cognito without resource binding) is left to the server.
+        aud = claims.get("aud")
+        auds = [str(a) for a in (aud if isinstance(aud, list) else [aud] if aud else [])]
+        resource = str((ctx.facts.get("prm") or {}).get("resource") or ctx.target.url)
+        accepted = {ctx.target.url.rstrip("/"), resource.rstrip("/")}
+        if auds and not any(a.rstrip("/") in accepted for a in auds):
+            add("TOKEN_AUDIENCE_MISMATCH", f"the token's aud {auds} does not name {ctx.target.url}",
+                "request the token with resource=<the MCP URL> (what MCP clients send)")
         wanted = [s for s in str(ctx.facts.get("challenge_scope") or "").split() if s != "openid"]
         missing = [s for s in wanted if s not in scopes]
         if missing:
