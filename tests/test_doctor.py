@@ -297,3 +297,45 @@ def test_bad_arguments_exit_2(run_process, tmp_path, args, message) -> None:
                           text=True, cwd=tmp_path, timeout=60, env={**os.environ, "COLUMNS": "200"})
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_step_mode_pauses_before_each_step_showing_what_it_will_send(fresh: Fresh) -> None:
+    """--step in a real terminal: each step is announced with its request, then runs on Enter."""
+    import os
+    import sys
+
+    import pexpect
+
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(fresh.sandbox.aws_env(), COLUMNS="160", TERM="dumb")
+    child = pexpect.spawn(sys.executable, ["-m", "mcpauth_wizard", "doctor", "--step"], env=env,
+                          cwd=str(fresh.folder), encoding="utf-8", timeout=30, dimensions=(50, 160))
+    child.expect_exact("Next: Cognito user pool and login domain")
+    child.expect_exact(f"DescribeUserPool {fresh.pool}")
+    child.expect_exact("Continue")
+    seen = ["aws.pool"]
+    previews = []
+    while True:
+        child.send("\r")
+        index = child.expect([r"Next: ([^\r\n]+)\r?\n\s+([^\r\n]*)", pexpect.EOF])
+        if index == 1:
+            break
+        seen.append(child.match.group(1))
+        previews.append(child.match.group(2))
+    child.close()
+    assert child.exitstatus == 0
+    assert "MCP server asks for a token (401 + Bearer challenge)" in seen
+    assert any(p.startswith(f"POST {fresh.project.resource_url}") for p in previews)
+    assert any("code=<bogus>" in p for p in previews)
+    assert len(seen) >= 15
+
+
+def test_verbose_output_never_shows_a_secret(fresh: Fresh) -> None:
+    secrets = [fresh.cognito.describe_user_pool_client(UserPoolId=fresh.pool, ClientId=fresh.client(p))
+               ["UserPoolClient"]["ClientSecret"] for p in ("chatgpt", "claude")]
+    _drop_claude_callbacks(fresh)
+    code, out = mcpauth(fresh.sandbox, fresh.folder, "-v", "doctor")
+    assert code == 1
+    assert "AUTHZ_REDIRECT_MISMATCH" in out and '"request": "GET' in out  # evidence is shown
+    for secret in secrets:
+        assert secret not in out
