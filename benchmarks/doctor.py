@@ -18,8 +18,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -76,23 +74,13 @@ class DelayProxy:
         self.loop.run_until_complete(main())
 
 
-@contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
-
-
 def main() -> None:
     from mcpauth_wizard.cli import Options
     from mcpauth_wizard.cli import main as cli_main
-    from mcpauth_wizard.commands.demo import _folder
     from mcpauth_wizard.doctor.run import aws_access, diagnose, make_target
     from mcpauth_wizard.project import load_project
+    from mcpauth_wizard.sandbox.local import environment
+    from mcpauth_wizard.sandbox.local import working_folder as _folder
     from mcpauth_wizard.sandbox.server import Sandbox
 
     delay = (float(sys.argv[1]) if len(sys.argv) > 1 else 100.0) / 1000

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from mcpauth_wizard.commands.demo import _environment, _folder
+from mcpauth_wizard.sandbox.local import environment as _environment
+from mcpauth_wizard.sandbox.local import working_folder as _folder
 from mcpauth_wizard.sandbox.server import Sandbox, Seed
 
 

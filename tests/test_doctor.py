@@ -52,7 +52,7 @@ class Fresh:
     def update_client(self, platform: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         from mcpauth_wizard.aws.cognito import safe_update_client
         from mcpauth_wizard.aws.session import AwsContext
-        from mcpauth_wizard.commands.demo import _environment
+        from mcpauth_wizard.sandbox.local import environment as _environment
 
         with _environment(self.sandbox.aws_env()):
             safe_update_client(AwsContext(), self.pool, self.client(platform), change)
@@ -60,7 +60,7 @@ class Fresh:
     def update_authorizer(self, change: Callable[[dict[str, Any]], None]) -> None:
         from mcpauth_wizard.aws.agentcore import safe_update_gateway
         from mcpauth_wizard.aws.session import AwsContext
-        from mcpauth_wizard.commands.demo import _environment
+        from mcpauth_wizard.sandbox.local import environment as _environment
 
         def apply(gateway: dict[str, Any]) -> dict[str, Any]:
             change(gateway["authorizerConfiguration"]["customJWTAuthorizer"])
@@ -71,7 +71,7 @@ class Fresh:
 
 
 def _cwd(folder: Path) -> Any:
-    from mcpauth_wizard.commands.demo import _folder
+    from mcpauth_wizard.sandbox.local import working_folder as _folder
 
     return _folder(str(folder))
 
@@ -205,7 +205,8 @@ def test_without_aws_credentials_only_http_checks_run_and_the_symptom_names_like
     from contextlib import redirect_stderr, redirect_stdout
 
     from mcpauth_wizard.cli import main
-    from mcpauth_wizard.commands.demo import _environment, _folder
+    from mcpauth_wizard.sandbox.local import environment as _environment
+    from mcpauth_wizard.sandbox.local import working_folder as _folder
 
     env = {k: "" for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
     out = io.StringIO()
@@ -230,9 +231,10 @@ def test_without_aws_credentials_only_http_checks_run_and_the_symptom_names_like
 def test_sign_in_end_to_end_through_the_loopback_listener(fresh: Fresh, capsys: Any) -> None:
     """--login: the doctor listens on 127.0.0.1, a form sign-in lands there, the token is
     validated against the gateway's rules and tools/list works."""
-    from mcpauth_wizard.commands.demo import _environment, _folder
     from mcpauth_wizard.doctor.run import aws_access, make_target, run
     from mcpauth_wizard.sandbox.form_signin import sign_in
+    from mcpauth_wizard.sandbox.local import environment as _environment
+    from mcpauth_wizard.sandbox.local import working_folder as _folder
 
     code, out = mcpauth(fresh.sandbox, fresh.folder, "add-callback", "doctor", "--port", "18976",
                         "--client-id", fresh.client("inspector"))
@@ -270,7 +272,7 @@ def test_token_env_validation_names_a_token_of_a_disallowed_client(fresh: Fresh)
     token = fresh.sandbox.signer.sign(access_claims(
         issuer=fresh.sandbox.issuer(fresh.pool), client_id="stranger", sub="s", username="u",
         scope=f"openid {fresh.project.resource_url}/invoke", resource=None))
-    from mcpauth_wizard.commands.demo import _environment
+    from mcpauth_wizard.sandbox.local import environment as _environment
 
     with _environment({"MY_TOKEN": token}):
         code, report = fresh.doctor("--token-env", "MY_TOKEN")

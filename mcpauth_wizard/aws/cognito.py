@@ -270,15 +270,19 @@ def create_domain(aws: AwsContext, pool_id: str, prefix: str, managed_login_vers
 # --- resource servers ---------------------------------------------------------
 
 
-def describe_resource_server(aws: AwsContext, pool_id: str, identifier: str) -> dict[str, Any] | None:
+def _or_none(read: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """The result of a Describe call, or None when AWS says the thing does not exist."""
     try:
-        return aws.client("cognito-idp").describe_resource_server(
-            UserPoolId=pool_id, Identifier=identifier
-        )["ResourceServer"]
+        return read()
     except Exception as exc:
         if isinstance(translate_aws_error(exc), NotFound):
             return None
         raise
+
+
+def describe_resource_server(aws: AwsContext, pool_id: str, identifier: str) -> dict[str, Any] | None:
+    return _or_none(lambda: aws.client("cognito-idp").describe_resource_server(
+        UserPoolId=pool_id, Identifier=identifier)["ResourceServer"])
 
 
 def create_resource_server(aws: AwsContext, pool_id: str, identifier: str, name: str,
@@ -325,14 +329,8 @@ def find_client_by_name(aws: AwsContext, pool_id: str, name: str) -> str | None:
 
 
 def branding_of(aws: AwsContext, pool_id: str, client_id: str) -> dict[str, Any] | None:
-    try:
-        return aws.client("cognito-idp").describe_managed_login_branding_by_client(
-            UserPoolId=pool_id, ClientId=client_id
-        )["ManagedLoginBranding"]
-    except Exception as exc:
-        if isinstance(translate_aws_error(exc), NotFound):
-            return None
-        raise
+    return _or_none(lambda: aws.client("cognito-idp").describe_managed_login_branding_by_client(
+        UserPoolId=pool_id, ClientId=client_id)["ManagedLoginBranding"])
 
 
 def create_branding(aws: AwsContext, pool_id: str, client_id: str) -> None:

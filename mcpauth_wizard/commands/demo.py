@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from mcpauth_wizard import console
@@ -14,30 +11,6 @@ from mcpauth_wizard import console
 if TYPE_CHECKING:
     from mcpauth_wizard.cli import Options
     from mcpauth_wizard.sandbox.server import Sandbox, Seed
-
-
-@contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-@contextmanager
-def _folder(path: str) -> Iterator[None]:
-    before = os.getcwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(before)
 
 
 def sandbox_up(port: int, web_port: int) -> None:
@@ -166,12 +139,13 @@ def run_demo(opts: Options) -> None:
     from mcpauth_wizard.commands.callback_commands import add as add_callback
     from mcpauth_wizard.project import load_project
     from mcpauth_wizard.redact import redact_jwt
+    from mcpauth_wizard.sandbox.local import environment, working_folder
     from mcpauth_wizard.sandbox.server import Sandbox
 
     console.out.print("[bold]mcpauth demo[/] — Cognito sign-in for an MCP server, "
                       "end to end on 127.0.0.1 (no AWS account)\n")
     with Sandbox().start() as sandbox, tempfile.TemporaryDirectory() as folder, \
-            _environment(sandbox.aws_env()), _folder(folder):
+            environment(sandbox.aws_env()), working_folder(folder):
         seed = sandbox.seed(pool_name="seed-users")
         opts.endpoint_url, opts.region, opts.yes, opts.no_input = sandbox.endpoint_url, "us-east-1", True, True
         demo = _Demo(opts, sandbox, seed)
