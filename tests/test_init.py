@@ -315,3 +315,29 @@ def test_show_masks_secrets_unless_revealed(run, gateway, cognito) -> None:
     assert "show --reveal" in masked.out
     revealed = run("show", "--reveal")
     assert secret in revealed.out
+
+
+def test_rollback_deletes_what_the_failed_run_created(aws, cognito, gateway) -> None:
+    """The offer after a failure: delete what this run created, newest first."""
+    from mcpauth_wizard.aws.session import AwsContext
+    from mcpauth_wizard.project import Project
+    from mcpauth_wizard.provision.setup import ApplyFailed, apply_plan, build_plan, rollback
+    from mcpauth_wizard.spec import NewPool, Spec, client_specs
+
+    spec = Spec(mcp_url=gateway["gatewayUrl"] + "/mcp", new_pool=NewPool("rollback me"),
+                domain_prefix="rollback-login", gateway_id=gateway["gatewayId"],
+                clients=client_specs(["chatgpt", "inspector"], shared=False, public=set(), secret=set(),
+                                     ports={}))
+    context = AwsContext()
+    plan = build_plan(context, spec, Project())
+    aws.fail_when = lambda call: call.operation == "UpdateGateway"
+    with pytest.raises(ApplyFailed) as failed:
+        apply_plan(context, plan, Project())
+    aws.fail_when = None
+    outcome = failed.value.outcome
+    assert [label.split()[0] for label, _ in outcome.created] == ["user", "domain", "resource", "app", "app"]
+
+    assert rollback(outcome) == []
+
+    assert cognito.list_user_pools(MaxResults=60)["UserPools"] == []
+    assert cognito.describe_user_pool_domain(Domain="rollback-login")["DomainDescription"] == {}

@@ -238,6 +238,10 @@ def _plan_domain(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, steps
                 run=lambda a, o: a.client("cognito-idp").update_user_pool_domain(
                     Domain=existing, ManagedLoginVersion=2),
             ))
+        elif described.get("Status", "ACTIVE") != "ACTIVE":
+            # Made by an earlier run that stopped before it was live: wait for it (reads only).
+            steps.append(Step("keep", "domain", existing, note=f"{described.get('Status')}: waiting",
+                              run=lambda a, o: cognito.wait_for_domain(a, existing, on_wait=o.on_wait)))
         else:
             steps.append(Step("keep", "domain", existing))
         return existing
