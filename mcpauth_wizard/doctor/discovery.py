@@ -5,6 +5,7 @@ the 401 challenge, protected-resource metadata (RFC 9728), authorization server 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -59,6 +60,15 @@ def _same_resource(a: str, b: str) -> bool:
     return a.rstrip("/") == b.rstrip("/")
 
 
+async def _first_ok(ctx: Context, candidates: list[str], ok: Callable[[Exchange], bool]
+                    ) -> tuple[list[Exchange], tuple[str, Exchange] | None]:
+    """Fetch every candidate at once (browser Origin, for CORS); the first good one in order."""
+    answers = list(await asyncio.gather(*(ctx.fetch("GET", u, headers={"Origin": BROWSER_ORIGIN})
+                                          for u in candidates)))
+    chosen = next(((u, a) for u, a in zip(candidates, answers, strict=True) if ok(a)), None)
+    return answers, chosen
+
+
 async def challenge(ctx: Context) -> Outcome:
     url = ctx.target.url
     # Start the metadata fetches now, in parallel with the challenge: the well-known URLs,
@@ -102,14 +112,8 @@ async def protected_resource(ctx: Context) -> Outcome:
         raise Skip("no Bearer challenge to follow")
     header_url = (ctx.facts.get("bearer") or {}).get("resource_metadata")
     candidates = prm_candidates(ctx.target.url, header_url)
-    answers = await asyncio.gather(*(ctx.fetch("GET", u, headers={"Origin": BROWSER_ORIGIN})
-                                     for u in candidates))
+    answers, chosen = await _first_ok(ctx, candidates, lambda a: a.status == 200)
     findings: list[Finding] = []
-    chosen: tuple[str, Exchange] | None = None
-    for url, answer in zip(candidates, answers, strict=True):
-        if answer.status == 200:
-            chosen = (url, answer)
-            break
     if chosen is None:
         return Outcome([Finding("PRM_NOT_FOUND", "no protected-resource metadata at "
                                 + ", ".join(candidates),
@@ -169,10 +173,8 @@ async def authorization_server(ctx: Context) -> Outcome:
     if not issuer:
         raise Skip("no authorization server named by the metadata")
     candidates = as_candidates(issuer)
-    answers = await asyncio.gather(*(ctx.fetch("GET", u, headers={"Origin": BROWSER_ORIGIN})
-                                     for u in candidates))
-    chosen = next(((u, a) for u, a in zip(candidates, answers, strict=True)
-                   if a.status == 200 and isinstance(a.json(), dict)), None)
+    answers, chosen = await _first_ok(ctx, candidates,
+                                      lambda a: a.status == 200 and isinstance(a.json(), dict))
     if chosen is None:
         return Outcome([Finding("AS_METADATA_NOT_FOUND", f"no metadata for {issuer} at "
                                 + ", ".join(candidates),
