@@ -41,13 +41,16 @@ class Project:
     clients: dict[str, str] = field(default_factory=dict)  # platform (or "shared") → client id
 
     def client_for(self, platform: str | None) -> str | None:
-        """The client id recorded for a platform, else the only/shared one."""
-        if platform and platform in self.clients:
+        """The client id recorded for a platform (or the shared one serving it); without a
+        platform, the only client there is. Never another platform's client."""
+        if platform is None:
+            distinct = set(self.clients.values())
+            return distinct.pop() if len(distinct) == 1 else None
+        if platform in self.clients:
             return self.clients[platform]
-        if "shared" in self.clients:
+        if "shared" in self.clients and (not self.platforms_shared or platform in self.platforms_shared):
             return self.clients["shared"]
-        distinct = set(self.clients.values())
-        return distinct.pop() if len(distinct) == 1 else None
+        return None
 
     def with_client(self, platform: str, client_id: str) -> Project:
         return replace(self, clients={**self.clients, platform: client_id})
@@ -68,11 +71,22 @@ def load_project(path: Path | None = None) -> Project:
         raise BadInput(f"{path} is not valid TOML ({exc}); fix or delete it") from None
     values: dict[str, Any] = {}
     for name, (section, key) in _SECTIONS.items():
-        value = data.get(section, {}).get(key)
-        if value is not None:
-            values[name] = tuple(value) if isinstance(value, list) else str(value)
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise BadInput(f"{path}: {section} must be a table ([{section}])")
+        value = table.get(key)
+        if value is None:
+            continue
+        if name in ("scopes", "platforms_shared"):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise BadInput(f"{path}: {section}.{key} must be a list of strings")
+            values[name] = tuple(value)
+        elif isinstance(value, (str, int)):
+            values[name] = str(value)
+        else:
+            raise BadInput(f"{path}: {section}.{key} must be a string")
     clients = data.get("clients", {})
-    if not isinstance(clients, dict):
+    if not isinstance(clients, dict) or not all(isinstance(v, str) for v in clients.values()):
         raise BadInput(f"{path}: [clients] must be a table of platform = \"client id\"")
     return Project(**values, clients={str(k): str(v) for k, v in clients.items()})
 

@@ -100,6 +100,10 @@ def load_config(path: str) -> dict[str, Any]:
             raise BadInput(f"unknown key {key!r} in {path}; accepted: {', '.join(ANSWER_KEYS)}")
         if not isinstance(value, kind):
             raise BadInput(f"{key} in {path} must be a {kind.__name__}")
+        if kind is list and not all(isinstance(v, str) for v in value):
+            raise BadInput(f"{key} in {path} must be a list of strings")
+        if kind is dict and not all(isinstance(v, int) and not isinstance(v, bool) for v in value.values()):
+            raise BadInput(f"{key} in {path} must map platform names to port numbers")
     return data
 
 
@@ -160,7 +164,11 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
                        "(or LITE with --classic-login and no passkeys)")
     # 3. the login domain
     if existing_domain:
-        prompter.say(f"Login domain: {existing_domain} (kept; a pool has one domain)")
+        version = (cognito.describe_domain(aws, existing_domain) or {}).get("ManagedLoginVersion") or 1
+        prompter.say(f"Login domain: {existing_domain} (kept; a pool has one domain; "
+                     f"{'managed login' if version == 2 else 'classic hosted UI'})")
+        if "classic_login" not in a:  # changing it would change every client of the pool
+            a["classic_login"] = version == 1 and not a["passkeys"]
     elif not a.get("domain"):
         suggestion = cognito.suggest_domain_prefix(a.get("new_pool") or a.get("pool_id", "mcp"))
         a["domain"] = prompter.text("domain", "Login domain prefix", suggestion,

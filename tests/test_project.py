@@ -36,9 +36,13 @@ def test_broken_file_is_one_clear_error(tmp_path: Path) -> None:
         load_project(path)
 
 
-def test_client_for_platform_falls_back_to_shared_or_only_client() -> None:
+def test_client_for_platform_never_falls_back_to_another_platform_s_client() -> None:
     assert Project(clients={"chatgpt": "a", "claude": "b"}).client_for("claude") == "b"
     assert Project(clients={"chatgpt": "a", "claude": "b"}).client_for("inspector") is None
+    assert Project(clients={"chatgpt": "a"}).client_for("claude") is None
     assert Project(clients={"shared": "s"}).client_for("inspector") == "s"
+    shared = Project(clients={"shared": "s"}, platforms_shared=("chatgpt",))
+    assert shared.client_for("chatgpt") == "s" and shared.client_for("claude") is None
     assert Project(clients={"chatgpt": "a"}).client_for(None) == "a"
+    assert Project(clients={"chatgpt": "a", "claude": "b"}).client_for(None) is None
     assert dump_project(Project()).startswith("# Written by mcpauth")

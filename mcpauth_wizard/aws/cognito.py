@@ -267,6 +267,21 @@ def create_domain(aws: AwsContext, pool_id: str, prefix: str, managed_login_vers
     )
 
 
+def update_domain_version(aws: AwsContext, pool_id: str, domain: str, version: int) -> None:
+    """Switch a domain between the classic hosted UI (1) and managed login (2)."""
+    aws.client("cognito-idp").update_user_pool_domain(
+        UserPoolId=pool_id, Domain=domain, ManagedLoginVersion=version
+    )
+
+
+def delete_domain(aws: AwsContext, pool_id: str, domain: str) -> None:
+    aws.client("cognito-idp").delete_user_pool_domain(UserPoolId=pool_id, Domain=domain)
+
+
+def delete_user_pool(aws: AwsContext, pool_id: str) -> None:
+    aws.client("cognito-idp").delete_user_pool(UserPoolId=pool_id)
+
+
 # --- resource servers ---------------------------------------------------------
 
 
@@ -323,9 +338,16 @@ def create_client(aws: AwsContext, pool_id: str, settings: dict[str, Any],
     )["UserPoolClient"]
 
 
+def delete_client(aws: AwsContext, pool_id: str, client_id: str) -> None:
+    aws.client("cognito-idp").delete_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
+
+
 def find_client_by_name(aws: AwsContext, pool_id: str, name: str) -> str | None:
     ids = [c["ClientId"] for c in list_clients(aws, pool_id) if c.get("ClientName") == name]
-    return ids[0] if len(ids) == 1 else None
+    if len(ids) > 1:
+        raise BadInput(f"user pool {pool_id} has {len(ids)} app clients named {name!r} "
+                       f"({', '.join(ids)}); delete or rename the extra ones")
+    return ids[0] if ids else None
 
 
 def branding_of(aws: AwsContext, pool_id: str, client_id: str) -> dict[str, Any] | None:

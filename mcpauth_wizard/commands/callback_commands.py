@@ -40,14 +40,19 @@ def add(opts: Options, target_text: str, client_id: str | None, pool_id: str | N
     for miss in plan.near_misses:
         console.warn(f"near miss already registered: {miss.describe()} (Cognito matches exactly)")
     enable = False
+    title = f"callback URLs of app client {client} ({target.label})"
     if plan.oauth_problems:
         console.warn(f"app client {client} cannot take a sign-in yet: "
                      + "; ".join(plan.oauth_problems))
+        provision.enable_code_flow(dict(plan.client))  # an M2M client is refused here, unasked
+        if dry_run:
+            console.out.print(console.callback_table(plan.change, title))
+            console.note("Dry run: nothing was changed (the code grant would need --enable-code-flow).")
+            return
         enable = enable_code_flow or opts.confirm("Enable the authorization code grant now?")
         if not enable:
             console.err.print("  nothing changed; fix: rerun with --enable-code-flow")
             raise click.exceptions.Exit(1)
-    title = f"callback URLs of app client {client} ({target.label})"
     console.out.print(console.callback_table(plan.change, title))
     if not plan.change.changes_anything and not enable:
         console.note(f"Nothing to do: {target.label} is already registered.")

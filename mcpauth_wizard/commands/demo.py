@@ -178,14 +178,13 @@ def run_demo(opts: Options) -> None:
         broken = _doctor(demo, login=False)
 
         demo.step("Repair: mcpauth doctor --fix (the same plan init would make), then re-check")
-        from mcpauth_wizard.doctor.fix import spec_from_setup
-        from mcpauth_wizard.project import save_project
-        from mcpauth_wizard.provision.setup import apply_plan, build_plan
+        from mcpauth_wizard.commands.init_command import apply_with_progress
+        from mcpauth_wizard.doctor.fix import plan_fix
 
         aws = opts.aws()
-        plan = build_plan(aws, spec_from_setup(aws, load_project(), broken), load_project())
+        plan = plan_fix(aws, load_project(), broken)
         console.out.print(console.plan_table(plan))
-        save_project(apply_plan(aws, plan, load_project()).project)
+        apply_with_progress(opts, aws, plan, load_project(), quiet=False)
         fixed = _doctor(demo, login=True)
         token, what = demo.sign_in()
         if token:

@@ -51,47 +51,46 @@ def run_doctor(opts: Options, *, url: str | None, platforms: str | None, client_
 
     opener = _opener(no_browser) if target.login_platform else None
     report = run_checks(target, aws, problem, pause=pause, opener=opener)
-    if as_json and not fix:
-        sys.stdout.write(render.as_json(report) + "\n")
-    else:
+    if fix and report.errors:  # the first report, then the plan, then the checks again
+        render.render(report, console.err if as_json else console.out, verbose=bool(opts.verbose))
+        report = _fix(opts, aws, project, report, as_json) or report
+    elif not as_json:
         render.render(report, console.out, verbose=bool(opts.verbose))
-    if fix and report.errors:
-        report = _fix(opts, aws, project, report, run_checks, target, problem, as_json)
+    if as_json:
+        sys.stdout.write(render.as_json(report) + "\n")
     if report.errors:
         raise click.exceptions.Exit(1)
 
 
-def _fix(opts: Options, aws: Any, project: Any, report: Any, run_checks: Any, target: Any,
-         problem: str | None, as_json: bool) -> Any:
+def _fix(opts: Options, aws: Any, project: Any, report: Any, as_json: bool) -> Any:
+    """Show the plan that fixes what was found, apply it after a yes, and check again."""
+    from mcpauth_wizard.commands.init_command import apply_with_progress
     from mcpauth_wizard.doctor import render
-    from mcpauth_wizard.doctor.fix import fixable, spec_from_setup
+    from mcpauth_wizard.doctor.fix import fixable, plan_fix
+    from mcpauth_wizard.doctor.run import run as run_checks
     from mcpauth_wizard.project import save_project
-    from mcpauth_wizard.provision.setup import apply_plan, build_plan
 
+    say = console.err if as_json else console.out  # stdout stays JSON with --json
     codes = fixable(report)
     if not codes:
-        console.note("Nothing --fix can change: see the root cause above.")
-        return report
+        say.print("Nothing --fix can change: see the root cause above.")
+        return None
     if aws is None:
-        console.warn(f"--fix needs AWS access ({problem})")
-        return report
-    plan = build_plan(aws, spec_from_setup(aws, project, report), project)
+        console.warn("--fix needs AWS access")
+        return None
+    plan = plan_fix(aws, project, report)
     if not plan.changes:
-        console.note("--fix found nothing to change in AWS for " + ", ".join(codes))
-        return report
-    console.out.print(console.plan_table(plan))
+        say.print("--fix found nothing to change in AWS for " + ", ".join(codes))
+        return None
+    say.print(console.plan_table(plan))
     if not opts.confirm(f"Apply these {len(plan.changes)} changes to fix {', '.join(codes)}?",
                         default=True):
         console.err.print("Nothing changed (pass --yes to apply without a prompt).")
-        return report
-    outcome = apply_plan(aws, plan, project)
+        return None
+    outcome = apply_with_progress(opts, aws, plan, project, quiet=as_json)
     save_project(outcome.project)
-    for done in outcome.done:
-        console.note(f"  [green]✓[/] {done}")
-    console.note("Re-running the doctor…")
-    after = run_checks(target, aws, problem)
-    if as_json:
-        sys.stdout.write(render.as_json(after) + "\n")
-    else:
+    say.print("Re-running the doctor…")
+    after = run_checks(report.target, aws, None)
+    if not as_json:
         render.render(after, console.out, verbose=bool(opts.verbose))
     return after

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import click
+from rich.markup import escape
 
 from mcpauth_wizard import console
-from mcpauth_wizard.errors import McpAuthError
 
 if TYPE_CHECKING:
     from mcpauth_wizard.cli import Options
@@ -43,18 +43,20 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         else:
             console.note("Dry run: nothing was changed.")
         return
-    if plan.changes and not opts.yes and not as_json:
-        if not opts.interactive:
+    if plan.changes and not opts.yes:
+        if as_json or not opts.interactive:  # nothing changes before the plan was accepted
+            if as_json:
+                console.print_json(result)
             console.err.print("Nothing changed: rerun with --yes to apply without a prompt.")
             raise click.exceptions.Exit(1)
         if not opts.confirm(f"Apply these {len(plan.changes)} changes?", default=True):
             raise click.exceptions.Exit(1)
-    outcome = _apply(opts, aws, plan, project, quiet=as_json)
+    outcome = apply_with_progress(opts, aws, plan, project, quiet=as_json)
     save_project(outcome.project)
     handoffs = _handoffs(aws, outcome, spec)
     if as_json:
         result["applied"] = outcome.done
-        result["project"] = outcome.project.user_pool_id
+        result["user_pool_id"] = outcome.project.user_pool_id
         result["handoffs"] = [h.as_dict() for h in handoffs]
         console.print_json(result)
         return
@@ -78,14 +80,17 @@ def _confirm_account(opts: Options, aws: Any) -> Any:
     return _confirm_account(opts, opts.aws())
 
 
-def _apply(opts: Options, aws: Any, plan: Plan, project: Any, *, quiet: bool) -> Outcome:
+def apply_with_progress(opts: Options, aws: Any, plan: Plan, project: Any, *, quiet: bool) -> Outcome:
     from mcpauth_wizard.project import save_project
     from mcpauth_wizard.provision import setup
+
+    """Apply with progress; mcpauth.toml is written after every step; on a failure, say what
+    was done and offer to delete what this run created (then exit 1)."""
 
     def record(step: Any, outcome: Outcome) -> None:
         save_project(outcome.project)  # after each step: a failure later leaves it consistent
         if step.action != "keep" and not quiet:
-            console.note(f"  [green]✓[/] {step.label}")
+            console.out.print(f"  [green]✓[/] {escape(step.label)}")
 
     status = console.err.status("applying…") if not quiet else None
     try:
@@ -189,4 +194,3 @@ def run_show(opts: Options, reveal: bool, as_json: bool) -> None:
         console.out.print(console.handoff_panel(handoff))
 
 
-__all__ = ["run_init", "run_show", "McpAuthError"]

@@ -58,7 +58,7 @@ def _choose_client(project: Any, client_id: str | None) -> str:
 
     if client_id:
         return check_client_id(client_id)
-    chosen = project.client_for("fastmcp-lambda")
+    chosen = project.clients.get("fastmcp-lambda") or project.client_for(None)
     if chosen:
         return chosen
     recorded = ", ".join(f"{k}={v}" for k, v in sorted(project.clients.items())) or "none"

@@ -67,3 +67,10 @@ def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
                 managed_login_version=version, passkeys="WEB_AUTHN" in factors,
                 gateway_id=project.gateway_id, scopes=tuple(project.scopes) or ("invoke",),
                 clients=tuple(clients), gateway_allowed_scopes=gateway_scopes)
+
+
+def plan_fix(aws: Any, project: Any, report: Report) -> Any:
+    """The plan `init` would make for the recorded setup: what --fix shows and applies."""
+    from mcpauth_wizard.provision.setup import build_plan
+
+    return build_plan(aws, spec_from_setup(aws, project, report), project)

@@ -13,7 +13,7 @@ from mcpauth_wizard.doctor.context import Context, Target
 from mcpauth_wizard.doctor.findings import Finding, StepResult
 from mcpauth_wizard.doctor.report import Report, build_report
 from mcpauth_wizard.doctor.runner import Pause, Step, run_steps
-from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.errors import BadInput, McpAuthError
 from mcpauth_wizard.platforms import PLATFORMS
 
 
@@ -54,6 +54,9 @@ def make_target(project: Any, *, url: str | None, platforms: str | None, client_
         value = os.environ.get(secret_env)
         if not value:
             raise BadInput(f"--client-secret-env {secret_env}: that variable is empty or unset")
+        if len(set(clients.values())) > 1:  # one secret belongs to one client
+            raise BadInput("--client-secret-env needs --client-id when the platforms use "
+                           f"different app clients ({', '.join(sorted(set(clients.values())))})")
         secrets = {name: value for name in clients}
     token_value = None
     if token_env:
@@ -78,10 +81,13 @@ def aws_access(opts: Any, target: Target) -> tuple[Any | None, str | None]:
     if not target.pool_id and not target.gateway_id:
         return None, "no user pool or gateway id: only the HTTP checks ran"
     aws = opts.aws()
+    _ = aws.region_name  # an unknown region or profile is bad input (exit 2), not a warning
     try:
         credentials = aws.session.get_credentials()
-    except Exception as exc:  # noqa: BLE001 - a broken profile is reported, not raised
-        return None, f"AWS credentials unusable ({type(exc).__name__})"
+    except McpAuthError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. an expired SSO session: say so, check HTTP
+        return None, f"AWS credentials unusable: {exc}"
     if credentials is None:
         return None, "no AWS credentials: the AWS checks were skipped, only the HTTP checks ran"
     return aws, None

@@ -150,7 +150,7 @@ def build_plan(aws: AwsContext, spec: Spec, project: Project) -> Plan:
     steps: list[Step] = []
     pool = _existing_pool(aws, spec, project)
     steps.append(_pool_step(spec, pool))
-    domain_prefix = _plan_domain(aws, spec, pool, steps, warnings)
+    domain_prefix, login_version = _plan_domain(aws, spec, pool, steps, warnings)
     host = cognito.login_host(domain_prefix, region)
     if spec.passkeys:
         steps.extend(_passkey_steps(aws, spec, pool, host))
@@ -160,7 +160,7 @@ def build_plan(aws: AwsContext, spec: Spec, project: Project) -> Plan:
         client_id = _existing_client(aws, pool, project, client)
         client_ids[client.key] = client_id
         steps.append(_client_step(aws, spec, pool, client, client_id))
-    if spec.managed_login_version == 2:
+    if login_version == 2:
         for client in spec.clients:
             steps.append(_branding_step(aws, pool, client, client_ids[client.key]))
     if spec.gateway_id:
@@ -211,8 +211,8 @@ def _pool_step(spec: Spec, pool: dict[str, Any] | None) -> Step:
         )
         out.pool = created
         out.project = replace(out.project, user_pool_id=created["Id"], clients={}, domain=None)
-        out.created.append((f"user pool {created['Id']}", lambda: aws.client("cognito-idp")
-                            .delete_user_pool(UserPoolId=created["Id"])))
+        out.created.append((f"user pool {created['Id']}",
+                            lambda: cognito.delete_user_pool(aws, created["Id"])))
 
     fields = (
         FieldChange("UserPoolTier", None, new.tier),
@@ -223,28 +223,32 @@ def _pool_step(spec: Spec, pool: dict[str, Any] | None) -> Step:
 
 
 def _plan_domain(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, steps: list[Step],
-                 warnings: list[str]) -> str:
+                 warnings: list[str]) -> tuple[str, int]:
+    """Plan the login domain; returns its prefix and the managed login version it will have."""
     existing = (pool or {}).get("CustomDomain") or (pool or {}).get("Domain")
     if existing:
+        assert pool is not None
         described = cognito.describe_domain(aws, existing) or {}
         version = described.get("ManagedLoginVersion") or 1
         if spec.domain_prefix and spec.domain_prefix != existing:
             warnings.append(f"the pool already has the domain {existing} (one per pool): kept")
-        if spec.passkeys and version != 2 or spec.managed_login_version == 2 and version != 2:
+        if (spec.passkeys or spec.managed_login_version == 2) and version != 2:
             steps.append(Step(
-                "update", "domain", existing,
-                (FieldChange("ManagedLoginVersion", version, 2),),
+                "update", "domain", existing, (FieldChange("ManagedLoginVersion", version, 2),),
                 note="switches every client of the pool to managed login (each needs a style)",
-                run=lambda a, o: a.client("cognito-idp").update_user_pool_domain(
-                    Domain=existing, ManagedLoginVersion=2),
-            ))
-        elif described.get("Status", "ACTIVE") != "ACTIVE":
+                run=lambda a, o: cognito.update_domain_version(a, o.pool_id, existing, 2)))
+            steps.extend(_styles_for_other_clients(aws, spec, pool))
+            return existing, 2
+        if spec.managed_login_version == 1 and version == 2:
+            warnings.append(f"domain {existing} uses managed login (v2), kept: classic login would "
+                            "change every client of the pool")
+        if described.get("Status", "ACTIVE") != "ACTIVE":
             # Made by an earlier run that stopped before it was live: wait for it (reads only).
             steps.append(Step("keep", "domain", existing, note=f"{described.get('Status')}: waiting",
                               run=lambda a, o: cognito.wait_for_domain(a, existing, on_wait=o.on_wait)))
         else:
             steps.append(Step("keep", "domain", existing))
-        return existing
+        return existing, version
     if not spec.domain_prefix:
         raise BadInput("the user pool has no login domain: pass --domain PREFIX")
     prefix = cognito.check_domain_prefix(spec.domain_prefix)
@@ -256,15 +260,29 @@ def _plan_domain(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, steps
         cognito.create_domain(aws, out.pool_id, prefix, spec.managed_login_version)
         out.project = replace(out.project, domain=prefix)
         pool_id = out.pool_id
-        out.created.append((f"domain {prefix}", lambda: aws.client("cognito-idp")
-                            .delete_user_pool_domain(Domain=prefix, UserPoolId=pool_id)))
+        out.created.append((f"domain {prefix}", lambda: cognito.delete_domain(aws, pool_id, prefix)))
         cognito.wait_for_domain(aws, prefix, on_wait=out.on_wait)
 
     version = "managed login (v2)" if spec.managed_login_version == 2 else "classic hosted UI (v1)"
     steps.append(Step("create", "domain", prefix,
                       (FieldChange("ManagedLoginVersion", None, spec.managed_login_version),),
                       note=version, run=run))
-    return prefix
+    return prefix, spec.managed_login_version
+
+
+def _styles_for_other_clients(aws: AwsContext, spec: Spec, pool: dict[str, Any]) -> list[Step]:
+    """Moving a domain to managed login leaves the pool's other clients without a page: give
+    each a default style too."""
+    ours = {c.name for c in spec.clients}
+    steps = []
+    for other in cognito.list_clients(aws, pool["Id"]):
+        if other.get("ClientName") in ours or cognito.branding_of(aws, pool["Id"], other["ClientId"]):
+            continue
+        cid = other["ClientId"]
+        steps.append(Step("create", "login page style", f"{other.get('ClientName')} ({cid})",
+                          note="another client of the pool: without a style it loses its login page",
+                          run=lambda a, o, cid=cid: cognito.create_branding(a, o.pool_id, cid)))
+    return steps
 
 
 def _passkey_steps(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, host: str) -> list[Step]:
@@ -363,8 +381,7 @@ def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, clien
                 out.secrets[client.key] = created["ClientSecret"]
             record(out, created["ClientId"])
             pool_id, cid = out.pool_id, created["ClientId"]
-            out.created.append((f"app client {cid}", lambda: aws.client("cognito-idp")
-                                .delete_user_pool_client(UserPoolId=pool_id, ClientId=cid)))
+            out.created.append((f"app client {cid}", lambda: cognito.delete_client(aws, pool_id, cid)))
 
         fields = _diff({}, {**settings, "ClientSecret": "generated" if client.secret else "none"},
                        [*CLIENT_KEYS, "ClientSecret"])
@@ -387,12 +404,12 @@ def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, clien
     if not fields:
         return Step("keep", "app client", f"{label} {client_id}", note=note,
                     run=lambda a, o: record(o, client_id))
-    return Step(
-        "update", "app client", f"{label} {client_id}", fields, note=note,
-        run=lambda a, o: (cognito.safe_update_client(
-            a, o.pool_id, client_id, lambda c: merge_client(c, spec, client), seen=current),
-            record(o, client_id)),
-    )
+    def update(aws: AwsContext, out: Outcome) -> None:
+        cognito.safe_update_client(aws, out.pool_id, client_id,
+                                   lambda c: merge_client(c, spec, client), seen=current)
+        record(out, client_id)
+
+    return Step("update", "app client", f"{label} {client_id}", fields, note=note, run=update)
 
 
 def _branding_step(aws: AwsContext, pool: dict[str, Any] | None, client: ClientSpec,
@@ -472,17 +489,16 @@ def apply_plan(aws: AwsContext, plan: Plan, project: Project,
     """Run every step in order; after each, `on_step` may record the outcome (mcpauth.toml)."""
     outcome = Outcome(project=replace(project, region=plan.region, resource_url=plan.spec.mcp_url,
                                       scopes=plan.spec.scopes,
-                                      gateway_id=plan.spec.gateway_id or project.gateway_id),
+                                      gateway_id=plan.spec.gateway_id),
                       region=plan.region, on_wait=on_wait)
     for step in plan.steps:
-        if step.run is not None and step.action == "keep":
-            step.run(aws, outcome)  # records ids only; no AWS call
-        elif step.run is not None:
+        if step.run is not None:  # a "keep" step only records ids (or waits for a domain)
             try:
                 step.run(aws, outcome)
             except Exception as exc:
                 raise ApplyFailed(step, exc, outcome) from exc
-            outcome.done.append(step.label)
+            if step.action != "keep":
+                outcome.done.append(step.label)
         if on_step:
             on_step(step, outcome)
     _record_domain(aws, outcome)
