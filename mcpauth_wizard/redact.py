@@ -7,12 +7,13 @@ import json
 import re
 from typing import Any
 
+_JWE = re.compile(r"\beyJ[\w-]*\.[\w-]*\.[\w-]*\.[\w-]*\.[\w-]+")  # encrypted: nothing to show
 _JWT = re.compile(r"\b(eyJ[\w-]*)\.(eyJ[\w-]*)\.([\w-]+)")
 
 
 def redact_jwt(token: str) -> str:
     """header.payload.<signature redacted> — the claims stay readable, the token unusable."""
-    return _JWT.sub(r"\1.\2.<signature redacted>", token)
+    return _JWT.sub(r"\1.\2.<signature redacted>", _JWE.sub("<encrypted token redacted>", token))
 
 
 def mask(secret: str | None) -> str:

@@ -222,3 +222,12 @@ def test_safe_update_re_merges_a_change_made_after_the_plan(cognito, pool_with_c
     after = describe(cognito, pool, client)
     assert after["LogoutURLs"] == ["https://other.example.com/bye"]
     assert CHATGPT in after["CallbackURLs"]
+
+
+def test_a_platform_without_its_own_client_is_not_given_another_s(run, pool_with_client, aws) -> None:
+    pool, client = pool_with_client
+    save_project(Project(region="us-east-1", user_pool_id=pool, clients={"chatgpt": client}))
+    result = run("add-callback", "claude", "--dry-run")
+    assert result.code == 2
+    assert "no app client id for claude" in result.err
+    assert aws.log.operations() == []

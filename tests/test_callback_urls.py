@@ -118,3 +118,12 @@ def test_add_and_remove_keep_order_and_refuse_more_than_100() -> None:
     full = [f"https://a/{i}" for i in range(MAX_CALLBACKS)]
     with pytest.raises(BadInput, match="at most 100"):
         add_urls(full, ["https://a/new"])
+
+
+def test_token_redaction_removes_signatures_and_encrypted_tokens() -> None:
+    from mcpauth_wizard.redact import redact_jwt, redact_text
+
+    assert redact_jwt("a eyJhbGc.eyJzdWIi.c2lnbmF0dXJl b") == "a eyJhbGc.eyJzdWIi.<signature redacted> b"
+    jwe = "eyJjdHkiOiJKV1QifQ.abc.def.ghi.jkl"
+    assert redact_jwt(f"refresh={jwe}") == "refresh=<encrypted token redacted>"
+    assert redact_text("secret=s3cr3t!", ["s3cr3t!"]) == "secret=********"

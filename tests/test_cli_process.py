@@ -8,19 +8,20 @@ import sys
 
 import pytest
 
-HEAVY = ("boto3", "botocore", "authlib", "httpx", "questionary", "rich")
+HEAVY = ("boto3", "botocore", "authlib", "httpx", "questionary", "rich", "fastmcp", "joserfc", "moto")
 
 
-def test_help_imports_no_heavy_module() -> None:
+@pytest.mark.parametrize("command", [[], ["init"], ["doctor"], ["add-callback"], ["sandbox", "up"]])
+def test_help_imports_no_heavy_module(command: list[str]) -> None:
     code = (
         "import sys\n"
         "from mcpauth_wizard.cli import main\n"
-        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        f"try:\n    main({[*command, '--help']!r})\nexcept SystemExit:\n    pass\n"
         f"print([m for m in {HEAVY!r} if m in sys.modules])\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert "add-callback" in proc.stdout
+    assert "Usage: mcpauth" in proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 

@@ -260,10 +260,13 @@ def test_sign_in_end_to_end_through_the_loopback_listener(fresh: Fresh, capsys: 
     assert by_id["login"].status == "pass", by_id["login"].note
     assert by_id["token.validate"].status == "pass", by_id["token.validate"].findings
     assert by_id["mcp.call"].note == "initialize ok; tools: add, echo"
+    import re
+
     rendered = json.dumps(report.as_dict())
-    assert "<signature redacted>" in rendered or "access token" in by_id["login"].note
-    assert fresh.cognito.describe_user_pool_client(
-        UserPoolId=fresh.pool, ClientId=fresh.client("chatgpt"))["UserPoolClient"]["ClientSecret"] not in rendered
+    assert "access token eyJ" in by_id["login"].note  # the token is named …
+    assert not re.search(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]{16,}", rendered)  # … never whole: no signature
+    for code in fresh.sandbox.login.codes:  # the authorization code stays out of the report too
+        assert code not in rendered
 
 
 def test_token_env_validation_names_a_token_of_a_disallowed_client(fresh: Fresh) -> None:
@@ -281,7 +284,7 @@ def test_token_env_validation_names_a_token_of_a_disallowed_client(fresh: Fresh)
     assert "TOKEN_AUDIENCE_MISMATCH" in codes and "MCP_TOKEN_REJECTED" in codes
     rejected = next(f for f in errors(report) if f["code"] == "MCP_TOKEN_REJECTED")
     assert rejected["caused_by"] == "TOKEN_AUDIENCE_MISMATCH"
-    assert token not in json.dumps(report)  # the signature never appears
+    assert token.rsplit(".", 1)[1] not in json.dumps(report)  # the signature never appears
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -341,3 +344,18 @@ def test_verbose_output_never_shows_a_secret(fresh: Fresh) -> None:
     assert "AUTHZ_REDIRECT_MISMATCH" in out and '"request": "GET' in out  # evidence is shown
     for secret in secrets:
         assert secret not in out
+
+
+def test_one_secret_for_several_clients_is_bad_input(fresh: Fresh) -> None:
+    from mcpauth_wizard.sandbox.local import environment
+
+    with environment({"S": "x"}):
+        code, out = mcpauth(fresh.sandbox, fresh.folder, "doctor", "--client-secret-env", "S")
+    assert code == 2
+
+
+def test_json_fix_keeps_stdout_json(fresh: Fresh) -> None:
+    _drop_scope(fresh)
+    code, out = mcpauth(fresh.sandbox, fresh.folder, "doctor", "--json", "--fix", "--yes")
+    report = json.loads(out)  # nothing but the report on stdout
+    assert code == 0 and report["summary"]["errors"] == 0

@@ -341,3 +341,46 @@ def test_rollback_deletes_what_the_failed_run_created(aws, cognito, gateway) -> 
 
     assert cognito.list_user_pools(MaxResults=60)["UserPools"] == []
     assert cognito.describe_user_pool_domain(Domain="rollback-login")["DomainDescription"] == {}
+
+
+def test_json_without_yes_applies_nothing(run, aws) -> None:
+    result = run("init", "--new-pool", "p", "--domain", "ok-login", "--mcp-url",
+                 "https://x.example.com/mcp", "--platform", "chatgpt", "--json")
+    assert result.code == 1
+    assert json.loads(result.out)["plan"]
+    assert "--yes" in result.err
+    assert aws.log.mutating() == []
+
+
+def test_a_classic_domain_is_kept_and_its_other_clients_untouched(run, aws, cognito) -> None:
+    pool = cognito.create_user_pool(PoolName="classic")["UserPool"]["Id"]
+    cognito.create_user_pool_domain(UserPoolId=pool, Domain="classic-login", ManagedLoginVersion=1)
+    cognito.create_user_pool_client(UserPoolId=pool, ClientName="webapp")
+    result = run("init", "--pool-id", pool, "--mcp-url", "https://x.example.com/mcp",
+                 "--platform", "chatgpt", "--yes")
+    assert result.code == 0, result.err
+    assert cognito.describe_user_pool_domain(Domain="classic-login")["DomainDescription"]["ManagedLoginVersion"] == 1
+    assert "CreateManagedLoginBranding" not in aws.log.mutating()  # v1 pages need no style
+    assert "UpdateUserPoolDomain" not in aws.log.mutating()
+
+
+def test_passkeys_move_a_classic_domain_to_managed_login_with_a_style_for_every_client(run, aws, cognito) -> None:
+    pool = cognito.create_user_pool(PoolName="classic")["UserPool"]["Id"]
+    cognito.create_user_pool_domain(UserPoolId=pool, Domain="classic-login", ManagedLoginVersion=1)
+    webapp = cognito.create_user_pool_client(UserPoolId=pool, ClientName="webapp")["UserPoolClient"]["ClientId"]
+    result = run("init", "--pool-id", pool, "--mcp-url", "https://x.example.com/mcp",
+                 "--platform", "chatgpt", "--passkeys", "--yes")
+    assert result.code == 0, result.err
+    assert cognito.describe_user_pool_domain(Domain="classic-login")["DomainDescription"]["ManagedLoginVersion"] == 2
+    cognito.describe_managed_login_branding_by_client(UserPoolId=pool, ClientId=webapp)  # the other app keeps a page
+    cognito.describe_managed_login_branding_by_client(UserPoolId=pool, ClientId=load_project().clients["chatgpt"])
+
+
+def test_classic_login_on_a_managed_login_domain_keeps_v2_and_still_makes_styles(run, aws, cognito) -> None:
+    pool = cognito.create_user_pool(PoolName="v2")["UserPool"]["Id"]
+    cognito.create_user_pool_domain(UserPoolId=pool, Domain="v2-login", ManagedLoginVersion=2)
+    result = run("init", "--pool-id", pool, "--mcp-url", "https://x.example.com/mcp",
+                 "--platform", "chatgpt", "--classic-login", "--yes")
+    assert result.code == 0, result.err
+    assert "managed login (v2), kept" in result.err
+    cognito.describe_managed_login_branding_by_client(UserPoolId=pool, ClientId=load_project().clients["chatgpt"])

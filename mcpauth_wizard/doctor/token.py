@@ -23,7 +23,8 @@ def _token(ctx: Context) -> str:
 async def validate(ctx: Context) -> Outcome:
     token = _token(ctx)
     claims = jwt_claims(token)
-    evidence: dict[str, Any] = {"token": redact_jwt(token)[:80] + "…", "claims": {
+    shown = redact_jwt(token)[:80] + "…" if claims else f"<opaque token, {len(token)} characters>"
+    evidence: dict[str, Any] = {"token": shown, "claims": {
         k: claims.get(k) for k in ("iss", "client_id", "aud", "scope", "token_use", "exp")}}
     findings: list[Finding] = []
 
