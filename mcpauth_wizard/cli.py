@@ -35,6 +35,7 @@ class Options:
         return not self.no_input and sys.stdin.isatty() and os.environ.get("CI") != "true"
 
     def project(self) -> Any:
+        """mcpauth.toml of the current folder (read each time: commands may rewrite it)."""
         from mcpauth_wizard.project import load_project
 
         return load_project()

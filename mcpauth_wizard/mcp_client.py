@@ -17,10 +17,10 @@ class McpAnswer:
     error: Any = None
 
 
-def _parse(response: Any) -> McpAnswer:
-    headers = {k.lower(): v for k, v in response.headers.items()}
+def parse_answer(status: int, headers: dict[str, str], text: str) -> McpAnswer:
+    """A JSON-RPC answer from a JSON or an SSE (text/event-stream) body."""
+    headers = {k.lower(): v for k, v in headers.items()}
     body: Any = None
-    text = response.text
     if headers.get("content-type", "").startswith("text/event-stream"):
         for line in text.splitlines():  # the first data: line carries the JSON-RPC answer
             if line.startswith("data:"):
@@ -33,8 +33,8 @@ def _parse(response: Any) -> McpAnswer:
     except ValueError:
         body = None
     if isinstance(body, dict):
-        return McpAnswer(response.status_code, headers, body.get("result"), body.get("error"))
-    return McpAnswer(response.status_code, headers)
+        return McpAnswer(status, headers, body.get("result"), body.get("error"))
+    return McpAnswer(status, headers)
 
 
 class McpSession:
@@ -63,7 +63,8 @@ class McpSession:
     def request(self, method: str, params: dict[str, Any] | None = None) -> McpAnswer:
         self._id += 1
         body = {"jsonrpc": "2.0", "id": self._id, "method": method, "params": params or {}}
-        answer = _parse(self.http.post(self.url, json=body, headers=self.headers))
+        response = self.http.post(self.url, json=body, headers=self.headers)
+        answer = parse_answer(response.status_code, dict(response.headers), response.text)
         session = answer.headers.get("mcp-session-id")
         if session:
             self.headers["Mcp-Session-Id"] = session

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from mcpauth_wizard.errors import BadInput
 
+MIN_PORT = 1024  # loopback clients listen on unprivileged ports
+
 
 @dataclass(frozen=True)
 class Quirk:
@@ -51,10 +53,10 @@ class Platform:
         if chosen is None:
             raise BadInput(
                 f"{self.name} needs --port: its callback port is random unless you fix it "
-                f"(pass the port you configured, 1024-65535)"
+                f"(pass the port you configured, {MIN_PORT}-65535)"
             )
-        if not 1 <= chosen <= 65535:
-            raise BadInput(f"port {chosen} is out of range; accepted: 1-65535")
+        if not MIN_PORT <= chosen <= 65535:
+            raise BadInput(f"port {chosen} is out of range; accepted: {MIN_PORT}-65535")
         return tuple(t.format(port=chosen) for t in self.callback_templates)
 
 

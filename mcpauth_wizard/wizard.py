@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mcpauth_wizard.errors import BadInput
-from mcpauth_wizard.platforms import PLATFORMS
+from mcpauth_wizard.platforms import MIN_PORT, PLATFORMS
 from mcpauth_wizard.spec import (
     NewPool,
     Spec,
@@ -83,6 +83,17 @@ class NoPrompter:
 
     def say(self, message: str) -> None:
         pass
+
+
+def confirm_account(prompter: Prompter, account: str, region: str,
+                    profile: str | None) -> tuple[str, str | None] | None:
+    """Step 1: None to go on with this account, else the (region, profile) to switch to."""
+    prompter.say(f"AWS account [bold]{account}[/], region [bold]{region}[/]")
+    if prompter.confirm("account", "Continue with this account and region?", True):
+        return None
+    new_region = prompter.text("region", "Region", region)
+    new_profile = prompter.text_optional("profile", "Profile (empty: the default chain)") or profile
+    return new_region, new_profile
 
 
 def load_config(path: str) -> dict[str, Any]:
@@ -297,9 +308,9 @@ def _port(text: str | int) -> int:
     try:
         port = int(text)
     except (TypeError, ValueError):
-        raise BadInput(f"invalid port {text!r}; accepted: 1024-65535") from None
-    if not 1024 <= port <= 65535:
-        raise BadInput(f"invalid port {port}; accepted: 1024-65535")
+        raise BadInput(f"invalid port {text!r}; accepted: {MIN_PORT}-65535") from None
+    if not MIN_PORT <= port <= 65535:
+        raise BadInput(f"invalid port {port}; accepted: {MIN_PORT}-65535")
     return port
 
 

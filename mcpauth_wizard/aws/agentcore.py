@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mcpauth_wizard.aws.cognito import update_params
-from mcpauth_wizard.aws.session import AwsContext, translate_aws_error
+from mcpauth_wizard.aws.session import AwsContext, translate_aws_error, update_params
 from mcpauth_wizard.errors import AwsProblem, BadInput, NotFound
 
 SERVICE = "bedrock-agentcore-control"

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from mcpauth_wizard.aws.session import AwsContext, translate_aws_error
+from mcpauth_wizard.aws.session import AwsContext, translate_aws_error, update_params
 from mcpauth_wizard.errors import AwsProblem, BadInput, NotFound
 
 POOL_ID = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
@@ -99,18 +99,6 @@ def list_resource_servers(aws: AwsContext, pool_id: str) -> list[dict[str, Any]]
             aws, "list_resource_servers", "ResourceServers", UserPoolId=pool_id, MaxResults=50
         )
     )
-
-
-def update_params(aws: AwsContext, service: str, operation: str, described: dict[str, Any]) -> dict[str, Any]:
-    """The Update call's full parameter set from a Describe result.
-
-    Keeps exactly the members the Update operation accepts (read from the botocore service
-    model, so new AWS fields are carried over without a code change) and drops read-only
-    ones such as ClientSecret, CreationDate and LastModifiedDate.
-    """
-    model = aws.client(service).meta.service_model.operation_model(operation)
-    accepted = model.input_shape.members
-    return {k: v for k, v in described.items() if k in accepted and v is not None}
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,18 @@ class AwsContext:
         return self.client("sts").get_caller_identity()["Account"]
 
 
+def update_params(aws: AwsContext, service: str, operation: str, described: dict[str, Any]) -> dict[str, Any]:
+    """The Update call's full parameter set from a Describe result.
+
+    Keeps exactly the members the Update operation accepts (read from the botocore service
+    model, so new AWS fields are carried over without a code change) and drops read-only
+    ones such as ClientSecret, CreationDate and LastModifiedDate.
+    """
+    model = aws.client(service).meta.service_model.operation_model(operation)
+    accepted = model.input_shape.members
+    return {k: v for k, v in described.items() if k in accepted and v is not None}
+
+
 def is_mutating(operation: str) -> bool:
     """Does this AWS operation change anything?"""
     return not operation.startswith(READ_ONLY_PREFIXES)

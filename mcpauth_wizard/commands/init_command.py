@@ -25,8 +25,8 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     interactive = opts.interactive and not as_json
     aws = opts.aws()
     if interactive:
-        aws = _confirm_account(opts, aws)
         prompter: Any = wizard.QuestionaryPrompter(say=console.note)
+        aws = _confirm_account(opts, aws, prompter)
     else:
         prompter = wizard.NoPrompter()
     spec = wizard.ask(merged, prompter, aws)
@@ -68,16 +68,13 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     console.note("Saved mcpauth.toml (no secrets). `mcpauth show` prints what to paste again.")
 
 
-def _confirm_account(opts: Options, aws: Any) -> Any:
-    account = aws.account_id()
-    console.note(f"AWS account [bold]{account}[/], region [bold]{aws.region_name}[/]")
-    if opts.confirm("Continue with this account and region?", default=True):
-        return aws
-    import questionary
+def _confirm_account(opts: Options, aws: Any, prompter: Any) -> Any:
+    from mcpauth_wizard.wizard import confirm_account
 
-    opts.region = questionary.text("Region", default=aws.region_name).ask() or aws.region_name
-    opts.profile = questionary.text("Profile (empty: default chain)", default=opts.profile or "").ask() or None
-    return _confirm_account(opts, opts.aws())
+    while (switch := confirm_account(prompter, aws.account_id(), aws.region_name, opts.profile)):
+        opts.region, opts.profile = switch
+        aws = opts.aws()
+    return aws
 
 
 def apply_with_progress(opts: Options, aws: Any, plan: Plan, project: Any, *, quiet: bool) -> Outcome:

@@ -126,11 +126,8 @@ class Context:
         shown_headers = {k: ("<redacted>" if k.lower() == "authorization" else v) for k, v in headers.items()}
         try:
             request = self.http.build_request(method, url, headers=headers, data=data, json=json_body)
-            if auth:
-                request = self.http.build_request(method, url, headers=headers, data=data,
-                                                  json=json_body)
-                request.headers["Authorization"] = httpx.BasicAuth(*auth)._auth_header
-            response = await self.http.send(request, stream=True)
+            response = await self.http.send(request, stream=True,
+                                            auth=httpx.BasicAuth(*auth) if auth else None)
             try:
                 body = b""
                 async for chunk in response.aiter_bytes():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from mcpauth_wizard.doctor.authorize import probe_scope
 from mcpauth_wizard.doctor.context import Context
@@ -18,7 +18,12 @@ from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
 from mcpauth_wizard.platforms import PLATFORMS
 from mcpauth_wizard.redact import redact_jwt
-from mcpauth_wizard.signin import ClientCredentials, authorization_request, exchange_code
+from mcpauth_wizard.signin import (
+    ClientCredentials,
+    authorization_request,
+    callback_params,
+    exchange_code,
+)
 
 LOOPBACK = re.compile(r"^http://(localhost|127\.0\.0\.1):(\d{2,5})/callback$")
 LOGIN_TIMEOUT = 300.0
@@ -44,7 +49,7 @@ async def _listen(port: int, arrived: asyncio.Future[dict[str, str]]) -> asyncio
             parts = line.split(" ")
             path = parts[1] if len(parts) > 1 else "/"
             if urlsplit(path).path == "/callback" and not arrived.done():
-                arrived.set_result({k: v[0] for k, v in parse_qs(urlsplit(path).query).items()})
+                arrived.set_result(callback_params(path))
             writer.write(_PAGE)
             await writer.drain()
         except (TimeoutError, ConnectionError):

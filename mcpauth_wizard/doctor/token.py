@@ -104,14 +104,9 @@ async def call(ctx: Context) -> Outcome:
                     json_body={"jsonrpc": "2.0", "method": "notifications/initialized"})
     tools = await ctx.fetch("POST", ctx.target.url, headers=list_headers,
                             json_body={"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}})
-    from mcpauth_wizard.mcp_client import _parse
+    from mcpauth_wizard.mcp_client import parse_answer
 
-    class _Raw:  # adapt an Exchange to the MCP answer parser
-        status_code = tools.status
-        headers = tools.headers
-        text = tools.text
-
-    parsed = _parse(_Raw())
+    parsed = parse_answer(tools.status or 0, tools.headers, tools.text)
     names = [t.get("name") for t in ((parsed.result or {}).get("tools") or [])]
     if tools.status != 200 or parsed.error:
         return Outcome([Finding("MCP_TOKEN_REJECTED", f"tools/list answered {tools.status}",
