@@ -94,6 +94,13 @@ def normalize_mcp_url(url: str, *, gateway: bool) -> tuple[str, list[str]]:
     return url, warnings
 
 
+def resource_near_miss(identifier: str, url: str) -> bool:
+    """A resource server identifier that is not the MCP URL but differs only by a trailing
+    slash or a /mcp suffix (so its scope strings never match what clients ask for)."""
+    a, b = identifier.rstrip("/"), url.rstrip("/")
+    return identifier != url and (a == b or a.removesuffix("/mcp") == b or b.removesuffix("/mcp") == a)
+
+
 def check_scope_names(scopes: tuple[str, ...], mcp_url: str) -> tuple[str, ...]:
     if not scopes:
         raise BadInput("no resource scope; accepted: one or more names such as invoke")

@@ -127,3 +127,13 @@ def test_token_redaction_removes_signatures_and_encrypted_tokens() -> None:
     jwe = "eyJjdHkiOiJKV1QifQ.abc.def.ghi.jkl"
     assert redact_jwt(f"refresh={jwe}") == "refresh=<encrypted token redacted>"
     assert redact_text("secret=s3cr3t!", ["s3cr3t!"]) == "secret=********"
+
+
+@pytest.mark.parametrize(("identifier", "near"), [
+    ("https://x.example.com/mcp/", True), ("https://x.example.com", True), ("https://x.example.com/", True),
+    ("https://x.example.com/mcp", False), ("https://y.example.com/mcp", False),
+])
+def test_resource_server_near_misses(identifier: str, near: bool) -> None:
+    from mcpauth_wizard.spec import resource_near_miss
+
+    assert resource_near_miss(identifier, "https://x.example.com/mcp") is near

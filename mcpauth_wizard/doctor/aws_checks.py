@@ -11,6 +11,7 @@ from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
 from mcpauth_wizard.errors import NotFound
 from mcpauth_wizard.platforms import PLATFORMS
+from mcpauth_wizard.spec import resource_near_miss
 
 
 def _need_aws(ctx: Context) -> Any:
@@ -93,8 +94,7 @@ async def resource_server(ctx: Context) -> Outcome:
     url = ctx.target.url
     for other in await _call(cognito.list_resource_servers, aws, pool_id):
         ident = other["Identifier"]
-        if ident.rstrip("/") == url.rstrip("/") or ident.removesuffix("/mcp") == url \
-                or url.removesuffix("/mcp") == ident.rstrip("/"):
+        if resource_near_miss(ident, url):
             findings.append(Finding("COGNITO_RESOURCE_SERVER_NEAR_MISS",
                                     f"resource server {ident} is not {url}: the scope strings differ",
                                     evidence={"Identifier": ident},

@@ -15,7 +15,7 @@ from mcpauth_wizard.aws import agentcore, cognito
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.errors import BadInput, McpAuthError
 from mcpauth_wizard.project import Project
-from mcpauth_wizard.spec import ClientSpec, Spec
+from mcpauth_wizard.spec import ClientSpec, Spec, resource_near_miss
 
 Action = Literal["create", "update", "keep"]
 
@@ -323,8 +323,7 @@ def _resource_server_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | No
     if pool is not None and existing is None:
         for other in cognito.list_resource_servers(aws, pool["Id"]):
             ident = other["Identifier"]
-            if ident.rstrip("/") == spec.mcp_url or ident.removesuffix("/mcp") == spec.mcp_url \
-                    or ident == spec.mcp_url.removesuffix("/mcp"):
+            if resource_near_miss(ident, spec.mcp_url):
                 warnings.append(
                     f"resource server {ident} differs from the MCP URL {spec.mcp_url} only by a "
                     "slash or /mcp: tokens for it will not match; mcpauth makes one for the exact URL"
