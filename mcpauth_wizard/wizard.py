@@ -46,6 +46,8 @@ class Option:
 class Prompter(Protocol):
     """How the wizard asks; `key` names the answer (scripted prompters use it)."""
 
+    can_ask: bool  # False: never list AWS resources to choose from, fail on a missing answer
+
     def select(self, key: str, message: str, options: list[Option], default: str | None = None) -> str: ...
     def checkbox(self, key: str, message: str, options: list[Option], defaults: list[str]) -> list[str]: ...
     def text(self, key: str, message: str, default: str = "",
@@ -57,6 +59,8 @@ class Prompter(Protocol):
 
 class NoPrompter:
     """Non-interactive: a missing answer is bad input, named by its flag."""
+
+    can_ask = False
 
     FLAGS = {"pool": "--pool-id or --new-pool", "mcp_server": "--gateway-id or --mcp-url"}
 
@@ -144,6 +148,11 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
     a = dict(answers)
     precheck(a)
     # 2. the user pool
+    if not prompter.can_ask:  # no terminal: name what is missing before any AWS call
+        if not a.get("pool_id") and not a.get("new_pool"):
+            NoPrompter()._missing("pool")
+        if not a.get("gateway_id") and not a.get("mcp_url"):
+            NoPrompter()._missing("mcp_server")
     if not a.get("pool_id") and not a.get("new_pool"):
         choice = prompter.select("pool", "User pool", _pool_options(aws))
         if choice == NEW:
@@ -338,6 +347,8 @@ def _domain_validator(aws: Any) -> Callable[[str], str | None]:
 
 class QuestionaryPrompter:
     """Real prompts in a terminal (questionary)."""
+
+    can_ask = True
 
     def __init__(self, say: Callable[[str], None]) -> None:
         import questionary

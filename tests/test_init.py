@@ -272,7 +272,8 @@ def test_resume_finds_the_pool_by_its_tag_when_the_project_file_is_lost(run, aws
           "--platform", "chatgpt", "--first-user", "not-an-email"], "invalid email"),
         (["--new-pool", "p", "--domain", "ok-login", "--mcp-url", "https://x.example.com/" + "a" * 250,
           "--platform", "chatgpt"], "at most 256"),
-        (["--new-pool", "p", "--domain", "ok-login", "--platform", "chatgpt"], "pass --mcp-url"),
+        (["--new-pool", "p", "--domain", "ok-login", "--platform", "chatgpt"], "--gateway-id or --mcp-url"),
+        (["--mcp-url", "https://x.example.com/mcp", "--platform", "chatgpt"], "--pool-id or --new-pool"),
     ],
 )
 def test_bad_answers_are_one_line_exit_2_before_any_aws_call(run_process, aws, args, message) -> None:
@@ -281,8 +282,7 @@ def test_bad_answers_are_one_line_exit_2_before_any_aws_call(run_process, aws, a
     assert message in result.err
     assert len(result.err.strip().splitlines()) == 1, result.err
     assert aws.log.mutating() == []
-    if "pass --mcp-url" not in message:
-        assert aws.log.operations() == []
+    assert aws.log.operations() == []
 
 
 def test_domain_taken_by_another_pool_is_refused_before_any_change(run, aws, cognito) -> None:

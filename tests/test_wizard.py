@@ -18,6 +18,8 @@ from mcpauth_wizard.wizard import NEW, URL, Option, ask
 class ScriptedPrompter:
     """Answers by question key; remembers what was asked and the options offered."""
 
+    can_ask = True
+
     def __init__(self, answers: dict[str, Any]) -> None:
         self.answers = answers
         self.asked: list[str] = []
