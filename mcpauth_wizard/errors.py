@@ -21,7 +21,3 @@ class AwsProblem(McpAuthError):
 
 class NotFound(AwsProblem):
     """A named AWS resource does not exist."""
-
-
-class Conflict(AwsProblem):
-    """The resource changed under us more often than we are willing to retry."""

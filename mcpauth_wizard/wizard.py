@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from mcpauth_wizard.errors import BadInput
 from mcpauth_wizard.platforms import MIN_PORT, PLATFORMS
 from mcpauth_wizard.spec import (
+    USER_SCOPES,
     NewPool,
     Spec,
     check_email,
@@ -254,9 +255,6 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
     if "user_scopes" not in a:
         a["user_scopes"] = prompter.checkbox("user_scopes", "Also let clients read",
                                              [Option("email", "email"), Option("profile", "profile")], [])
-    for scope in a["user_scopes"]:
-        if scope not in ("email", "profile", "phone"):
-            raise BadInput(f"unknown user scope {scope!r}; accepted: email, profile, phone")
     # 8. gateway wiring
     if gateway and "gateway_allowed_scopes" not in a:
         a["gateway_allowed_scopes"] = prompter.confirm(
@@ -309,8 +307,8 @@ def precheck(a: dict[str, Any]) -> None:
     if a.get("first_user"):
         check_email(a["first_user"])
     for scope in a.get("user_scopes") or []:
-        if scope not in ("email", "profile", "phone"):
-            raise BadInput(f"unknown user scope {scope!r}; accepted: email, profile, phone")
+        if scope not in USER_SCOPES:
+            raise BadInput(f"unknown user scope {scope!r}; accepted: {', '.join(USER_SCOPES)}")
 
 
 def _port(text: str | int) -> int:
