@@ -29,6 +29,7 @@ POOL_ID = "us-east-1_Fake123"
 CLIENT_ID = "proxyclient123"
 CLIENT_SECRET = "proxy-client-secret-value"
 BASE_URL = "https://abc123.lambda-url.us-east-1.on.aws"
+STORAGE_KEY = secrets.token_urlsafe(48)
 GENERATED_MODULES = ("handler", "server", "oauth_state")
 
 
@@ -185,15 +186,16 @@ def server_environment(monkeypatch: pytest.MonkeyPatch, control_plane_url: str) 
     dynamodb.update_time_to_live(TableName="oauth-state", TimeToLiveSpecification={
         "Enabled": True, "AttributeName": "ttl"})
     sm = boto3.client("secretsmanager", endpoint_url=control_plane_url, region_name=REGION)
-    ssm = boto3.client("ssm", endpoint_url=control_plane_url, region_name=REGION)
-    client_secret = sm.create_secret(Name="client-secret", SecretString=CLIENT_SECRET)["ARN"]
-    sm.create_secret(Name="storage-key", SecretString=secrets.token_urlsafe(48))
-    ssm.put_parameter(Name="/mcp/jwt-signing-key", Type="SecureString", Value=secrets.token_urlsafe(48))
+    # The client secret as `put-secret-value --secret-string file:///dev/stdin` stores it
+    # from a pipe (README, step 3): with the newline that `--output text` ends with.
+    client_secret = sm.create_secret(Name="client-secret", SecretString=CLIENT_SECRET + "\n")["ARN"]
+    sm.create_secret(Name="storage-key", SecretString=STORAGE_KEY)
+    sm.create_secret(Name="jwt-signing-key", SecretString=secrets.token_urlsafe(48))
     env = {
         "COGNITO_USER_POOL_ID": POOL_ID, "COGNITO_REGION": REGION, "COGNITO_CLIENT_ID": CLIENT_ID,
         "COGNITO_CLIENT_SECRET_REF": f"secretsmanager:{client_secret}",
         "STORAGE_KEY_REF": "secretsmanager:storage-key",
-        "JWT_SIGNING_KEY_REF": "ssm:/mcp/jwt-signing-key",  # both kinds of reference work
+        "JWT_SIGNING_KEY_REF": "secretsmanager:jwt-signing-key",  # a name works as well as an ARN
         "OAUTH_STATE_TABLE": "oauth-state", "MCP_BASE_URL": BASE_URL,
         "MCP_SERVER_NAME": "demo", "FASTMCP_SHOW_SERVER_BANNER": "false",
         "FASTMCP_CHECK_FOR_UPDATES": "off",

@@ -230,8 +230,9 @@ def test_oauth_state_in_the_table_is_encrypted(deployed: Path, fake_cognito: Fak
 
     items = boto3.client("dynamodb", endpoint_url=aws.url, region_name=REGION).scan(
         TableName="oauth-state")["Items"]
-    assert [i["collection"]["S"] for i in items] == ["mcp-oauth-proxy-clients"]
-    stored = items[0]["value"]["S"]
+    clients = [i for i in items if i["collection"]["S"] == "mcp-oauth-proxy-clients"]
+    assert len(clients) == 1
+    stored = clients[0]["value"]["S"]
     assert "__encrypted_data__" in stored
     assert CLIENT_REDIRECT not in stored and "test client" not in stored
 

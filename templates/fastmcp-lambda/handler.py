@@ -9,7 +9,8 @@ Lifespan "auto" starts the MCP session manager for each invocation ("off" fails 
 from __future__ import annotations
 
 from mangum import Mangum
-from server import mcp
+from server import mcp, registration_cap
 
-app = mcp.http_app(path="/mcp", stateless_http=True, json_response=True)
+app = mcp.http_app(path="/mcp", stateless_http=True, json_response=True,
+                   middleware=[registration_cap()])
 handler = Mangum(app, lifespan="auto")

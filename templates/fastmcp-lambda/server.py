@@ -2,15 +2,16 @@
 
 FastMCP's AWSCognitoProvider serves its own OAuth metadata (S256, dynamic client
 registration) to MCP clients and signs users in through Cognito. Its state lives in
-DynamoDB and its keys in Secrets Manager or SSM (see oauth_state.py), so any Lambda
-instance can finish a sign-in that another began.
+DynamoDB and its keys in Secrets Manager (see oauth_state.py), so any Lambda instance can
+finish a sign-in that another began.
 
 Configuration (set by template.yaml):
   COGNITO_USER_POOL_ID, COGNITO_REGION, COGNITO_CLIENT_ID   the Cognito app client
-  COGNITO_CLIENT_SECRET_REF   its secret: secretsmanager:<name> or ssm:/<name>
+  COGNITO_CLIENT_SECRET_REF   its secret: secretsmanager:<name or ARN>
   OAUTH_STATE_TABLE           the DynamoDB table of OAuth state
-  STORAGE_KEY_REF             encryption key material of that state (same forms)
+  STORAGE_KEY_REF             key material that encrypts that state and hashes its keys
   JWT_SIGNING_KEY_REF         signing key material of the tokens this server issues
+  REGISTRATIONS_PER_HOUR      cap on dynamic client registrations, all instances together
   MCP_BASE_URL                public URL (optional: the function's own URL by default)
 """
 
@@ -19,9 +20,19 @@ from __future__ import annotations
 import os
 
 from fastmcp import FastMCP
-from fastmcp.server.auth.providers.aws import AWSCognitoProvider
 from fastmcp.server.dependencies import get_access_token
-from oauth_state import derived_key, encrypted_state_store, read_secret, required_env
+from oauth_state import (
+    RedeemOnceCognitoProvider,
+    RegistrationCap,
+    derived_key,
+    encrypted_state_store,
+    read_secret,
+    required_env,
+    state_store,
+)
+from starlette.middleware import Middleware
+
+STORAGE_KEY = read_secret(required_env("STORAGE_KEY_REF"))  # read once per cold start
 
 
 def public_base_url() -> str:
@@ -36,19 +47,25 @@ def public_base_url() -> str:
     return found["FunctionUrl"].rstrip("/")
 
 
-def cognito_auth() -> AWSCognitoProvider:
+def cognito_auth() -> RedeemOnceCognitoProvider:
     """Cognito sign-in with state that survives cold starts and is shared by every instance."""
-    return AWSCognitoProvider(
+    return RedeemOnceCognitoProvider(
         user_pool_id=required_env("COGNITO_USER_POOL_ID"),
         aws_region=required_env("COGNITO_REGION"),  # the provider's default is eu-central-1
         client_id=required_env("COGNITO_CLIENT_ID"),
         client_secret=read_secret(required_env("COGNITO_CLIENT_SECRET_REF")),
         base_url=public_base_url(),  # Cognito needs exactly <base_url>/auth/callback
-        client_storage=encrypted_state_store(
-            required_env("OAUTH_STATE_TABLE"), read_secret(required_env("STORAGE_KEY_REF"))),
+        client_storage=encrypted_state_store(required_env("OAUTH_STATE_TABLE"), STORAGE_KEY),
         # bytes are used as they are: the same key on every instance, no slow derivation
         jwt_signing_key=derived_key(read_secret(required_env("JWT_SIGNING_KEY_REF")), "jwt"),
     )
+
+
+def registration_cap() -> Middleware:
+    """At most REGISTRATIONS_PER_HOUR new clients an hour, counted in the shared table."""
+    per_hour = int(os.environ.get("REGISTRATIONS_PER_HOUR", "60"))
+    return Middleware(RegistrationCap, store=state_store(required_env("OAUTH_STATE_TABLE"), STORAGE_KEY),
+                      per_hour=per_hour)
 
 
 mcp = FastMCP(os.environ.get("MCP_SERVER_NAME", "mcp-on-lambda"), auth=cognito_auth())
