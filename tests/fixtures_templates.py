@@ -8,8 +8,10 @@ plane of conftest.py, Cognito is `FakeCognito` below.
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib
 import json
+import re
 import secrets
 import sys
 import threading
@@ -290,3 +292,106 @@ class FunctionUrlBrowser:
             headers["authorization"] = f"Bearer {token}"
         message = {"jsonrpc": "2.0", "id": self.invocations + 1, "method": method, "params": params or {}}
         return self.request(handler, "POST", f"{BASE_URL}/mcp", body=json.dumps(message), headers=headers)
+
+
+# --- the generated project, deployed on the moto control plane --------------------------
+
+CLIENT_REDIRECT = "http://localhost:9999/callback"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    from mcpauth_wizard.scaffold import ScaffoldValues, scaffold
+
+    folder = tmp_path / "demo-server"
+    scaffold("fastmcp-lambda", folder, ScaffoldValues("demo-server", REGION, POOL_ID, CLIENT_ID))
+    return folder
+
+
+@pytest.fixture
+def deployed(aws: Any, fake_cognito: FakeCognito, monkeypatch: pytest.MonkeyPatch,
+             project: Path) -> Path:
+    """The generated project with what template.yaml creates: table, secrets, env vars."""
+    server_environment(monkeypatch, aws.url)
+    return project
+
+
+# --- an MCP client and a user, signing in through the generated server -------------------
+
+def pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    return verifier, challenge
+
+
+def register_client(browser: FunctionUrlBrowser, instance: ModuleType) -> str:
+    """Dynamic client registration, as an MCP client does first."""
+    reply = try_register(browser, instance)
+    assert reply.status == 201, reply.body
+    return reply.json()["client_id"]
+
+
+def try_register(browser: FunctionUrlBrowser, instance: ModuleType) -> Reply:
+    return browser.request(instance, "POST", f"{BASE_URL}/register", headers={"content-type": "application/json"},
+                           body=json.dumps({"redirect_uris": [CLIENT_REDIRECT], "client_name": "test client",
+                                            "token_endpoint_auth_method": "none"}))
+
+
+def start_authorization(browser: FunctionUrlBrowser, instance: ModuleType, client_id: str,
+                        challenge: str) -> Reply:
+    query = urlencode({"response_type": "code", "client_id": client_id, "redirect_uri": CLIENT_REDIRECT,
+                       "code_challenge": challenge, "code_challenge_method": "S256", "state": "client-state",
+                       "scope": "openid"})
+    return browser.request(instance, "GET", f"{BASE_URL}/authorize?{query}")
+
+
+def approve_consent(browser: FunctionUrlBrowser, shows: ModuleType, accepts: ModuleType, consent_url: str) -> Reply:
+    """The user sees the consent page (served by `shows`) and approves (sent to `accepts`)."""
+    page = browser.request(shows, "GET", consent_url)
+    assert page.status == 200, page.body
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.body).group(1)
+    txn = parse_qs(urlsplit(consent_url).query)["txn_id"][0]
+    return browser.request(accepts, "POST", f"{BASE_URL}/consent",
+                           headers={"content-type": "application/x-www-form-urlencoded"},
+                           body=urlencode({"txn_id": txn, "csrf_token": csrf, "action": "approve"}))
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    """What an MCP client holds after the user signed in, before it redeems the code."""
+
+    client_id: str
+    verifier: str
+    code: str
+
+
+def sign_in_until_code(browser: FunctionUrlBrowser, cognito: FakeCognito, a: ModuleType,
+                       b: ModuleType) -> IssuedCode:
+    """Register, authorize, consent, Cognito's login and the redirect back to the client:
+    every step on the other instance than the step before."""
+    client_id = register_client(browser, a)
+    verifier, challenge = pkce()
+    started = start_authorization(browser, b, client_id, challenge)
+    assert started.status == 302 and started.location.startswith(f"{BASE_URL}/consent?txn_id="), started.body
+    to_cognito = approve_consent(browser, a, b, started.location)
+    assert to_cognito.status == 302 and to_cognito.location.startswith(cognito.authorize_endpoint)
+    assert parse_qs(urlsplit(to_cognito.location).query)["redirect_uri"] == [f"{BASE_URL}/auth/callback"]
+    back = browser.request(a, "GET", cognito.sign_in(to_cognito.location))
+    assert back.status == 302 and back.location.startswith(CLIENT_REDIRECT + "?"), back.body
+    return IssuedCode(client_id, verifier, parse_qs(urlsplit(back.location).query)["code"][0])
+
+
+def redeem(browser: FunctionUrlBrowser, instance: ModuleType, issued: IssuedCode) -> Reply:
+    """The client's token request for the code."""
+    return browser.request(instance, "POST", f"{BASE_URL}/token",
+                           headers={"content-type": "application/x-www-form-urlencoded"},
+                           body=urlencode({"grant_type": "authorization_code", "code": issued.code,
+                                           "redirect_uri": CLIENT_REDIRECT, "client_id": issued.client_id,
+                                           "code_verifier": issued.verifier}))
+
+
+def sign_in(browser: FunctionUrlBrowser, cognito: FakeCognito, a: ModuleType, b: ModuleType) -> str:
+    """The whole sign-in, every step on the other instance than the step before. The token."""
+    token = redeem(browser, b, sign_in_until_code(browser, cognito, a, b))
+    assert token.status == 200, token.body
+    return token.json()["access_token"]

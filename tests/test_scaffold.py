@@ -10,33 +10,31 @@ discovery fetch is sent there).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import re
-import secrets
 from pathlib import Path
-from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from fixtures_templates import (
+from fixtures_templates import (  # noqa: F401 - fixtures: deployed, fake_cognito, project
     BASE_URL,
     CLIENT_ID,
+    CLIENT_REDIRECT,
     POOL_ID,
     REGION,
     FakeCognito,
     FunctionUrlBrowser,
+    approve_consent,
     cold_start,
-    fake_cognito,  # noqa: F401 - a fixture
-    server_environment,
+    deployed,
+    fake_cognito,
+    pkce,
+    project,
+    register_client,
+    sign_in,
+    start_authorization,
 )
 
 from mcpauth_wizard.project import Project, save_project
-from mcpauth_wizard.scaffold import ScaffoldValues, scaffold, template_files
-
-CLIENT_REDIRECT = "http://localhost:9999/callback"
+from mcpauth_wizard.scaffold import template_files
 
 
 @pytest.fixture(autouse=True)
@@ -53,21 +51,6 @@ def cli_commands() -> None:
 
     if "scaffold" not in cli.commands:
         register(cli)
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    folder = tmp_path / "demo-server"
-    scaffold("fastmcp-lambda", folder, ScaffoldValues("demo-server", REGION, POOL_ID, CLIENT_ID))
-    return folder
-
-
-@pytest.fixture
-def deployed(aws: Any, fake_cognito: FakeCognito, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
-             project: Path) -> Path:
-    """The generated project with what template.yaml creates: table, secrets, env vars."""
-    server_environment(monkeypatch, aws.url)
-    return project
 
 
 # --- the generated files -------------------------------------------------------
@@ -93,7 +76,7 @@ def test_scaffold_fills_the_templates_from_mcpauth_toml(run, aws, cli_commands, 
     assert "aws_region=required_env(\"COGNITO_REGION\")" in (folder / "server.py").read_text()
 
 
-def test_scaffold_refuses_to_overwrite_and_names_the_files(run, aws, cli_commands, project) -> None:
+def test_scaffold_refuses_to_overwrite_and_names_the_files(run, aws, cli_commands, project) -> None:  # noqa: F811
     result = run("scaffold", "fastmcp-lambda", str(project), "--pool-id", POOL_ID, "--client-id", CLIENT_ID)
     assert result.code == 2
     assert "already has" in result.err and "--force" in result.err
@@ -117,7 +100,7 @@ def test_scaffold_bad_input_is_one_line_and_exit_2(run, aws, cli_commands, args,
     assert not Path("x").exists()
 
 
-def test_generated_template_passes_cfn_lint(project: Path) -> None:
+def test_generated_template_passes_cfn_lint(project: Path) -> None:  # noqa: F811
     from cfnlint.api import lint_file
 
     matches = lint_file(project / "template.yaml")
@@ -126,61 +109,6 @@ def test_generated_template_passes_cfn_lint(project: Path) -> None:
 
 
 # --- the generated server, run locally ----------------------------------------
-
-
-def _pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-    return verifier, challenge
-
-
-def register_client(browser: FunctionUrlBrowser, instance: ModuleType) -> str:
-    """Dynamic client registration, as an MCP client does first."""
-    reply = browser.request(instance, "POST", f"{BASE_URL}/register", headers={"content-type": "application/json"},
-                            body=json.dumps({"redirect_uris": [CLIENT_REDIRECT], "client_name": "test client",
-                                             "token_endpoint_auth_method": "none"}))
-    assert reply.status == 201, reply.body
-    return reply.json()["client_id"]
-
-
-def start_authorization(browser: FunctionUrlBrowser, instance: ModuleType, client_id: str,
-                        challenge: str) -> Any:
-    query = urlencode({"response_type": "code", "client_id": client_id, "redirect_uri": CLIENT_REDIRECT,
-                       "code_challenge": challenge, "code_challenge_method": "S256", "state": "client-state",
-                       "scope": "openid"})
-    return browser.request(instance, "GET", f"{BASE_URL}/authorize?{query}")
-
-
-def approve_consent(browser: FunctionUrlBrowser, shows: ModuleType, accepts: ModuleType, consent_url: str) -> Any:
-    """The user sees the consent page (served by `shows`) and approves (sent to `accepts`)."""
-    page = browser.request(shows, "GET", consent_url)
-    assert page.status == 200, page.body
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.body).group(1)
-    txn = parse_qs(urlsplit(consent_url).query)["txn_id"][0]
-    return browser.request(accepts, "POST", f"{BASE_URL}/consent",
-                           headers={"content-type": "application/x-www-form-urlencoded"},
-                           body=urlencode({"txn_id": txn, "csrf_token": csrf, "action": "approve"}))
-
-
-def sign_in(browser: FunctionUrlBrowser, cognito: FakeCognito, a: ModuleType, b: ModuleType) -> str:
-    """The whole sign-in, every step on the other instance than the step before. The token."""
-    client_id = register_client(browser, a)
-    verifier, challenge = _pkce()
-    started = start_authorization(browser, b, client_id, challenge)
-    assert started.status == 302 and started.location.startswith(f"{BASE_URL}/consent?txn_id="), started.body
-    to_cognito = approve_consent(browser, a, b, started.location)
-    assert to_cognito.status == 302 and to_cognito.location.startswith(cognito.authorize_endpoint)
-    assert parse_qs(urlsplit(to_cognito.location).query)["redirect_uri"] == [f"{BASE_URL}/auth/callback"]
-    back = browser.request(a, "GET", cognito.sign_in(to_cognito.location))
-    assert back.status == 302 and back.location.startswith(CLIENT_REDIRECT + "?"), back.body
-    code = parse_qs(urlsplit(back.location).query)["code"][0]
-    token = browser.request(b, "POST", f"{BASE_URL}/token",
-                            headers={"content-type": "application/x-www-form-urlencoded"},
-                            body=urlencode({"grant_type": "authorization_code", "code": code,
-                                            "redirect_uri": CLIENT_REDIRECT, "client_id": client_id,
-                                            "code_verifier": verifier}))
-    assert token.status == 200, token.body
-    return token.json()["access_token"]
 
 
 INITIALIZE = {"protocolVersion": "2025-06-18", "capabilities": {},
@@ -250,7 +178,7 @@ def test_with_fastmcps_default_file_storage_the_same_flow_fails_across_cold_star
     second = cold_start(deployed, default_storage=True)
     browser = FunctionUrlBrowser()
     client_id = register_client(browser, first)
-    _, challenge = _pkce()
+    _, challenge = pkce()
 
     # The very sign-in that passes with the DynamoDB store fails here ...
     with pytest.raises(AssertionError):
