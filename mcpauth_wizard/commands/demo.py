@@ -12,9 +12,31 @@ if TYPE_CHECKING:
     from mcpauth_wizard.cli import Options
     from mcpauth_wizard.sandbox.server import Sandbox, Seed
 
+# Top-level modules of the `sandbox` extra (pyproject.toml) that the sandbox imports.
+SANDBOX_MODULES = ("moto", "flask", "werkzeug", "fastmcp", "uvicorn", "starlette")
+
+
+def require_sandbox_extra(command: str) -> None:
+    """One line naming what to install when the `sandbox` extra is not installed."""
+    from importlib.util import find_spec
+
+    from mcpauth_wizard.errors import BadInput
+
+    def missing(name: str) -> bool:
+        try:
+            return find_spec(name) is None
+        except (ImportError, ValueError):  # a broken or half-removed install counts as missing
+            return True
+
+    absent = [name for name in SANDBOX_MODULES if missing(name)]
+    if absent:
+        raise BadInput(f"`mcpauth {command}` needs the sandbox extra (missing: {', '.join(absent)}); "
+                       "install it: pip install 'mcpauth[sandbox]'")
+
 
 def sandbox_up(port: int, web_port: int) -> None:
     """Run the sandbox in the foreground until Ctrl-C."""
+    require_sandbox_extra("sandbox up")
     from mcpauth_wizard.sandbox.server import Sandbox
 
     sandbox = Sandbox(port=port, web_port=web_port).start()
@@ -135,6 +157,7 @@ def _doctor(demo: _Demo, *, login: bool) -> Any:
 
 
 def run_demo(opts: Options) -> None:
+    require_sandbox_extra("demo")
     from mcpauth_wizard.aws import cognito
     from mcpauth_wizard.commands.callback_commands import add as add_callback
     from mcpauth_wizard.project import load_project
