@@ -107,5 +107,5 @@ def test_the_readme_shows_the_non_editable_install() -> None:
     readme = (REPO / "README.md").read_text()
     install = readme[readme.index("## Install"):readme.index("## Commands")]
 
-    assert "pipx install ." in install and "\npip install .  " in install
+    assert "\npipx install . " in install and "\npip install .\n" in install
     assert "pip install 'mcpauth[sandbox]'" in install
