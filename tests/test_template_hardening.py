@@ -378,7 +378,8 @@ def test_the_sam_translator_accepts_the_template_with_a_public_function_url(proj
     [url] = by_type["AWS::Lambda::Url"]
     assert url["AuthType"] == "NONE" and url["TargetFunctionArn"] == {"Ref": "McpFunction"}
     permissions = {p["Action"]: p for p in by_type["AWS::Lambda::Permission"]}
-    # A public Function URL needs both (Lambda docs, function URL auth type NONE, since 2025).
+    # A new public Function URL needs both since October 2025 (Lambda developer guide,
+    # "Control access to Lambda function URLs"; SAM added the second in its PR #3735).
     assert permissions["lambda:InvokeFunctionUrl"]["FunctionUrlAuthType"] == "NONE"
     assert permissions["lambda:InvokeFunctionUrl"]["Principal"] == "*"
     assert permissions["lambda:InvokeFunction"]["InvokedViaFunctionUrl"] is True
