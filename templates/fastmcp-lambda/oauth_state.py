@@ -80,14 +80,14 @@ class DynamoDBStateStore(BaseStore):
     def _item_key(self, collection: str, key: str) -> dict[str, Any]:
         return {"collection": {"S": collection}, "key": {"S": self.table_key(key)}}
 
-    def _call(self, operation: str, **params: Any) -> Any:
+    async def _call(self, operation: str, **params: Any) -> Any:
         """One DynamoDB call in a worker thread; a failed condition answers None."""
         def call() -> Any:
             try:
                 return getattr(self.client, operation)(TableName=self._table_name, **params)
             except self.client.exceptions.ConditionalCheckFailedException:
                 return None
-        return anyio.to_thread.run_sync(call)
+        return await anyio.to_thread.run_sync(call)
 
     async def _get_managed_entry(self, *, key: str, collection: str) -> ManagedEntry | None:
         # Strongly consistent: a value written by another instance a moment ago must be seen.
