@@ -66,8 +66,8 @@ class Options:
         import questionary
 
         answer = questionary.confirm(question, default=default).ask()
-        if answer is None:
-            raise click.Abort()
+        if answer is None:  # Ctrl-C
+            raise KeyboardInterrupt
         return bool(answer)
 
 
@@ -102,7 +102,17 @@ def pass_options(func: Any) -> Any:
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+_START_HERE = """\b
+Where to start:
+  mcpauth demo      the whole flow on this machine, no AWS account
+                    (needs: pip install 'mcpauth[sandbox]')
+  mcpauth init      set up Cognito sign-in for your MCP server (asks, shows a plan, applies)
+  mcpauth doctor    check a setup the way an MCP client does, and name what is wrong
+"""
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             epilog=_START_HERE)
 @click.option("--profile", envvar="AWS_PROFILE", help="AWS profile (default: the standard chain).")
 @click.option("--region", help="AWS region (default: mcpauth.toml, AWS_REGION, the profile).")
 @click.option(
@@ -231,8 +241,11 @@ def _ports(values: tuple[str, ...]) -> dict[str, int]:
 @click.option("--first-user", metavar="EMAIL", help="Invite a first user.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan and results as JSON.")
+@click.option("--save-answers", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Also write the answers to FILE (for --config next time).")
 @pass_options
-def init(opts: Options, config: str | None, dry_run: bool, as_json: bool, **flags: Any) -> None:
+def init(opts: Options, config: str | None, dry_run: bool, as_json: bool,
+         save_answers: str | None, **flags: Any) -> None:
     """Set up Cognito sign-in for an MCP server: pool, domain, resource server, clients, gateway.
 
     Asks what it does not know (flags and --config answer the questions), shows a plan
@@ -247,7 +260,7 @@ def init(opts: Options, config: str | None, dry_run: bool, as_json: bool, **flag
                 answers[key] = _ports(value) if key == "ports" else _split(value)
         elif value is not None:
             answers[key] = value
-    run_init(opts, answers, config, dry_run, as_json)
+    run_init(opts, answers, config, dry_run, as_json, save_answers=save_answers)
 
 
 @cli.command("show")
@@ -292,7 +305,7 @@ def doctor(opts: Options, url: str | None, **flags: Any) -> None:
 
 
 @cli.command("demo")
-@pass_options
+@pass_options_only  # no AWS options: the demo runs against its own sandbox
 def demo(opts: Options) -> None:
     """Run the whole flow on this machine (no AWS account): set up, sign in, break, repair."""
     from mcpauth_wizard.commands.demo import run_demo
@@ -321,7 +334,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
     """Entry point: run the CLI and turn every expected failure into one line + exit code."""
     try:
         code = cli.main(args=argv, prog_name="mcpauth", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:  # click turns Ctrl-C and end of input into Abort
+        if isinstance(exc.__cause__, KeyboardInterrupt | EOFError):
+            _cancelled()
         sys.stderr.write("Aborted.\n")
         sys.exit(1)
     except click.ClickException as exc:
@@ -330,8 +345,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except McpAuthError as exc:
         _fail(exc)
     except KeyboardInterrupt:
-        sys.stderr.write("Interrupted.\n")
-        sys.exit(130)
+        _cancelled()
     except Exception as exc:
         from mcpauth_wizard.aws.session import translate_aws_error
 
@@ -340,6 +354,18 @@ def main(argv: list[str] | None = None) -> NoReturn:
             raise
         _fail(translated)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _cancelled() -> NoReturn:
+    """Ctrl-C: one line saying whether anything was changed in AWS, exit 130."""
+    session = sys.modules.get("mcpauth_wizard.aws.session")  # not loaded: no AWS call was made
+    sent = list(dict.fromkeys(session.MUTATING_CALLS_SENT)) if session else []
+    if sent:
+        sys.stderr.write(f"Cancelled after changes in AWS ({', '.join(sent)}); "
+                         "running the same command again resumes.\n")
+    else:
+        sys.stderr.write("Cancelled — nothing was changed in AWS.\n")
+    sys.exit(130)
 
 
 def _fail(exc: McpAuthError) -> NoReturn:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from mcpauth_wizard.callbacks import LOOPBACK_HOSTS
@@ -60,6 +61,8 @@ class Spec:
     gateway_allowed_scopes: bool = False
     first_user: str | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # The answers (flags, file, prompts) this Spec was built from: to print or save them.
+    answers: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def resource_scopes(self) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ Every answer has a key; a key already given by a flag or the config file is not 
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -50,7 +51,8 @@ class Prompter(Protocol):
     can_ask: bool  # False: never list AWS resources to choose from, fail on a missing answer
 
     def select(self, key: str, message: str, options: list[Option], default: str | None = None) -> str: ...
-    def checkbox(self, key: str, message: str, options: list[Option], defaults: list[str]) -> list[str]: ...
+    def checkbox(self, key: str, message: str, options: list[Option], defaults: list[str],
+                 required: bool = False) -> list[str]: ...
     def text(self, key: str, message: str, default: str = "",
              validate: Callable[[str], str | None] | None = None) -> str: ...
     def text_optional(self, key: str, message: str) -> str: ...
@@ -73,7 +75,8 @@ class NoPrompter:
     def select(self, key: str, message: str, options: list[Option], default: str | None = None) -> str:
         return default if default is not None else self._missing(key)
 
-    def checkbox(self, key: str, message: str, options: list[Option], defaults: list[str]) -> list[str]:
+    def checkbox(self, key: str, message: str, options: list[Option], defaults: list[str],
+                 required: bool = False) -> list[str]:
         return defaults
 
     def text(self, key: str, message: str, default: str = "",
@@ -121,6 +124,57 @@ def load_config(path: str) -> dict[str, Any]:
         if kind is dict and not all(isinstance(v, int) and not isinstance(v, bool) for v in value.values()):
             raise BadInput(f"{key} in {path} must map platform names to port numbers")
     return data
+
+
+# Flags whose name is not the answer key with dashes (a list flag takes comma-separated values).
+_FLAG_NAMES = {"scopes": "--scope", "platforms": "--platform", "ports": "--port",
+               "user_scopes": "--user-scope"}
+_FALSE_FLAGS = {"admin_only": "--self-sign-up", "passkeys": "--no-passkeys"}
+
+
+def command_line(answers: dict[str, Any]) -> str:
+    """The `mcpauth init …` command that gives these answers without a question."""
+    import shlex
+
+    words = ["mcpauth", "init"]
+    for key, value in answers.items():
+        flag = _FLAG_NAMES.get(key, "--" + key.replace("_", "-"))
+        if value is False:
+            if key in _FALSE_FLAGS:
+                words.append(_FALSE_FLAGS[key])
+        elif value is True:
+            words.append(flag)
+        elif isinstance(value, dict):
+            words.extend(w for k, v in value.items() for w in (flag, f"{k}={v}"))
+        elif isinstance(value, list | tuple):
+            words.extend((flag, ",".join(value)))
+        else:
+            words.extend((flag, str(value)))
+    return shlex.join(words)
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def save_answers(path: str, answers: dict[str, Any]) -> Path:
+    """Write answers as a file `--config` reads (an [init] table)."""
+    target = Path(path)
+    lines = ["# Answers for `mcpauth init --config` (written by mcpauth; no secrets).", "[init]"]
+    lines += [f"{key} = {_toml(value)}" for key, value in answers.items()]
+    try:
+        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write answers to {path!r}: {exc.strerror}") from None
+    return target
 
 
 def _pool_options(aws: Any) -> list[Option]:
@@ -231,7 +285,9 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
         a["platforms"] = prompter.checkbox(
             "platforms", "Which MCP clients will sign in?",
             [Option(p.name, p.title) for p in PLATFORMS.values() if p.name != "doctor"],
-            DEFAULT_PLATFORMS)
+            DEFAULT_PLATFORMS, required=True)
+        if not a["platforms"]:
+            raise BadInput("no MCP client chosen; pick at least one")
     ports = {k: int(v) for k, v in (a.get("ports") or {}).items()}
     for name in a["platforms"]:
         platform = PLATFORMS.get(name)
@@ -278,6 +334,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
         gateway_allowed_scopes=bool(a.get("gateway_allowed_scopes")),
         first_user=first_user,
         warnings=tuple(warnings),
+        answers={k: v for k, v in a.items() if k in ANSWER_KEYS and v not in (None, "", [], {})},
     )
 
 
@@ -366,9 +423,17 @@ class QuestionaryPrompter:
         return self._ask(self.q.select(message, choices, default=chosen,
                                        use_search_filter=len(choices) > 8, use_jk_keys=False))
 
-    def checkbox(self, key: str, message: str, options: list[Option], defaults: list[str]) -> list[str]:
-        choices = [self.q.Choice(o.title, value=o.value, checked=o.value in defaults) for o in options]
-        return list(self._ask(self.q.checkbox(message, choices)))
+    def checkbox(self, key: str, message: str, options: list[Option], defaults: list[str],
+                 required: bool = False) -> list[str]:
+        if not options:  # questionary cannot show an empty list (it fails on a missing pointer)
+            return []
+        while True:  # questionary's own validation message does not show in every terminal
+            choices = [self.q.Choice(o.title, value=o.value, checked=o.value in defaults)
+                       for o in options]
+            chosen = list(self._ask(self.q.checkbox(message, choices)))
+            if chosen or not required:
+                return chosen
+            self._say("[yellow]pick at least one[/] (space selects, a toggles all)")
 
     def text(self, key: str, message: str, default: str = "",
              validate: Callable[[str], str | None] | None = None) -> str:

@@ -34,7 +34,7 @@ class ScriptedPrompter:
         self.options[key] = options
         return self._answer(key, default)
 
-    def checkbox(self, key, message, options, defaults):
+    def checkbox(self, key, message, options, defaults, required=False):
         self.options[key] = options
         return self._answer(key, defaults)
 

@@ -16,6 +16,8 @@ DEFAULT_REGION = "us-east-1"
 
 # Operations that only read: everything else counts as a change (dry-run, idempotency).
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "AdminGet", "AdminList")
+# Names of the mutating calls this process has sent: what an interrupted command may have changed.
+MUTATING_CALLS_SENT: list[str] = []
 
 
 @dataclass
@@ -78,6 +80,8 @@ class AwsContext:
         return self._clients[service]
 
     def _notify(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        if is_mutating(model.name):
+            MUTATING_CALLS_SENT.append(model.name)
         for observer in self.call_observers:
             observer(model.service_model.service_name, model.name, params.get("body") or {})
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run: bool,
-             as_json: bool, *, show_handoffs: bool = True) -> None:
+             as_json: bool, *, show_handoffs: bool = True, save_answers: str | None = None) -> None:
     from mcpauth_wizard import wizard
     from mcpauth_wizard.project import save_project
     from mcpauth_wizard.provision import setup
@@ -30,6 +30,10 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     else:
         prompter = wizard.NoPrompter()
     spec = wizard.ask(merged, prompter, aws)
+    if save_answers:
+        path = wizard.save_answers(save_answers, spec.answers)
+        if not as_json:
+            console.note(f"Answers saved to {escape(str(path))} (`mcpauth init --config {escape(str(path))}`).")
     plan = setup.build_plan(aws, spec, project)
     if as_json:
         result: dict[str, Any] = {"plan": _plan_json(plan)}
@@ -49,8 +53,8 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
                 console.print_json(result)
             console.err.print("Nothing changed: rerun with --yes to apply without a prompt.")
             raise click.exceptions.Exit(1)
-        if not opts.confirm(f"Apply these {len(plan.changes)} changes?", default=True):
-            raise click.exceptions.Exit(1)
+        if not opts.confirm(f"Apply {_count(len(plan.changes), 'change')}?", default=True):
+            _declined(prompter, spec.answers, saved=bool(save_answers))
     outcome = apply_with_progress(opts, aws, plan, project, quiet=as_json)
     save_project(outcome.project)
     handoffs = _handoffs(aws, outcome, spec)
@@ -66,6 +70,23 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         for handoff in handoffs:
             console.out.print(console.handoff_panel(handoff))
     console.note("Saved mcpauth.toml (no secrets). `mcpauth show` prints what to paste again.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _declined(prompter: Any, answers: dict[str, Any], *, saved: bool) -> None:
+    """"No" at Apply: nothing changed; the answers are not lost (a command line, a file)."""
+    from mcpauth_wizard import wizard
+
+    console.note("Nothing changed in AWS. The same answers, without questions:")
+    console.out.print(escape(wizard.command_line(answers)), soft_wrap=True)
+    if not saved and prompter.confirm("save_answers", "Save these answers to a file?", False):
+        name = prompter.text("save_answers_file", "File", "mcpauth-answers.toml")
+        path = wizard.save_answers(name, answers)
+        console.note(f"Saved: `mcpauth init --config {escape(str(path))}` uses them.")
+    raise click.exceptions.Exit(1)
 
 
 def _confirm_account(opts: Options, aws: Any, prompter: Any) -> Any:
@@ -89,7 +110,8 @@ def apply_with_progress(opts: Options, aws: Any, plan: Plan, project: Any, *, qu
         if step.action != "keep" and not quiet:
             console.out.print(f"  [green]✓[/] {escape(step.label)}")
 
-    status = console.err.status("applying…") if not quiet else None
+    # The spinner shares the ✓ lines' console, so it never stays behind in the scrollback.
+    status = console.out.status("applying…") if not quiet else None
     try:
         if status:
             status.start()

@@ -1,0 +1,164 @@
+"""The wizard as a person meets it: prompts in a real terminal, declining, Ctrl-C, --help."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pexpect
+from rich.console import Console
+
+from mcpauth_wizard import console
+from mcpauth_wizard.wizard import command_line, load_config, save_answers
+
+
+def _spawn(aws, cwd: Path, *args: str) -> pexpect.spawn:
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(COLUMNS="160", LINES="50", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
+    return pexpect.spawn(sys.executable, ["-m", "mcpauth_wizard", *args], env=env, cwd=str(cwd),
+                         encoding="utf-8", timeout=60, dimensions=(50, 160))
+
+
+def _answer_until_platforms(child: pexpect.spawn) -> None:
+    for question in ["Continue with this account and region", "User pool", "Name of the new user pool",
+                     "Tier", "Only administrators create users", "Offer passkeys",
+                     "Login domain prefix", "Use managed login", "MCP server"]:
+        child.expect_exact(question)
+        child.send("\r")
+    child.expect_exact("MCP server URL")
+    child.sendline("https://mcp.example.com/mcp")
+    child.expect_exact("Resource scopes")
+    child.send("\r")
+    child.expect_exact("Which MCP clients will sign in")
+
+
+def test_choosing_no_client_is_refused_in_the_prompt_not_a_crash(aws, tmp_path) -> None:
+    child = _spawn(aws, tmp_path, "init", "--dry-run")
+    _answer_until_platforms(child)
+    child.send("a")  # toggle all: every client chosen
+    child.send("a")  # toggle again: none
+    child.send("\r")
+    child.expect_exact("pick at least one")
+    child.expect_exact("Which MCP clients will sign in")  # asked again, with the defaults
+    child.send("\r")
+    child.expect_exact("One app client per platform")
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    child.close()
+    transcript = child.before or ""
+    assert "Traceback" not in transcript and "AttributeError" not in transcript, transcript
+    assert child.exitstatus == 130
+
+
+def test_ctrl_c_at_a_question_says_nothing_changed_and_exits_130(aws, tmp_path) -> None:
+    child = _spawn(aws, tmp_path, "init")
+    child.expect_exact("Continue with this account and region")
+    child.send("\r")
+    child.expect_exact("User pool")
+    child.sendcontrol("c")
+    child.expect_exact("Cancelled — nothing was changed in AWS")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert aws.log.mutating() == []
+
+
+def test_declining_the_plan_keeps_the_answers_as_a_command_and_a_file(aws, tmp_path) -> None:
+    child = _spawn(aws, tmp_path, "init", "--platform", "claude-code", "--port", "claude-code=8765")
+    for question in ["Continue with this account and region", "User pool", "Name of the new user pool",
+                     "Tier", "Only administrators create users", "Offer passkeys",
+                     "Login domain prefix", "Use managed login", "MCP server"]:
+        child.expect_exact(question)
+        child.send("\r")
+    child.expect_exact("MCP server URL")
+    child.sendline("https://mcp.example.com/mcp")
+    for question in ["Resource scopes", "Which get a client secret", "Also let clients read",
+                     "Invite a first user"]:
+        child.expect_exact(question)
+        child.send("\r")
+    child.expect_exact("Apply ")
+    child.expect_exact("change")
+    child.send("n")  # a confirm takes y/n without Enter
+    child.expect_exact("Nothing changed in AWS")
+    child.expect(r"(mcpauth init [^\r\n]+)")
+    printed = child.match.group(1).strip()
+    child.expect_exact("Save these answers to a file")
+    child.send("y")
+    child.expect_exact("File")
+    child.send("\r")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert aws.log.mutating() == []
+
+    saved = load_config(str(tmp_path / "mcpauth-answers.toml"))
+    assert saved["platforms"] == ["claude-code"] and saved["ports"] == {"claude-code": 8765}
+    assert saved["mcp_url"] == "https://mcp.example.com/mcp" and saved["new_pool"] == "mcp-users"
+
+    # Both ways give the same plan again without a single question.
+    env = {**os.environ, "CI": "true"}
+    words = shlex.split(printed)
+    assert words[:2] == ["mcpauth", "init"]
+    from_command = subprocess.run([sys.executable, "-m", "mcpauth_wizard", *words[1:], "--dry-run"],
+                                  cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    from_file = subprocess.run([sys.executable, "-m", "mcpauth_wizard", "init", "--config",
+                                "mcpauth-answers.toml", "--dry-run"],
+                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert from_command.returncode == 0, from_command.stderr
+    assert from_file.returncode == 0, from_file.stderr
+    assert "mcpauth-claude-code" in from_command.stdout and "5 to create" in from_command.stdout
+    assert from_command.stdout == from_file.stdout
+    assert aws.log.mutating() == []
+
+
+def test_command_line_and_answers_file_round_trip(tmp_path) -> None:
+    answers = {"pool_id": "us-east-1_AbC123", "admin_only": False, "passkeys": True,
+               "mcp_url": "https://x.example.com/mcp", "scopes": ["invoke", "read"],
+               "platforms": ["chatgpt", "claude-code"], "ports": {"claude-code": 8765},
+               "first_user": "o'brien@example.com", "shared_client": False}
+    words = shlex.split(command_line(answers))
+    assert words[:2] == ["mcpauth", "init"]
+    assert "--self-sign-up" in words and "--passkeys" in words and "--shared-client" not in words
+    assert words[words.index("--port") + 1] == "claude-code=8765"
+    assert words[words.index("--first-user") + 1] == "o'brien@example.com"
+    assert words[words.index("--scope") + 1] == "invoke,read"
+    path = save_answers(str(tmp_path / "a.toml"), answers)
+    assert load_config(str(path)) == answers
+
+
+def test_the_spinner_and_the_progress_lines_share_one_console(aws, monkeypatch) -> None:
+    from mcpauth_wizard.cli import Options
+    from mcpauth_wizard.commands.init_command import apply_with_progress
+    from mcpauth_wizard.project import Project
+    from mcpauth_wizard.provision import setup
+    from mcpauth_wizard.spec import NewPool, Spec, client_specs
+
+    out = Console(record=True, force_terminal=True, width=80)
+    err = Console(record=True, force_terminal=True, width=80, stderr=True)
+    monkeypatch.setattr(console, "out", out)
+    monkeypatch.setattr(console, "err", err)
+    opts = Options(profile=None, region=None, endpoint_url=None, verbose=0, yes=True, no_input=True)
+    aws_ctx = opts.aws()
+    spec = Spec(mcp_url="https://mcp.example.com/mcp", new_pool=NewPool("ux"), domain_prefix="ux-login",
+                clients=client_specs(["inspector"], shared=False, public=set(), secret=set(), ports={}))
+    plan = setup.build_plan(aws_ctx, spec, Project())
+    apply_with_progress(opts, aws_ctx, plan, Project(), quiet=False)
+    assert "✓ create user pool ux" in out.export_text()
+    assert err.export_text() == ""  # no spinner text on the other stream
+
+
+def test_help_ends_with_where_to_start_and_demo_offers_no_aws_options() -> None:
+    run = subprocess.run([sys.executable, "-m", "mcpauth_wizard", "--help"], capture_output=True,
+                         text=True, timeout=30)
+    tail = run.stdout.strip().splitlines()[-5:]
+    assert any("mcpauth demo" in line for line in tail)
+    assert any("mcpauth init" in line for line in tail)
+    assert any("mcpauth doctor" in line for line in tail)
+    demo = subprocess.run([sys.executable, "-m", "mcpauth_wizard", "demo", "--help"],
+                          capture_output=True, text=True, timeout=30)
+    assert demo.returncode == 0
+    for option in ("--endpoint-url", "--profile", "--region"):
+        assert option not in demo.stdout
