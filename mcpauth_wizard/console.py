@@ -37,6 +37,11 @@ def callback_table(change: CallbackChange, title: str) -> Table:
     return table
 
 
+def count(n: int, noun: str) -> str:
+    """`1 change`, `2 changes`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def warn(text: str) -> None:
     err.print(f"[yellow]warning:[/] {escape(text)}")
 
@@ -53,36 +58,65 @@ def error_line(text: str) -> None:
     err.print(f"[red]mcpauth: error:[/] {escape(text)}")
 
 
-_ACTION_STYLE = {"create": "green", "update": "yellow", "keep": "dim"}
+_MARK = {"create": ("+", "green"), "update": ("~", "yellow"), "keep": ("=", "dim")}
 
 
-def _short(value: Any) -> str:
-    if value is None:
-        return "∅"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value) or "[]"
-    return str(value)
+def _value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return "(none)" if value is None else str(value)
 
 
-def plan_table(plan: Any) -> Table:
-    """The plan of `init`: creates / updates (field by field) / keeps."""
-    table = Table(title="Plan", title_justify="left", show_edge=False, pad_edge=False)
-    table.add_column("action")
-    table.add_column("resource")
-    table.add_column("change", overflow="fold")
+def _change_lines(change: Any) -> list[str]:
+    """One field's change: lists as the items added and removed, anything else before → after."""
+    before, after = change.before, change.after
+    if isinstance(before, list | tuple) and isinstance(after, list | tuple):
+        added = [v for v in after if v not in before]
+        removed = [v for v in before if v not in after]
+        lines = [f"[green]+ {escape(change.field)}: {escape(str(v))}[/]" for v in added]
+        lines += [f"[red]- {escape(change.field)}: {escape(str(v))}[/]" for v in removed]
+        if lines:
+            return lines
+    return [f"[yellow]~ {escape(change.field)}: {escape(_value(before))} → {escape(_value(after))}[/]"]
+
+
+def _client_summary(fields: dict[str, Any]) -> str:
+    """One line for a new app client: secret or public, its callbacks and scopes."""
+    secret = "secret" if fields.get("ClientSecret") == "generated" else "public (PKCE)"
+    return (f"{secret} · callbacks: {_value(fields.get('CallbackURLs'))} · "
+            f"scopes: {_value(fields.get('AllowedOAuthScopes'))}")
+
+
+def plan_view(plan: Any, *, verbose: bool = False) -> Any:
+    """The plan of `init`, read like Terraform's: a block per resource, + / ~ / - lines.
+
+    Values are printed whole (no table cells), so ids and URLs copy cleanly at any width.
+    """
+    from rich.console import Group
+    from rich.text import Text
+
+    lines: list[Any] = [Text.from_markup("[bold]Plan[/]")]
     for step in plan.steps:
-        style = _ACTION_STYLE[step.action]
-        lines = [f"{escape(f.field)}: {escape(_short(f.before))} → {escape(_short(f.after))}"
-                 for f in step.fields]
+        mark, style = _MARK[step.action]
+        lines.append(Text.from_markup(f"[{style}]{mark} {escape(step.kind)}[/] {escape(step.name)}"))
+        body: list[str] = []
+        if step.action == "create":
+            after = {f.field: f.after for f in step.fields}
+            if step.kind == "app client" and not verbose:
+                body.append(escape(_client_summary(after)))
+            else:
+                body += [f"{escape(k)} = {escape(_value(v))}" for k, v in after.items()]
+        elif step.action == "update":
+            for change in step.fields:
+                body += _change_lines(change)
         if step.note:
-            lines.append(f"[dim]{escape(step.note)}[/]")
-        table.add_row(f"[{style}]{step.action}[/]", escape(f"{step.kind} {step.name}"),
-                      "\n".join(lines))
+            body.append(f"[dim]{escape(step.note)}[/]")
+        lines += [Text.from_markup(f"    {line}") for line in body]
     creates = sum(s.action == "create" for s in plan.steps)
     updates = sum(s.action == "update" for s in plan.steps)
     keeps = sum(s.action == "keep" for s in plan.steps)
-    table.caption = f"{creates} to create, {updates} to update, {keeps} kept"
-    return table
+    lines.append(Text(f"Plan: {creates} to create, {updates} to update, {keeps} unchanged."))
+    return Group(*lines)
 
 
 def handoff_panel(handoff: Any) -> Any:

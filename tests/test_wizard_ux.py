@@ -162,3 +162,54 @@ def test_help_ends_with_where_to_start_and_demo_offers_no_aws_options() -> None:
     assert demo.returncode == 0
     for option in ("--endpoint-url", "--profile", "--region"):
         assert option not in demo.stdout
+
+
+def test_the_plan_reads_like_terraform_at_80_columns(aws, cognito) -> None:
+    from mcpauth_wizard.aws.session import AwsContext
+    from mcpauth_wizard.project import Project
+    from mcpauth_wizard.provision import setup
+    from mcpauth_wizard.spec import NewPool, Spec, client_specs
+
+    long_url = "https://a-rather-long-host-name-for-an-mcp-server.example.com/tenants/acme/mcp"
+    spec = Spec(mcp_url=long_url, new_pool=NewPool("ux"), domain_prefix="ux-login",
+                clients=client_specs(["chatgpt", "inspector"], shared=False, public=set(),
+                                     secret=set(), ports={}))
+    plan = setup.build_plan(AwsContext(endpoint_url=aws.url), spec, Project())
+    recorder = Console(record=True, width=80, highlight=False, soft_wrap=True)
+    recorder.print(console.plan_view(plan))
+    text = recorder.export_text()
+    assert "∅" not in text and "→ True" not in text and "…" not in text
+    assert f"+ resource server {long_url}" in text  # whole, on one line
+    chatgpt_urls = ", ".join(spec.clients[0].callback_urls)
+    assert f"+ app client mcpauth-chatgpt (chatgpt)\n    secret · callbacks: {chatgpt_urls}" in text
+    assert "+ app client mcpauth-inspector (inspector)" in text
+    assert "public (PKCE) · callbacks: http://localhost:6274/oauth/callback" in text
+    assert "shows no page" not in text  # no double negatives
+    assert text.rstrip().endswith("unchanged.")
+
+    verbose = Console(record=True, width=80, highlight=False, soft_wrap=True)
+    verbose.print(console.plan_view(plan, verbose=True))
+    assert "AllowedOAuthFlows = code" in verbose.export_text()
+
+    # An update shows the items added to a list, not two whole lists.
+    pool = cognito.create_user_pool(PoolName="ux2")["UserPool"]
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool["Id"], ClientName="mcpauth-inspector", AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid"], SupportedIdentityProviders=["COGNITO"],
+        CallbackURLs=["http://localhost:6274/oauth/callback"])["UserPoolClient"]["ClientId"]
+    assert client_id
+    spec2 = Spec(mcp_url=long_url, pool_id=pool["Id"], domain_prefix="ux2-login",
+                 clients=client_specs(["inspector"], shared=False, public=set(), secret=set(), ports={}))
+    plan2 = setup.build_plan(AwsContext(endpoint_url=aws.url), spec2, Project())
+    rec2 = Console(record=True, width=80, highlight=False, soft_wrap=True)
+    rec2.print(console.plan_view(plan2))
+    updated = rec2.export_text()
+    assert "~ app client mcpauth-inspector" in updated
+    assert "+ CallbackURLs: http://localhost:6274/oauth/callback/debug" in updated
+    assert f"+ AllowedOAuthScopes: {long_url}/invoke" in updated
+    assert "1 to update" in updated
+
+
+def test_counts_are_singular_and_plural() -> None:
+    assert console.count(1, "change") == "1 change"
+    assert console.count(3, "change") == "3 changes"

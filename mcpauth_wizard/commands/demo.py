@@ -206,7 +206,7 @@ def run_demo(opts: Options) -> None:
 
         aws = opts.aws()
         plan = plan_fix(aws, load_project(), broken)
-        console.out.print(console.plan_table(plan))
+        console.out.print(console.plan_view(plan, verbose=bool(opts.verbose)))
         apply_with_progress(opts, aws, plan, load_project(), quiet=False)
         fixed = _doctor(demo, login=True)
         token, what = demo.sign_in()

@@ -82,8 +82,8 @@ def _fix(opts: Options, aws: Any, project: Any, report: Any, as_json: bool) -> A
     if not plan.changes:
         say.print("--fix found nothing to change in AWS for " + ", ".join(codes))
         return None
-    say.print(console.plan_table(plan))
-    if not opts.confirm(f"Apply these {len(plan.changes)} changes to fix {', '.join(codes)}?",
+    say.print(console.plan_view(plan, verbose=bool(opts.verbose)))
+    if not opts.confirm(f"Apply {console.count(len(plan.changes), 'change')} to fix {', '.join(codes)}?",
                         default=True):
         console.err.print("Nothing changed (pass --yes to apply without a prompt).")
         return None

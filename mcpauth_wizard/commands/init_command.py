@@ -38,7 +38,7 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     if as_json:
         result: dict[str, Any] = {"plan": _plan_json(plan)}
     else:
-        console.out.print(console.plan_table(plan))
+        console.out.print(console.plan_view(plan, verbose=bool(opts.verbose)))
         for warning in plan.warnings:
             console.warn(warning)
     if dry_run:
@@ -53,7 +53,7 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
                 console.print_json(result)
             console.err.print("Nothing changed: rerun with --yes to apply without a prompt.")
             raise click.exceptions.Exit(1)
-        if not opts.confirm(f"Apply {_count(len(plan.changes), 'change')}?", default=True):
+        if not opts.confirm(f"Apply {console.count(len(plan.changes), 'change')}?", default=True):
             _declined(prompter, spec.answers, saved=bool(save_answers))
     outcome = apply_with_progress(opts, aws, plan, project, quiet=as_json)
     save_project(outcome.project)
@@ -70,10 +70,6 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         for handoff in handoffs:
             console.out.print(console.handoff_panel(handoff))
     console.note("Saved mcpauth.toml (no secrets). `mcpauth show` prints what to paste again.")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _declined(prompter: Any, answers: dict[str, Any], *, saved: bool) -> None:

@@ -422,7 +422,7 @@ def _branding_step(aws: AwsContext, pool: dict[str, Any] | None, client: ClientS
             cognito.create_branding(aws, out.pool_id, cid)
 
     return Step("create", "login page style", client.name,
-                note="managed login shows no page for a client without one", run=run)
+                note="gives the client its managed login page (each client needs a style)", run=run)
 
 
 def _gateway_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, region: str,
