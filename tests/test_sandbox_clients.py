@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -139,8 +140,8 @@ def test_a_real_browser_signs_in_to_a_loopback_callback(setup: Setup) -> None:
     assert tokens["token_type"] == "Bearer"
 
 
-def test_demo_runs_as_a_process_and_exits_0() -> None:
-    env = {**os.environ, "COLUMNS": "120"}
+def test_demo_runs_as_a_process_and_exits_0(tmp_path) -> None:
+    env = {**os.environ, "COLUMNS": "120", "TMPDIR": str(tmp_path)}
     for key in [k for k in env if k.startswith("AWS_")]:
         env.pop(key)
     proc = subprocess.run([sys.executable, "-m", "mcpauth_wizard", "demo"], capture_output=True,
@@ -151,6 +152,9 @@ def test_demo_runs_as_a_process_and_exits_0() -> None:
     assert "sign-in now fails: the authorize endpoint answered error=invalid_scope" in out
     assert "The doctor named COGNITO_SCOPE_NOT_ALLOWED and --fix repaired it" in out
     assert "initialize ok; tools: add, echo" in out  # the doctor's real sign-in
+    assert "Paste into MCP Inspector" in out  # what a user would paste, as init shows it
+    folder = out.split("The demo's mcpauth.toml (what init recorded, no secrets) is in ")[1].split()[0]
+    assert Path(folder).parent == tmp_path and (Path(folder) / "mcpauth.toml").is_file()
 
 
 def test_sandbox_up_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c() -> None:

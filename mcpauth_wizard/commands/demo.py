@@ -88,7 +88,7 @@ class _Demo:
             "new_pool": "demo-users", "tier": "ESSENTIALS", "domain": "demo-login",
             "gateway_id": self.seed.gateway_id, "platforms": ["chatgpt", "claude", "inspector"],
             "gateway_allowed_scopes": True, "passkeys": False,
-        }, None, False, False, show_handoffs=False)
+        }, None, False, False)
 
     def sign_in(self) -> tuple[str | None, str]:
         """Sign the demo user in with Inspector's client; (access token, or None, and what happened)."""
@@ -167,8 +167,8 @@ def run_demo(opts: Options) -> None:
 
     console.out.print("[bold]mcpauth demo[/] — Cognito sign-in for an MCP server, "
                       "end to end on 127.0.0.1 (no AWS account)\n")
-    with Sandbox().start() as sandbox, tempfile.TemporaryDirectory() as folder, \
-            environment(sandbox.aws_env()), working_folder(folder):
+    folder = tempfile.mkdtemp(prefix="mcpauth-demo-")  # kept: its mcpauth.toml is worth a look
+    with Sandbox().start() as sandbox, environment(sandbox.aws_env()), working_folder(folder):
         seed = sandbox.seed(pool_name="seed-users")
         opts.endpoint_url, opts.region, opts.yes, opts.no_input = sandbox.endpoint_url, "us-east-1", True, True
         demo = _Demo(opts, sandbox, seed)
@@ -218,6 +218,7 @@ def run_demo(opts: Options) -> None:
         console.out.print(f"\n[bold green]Demo finished in {elapsed:.1f}s.[/] The doctor named "
                           f"[bold]{root}[/] and --fix repaired it. Try it yourself: "
                           "`mcpauth sandbox up`, then `mcpauth init` against it.")
+        console.out.print(f"The demo's mcpauth.toml (what init recorded, no secrets) is in {folder}")
         if not ok:
             raise SystemExit(1)
 

@@ -56,7 +56,7 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         if not opts.confirm(f"Apply {console.count(len(plan.changes), 'change')}?", default=True):
             _declined(prompter, spec.answers, saved=bool(save_answers))
     outcome = apply_with_progress(opts, aws, plan, project, quiet=as_json)
-    save_project(outcome.project)
+    saved = save_project(outcome.project)
     handoffs = _handoffs(aws, outcome, spec)
     if as_json:
         result["applied"] = outcome.done
@@ -69,7 +69,8 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     if show_handoffs:
         for handoff in handoffs:
             console.out.print(console.handoff_panel(handoff))
-    console.note("Saved mcpauth.toml (no secrets). `mcpauth show` prints what to paste again.")
+    console.note(f"Saved {escape(str(saved.resolve()))} (no secrets). "
+                 "`mcpauth show` prints what to paste again.")
 
 
 def _declined(prompter: Any, answers: dict[str, Any], *, saved: bool) -> None:
