@@ -28,6 +28,7 @@ class Options:
     verbose: int
     yes: bool
     no_input: bool
+    allow_breaking: bool = False  # --allow-breaking: consent to changes that take access away
 
     @property
     def interactive(self) -> bool:
@@ -69,6 +70,17 @@ class Options:
         if answer is None:  # Ctrl-C
             raise KeyboardInterrupt
         return bool(answer)
+
+    def confirm_by_typing(self, question: str, expected: str) -> bool:
+        """Consent to a change that takes access away: the user types `expected`."""
+        if not self.interactive:
+            return False
+        import questionary
+
+        answer = questionary.text(question).ask()
+        if answer is None:
+            raise click.Abort()
+        return answer.strip() == expected
 
 
 pass_options_only = click.make_pass_decorator(Options)
@@ -238,6 +250,10 @@ def _ports(values: tuple[str, ...]) -> dict[str, int]:
 @click.option("--user-scope", "user_scopes", multiple=True, help="Also allow email / profile.")
 @click.option("--gateway-allowed-scopes", is_flag=True, default=None,
               help="Require the resource scope at the gateway too.")
+@click.option("--gateway-audience/--no-gateway-audience", default=None,
+              help="Require aud = the MCP URL at the gateway (clients must send resource).")
+@click.option("--allow-breaking", is_flag=True,
+              help="With --yes: also apply changes that take access away from someone.")
 @click.option("--first-user", metavar="EMAIL", help="Invite a first user.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan and results as JSON.")
@@ -245,7 +261,7 @@ def _ports(values: tuple[str, ...]) -> dict[str, int]:
               help="Also write the answers to FILE (for --config next time).")
 @pass_options
 def init(opts: Options, config: str | None, dry_run: bool, as_json: bool,
-         save_answers: str | None, **flags: Any) -> None:
+         save_answers: str | None, allow_breaking: bool, **flags: Any) -> None:
     """Set up Cognito sign-in for an MCP server: pool, domain, resource server, clients, gateway.
 
     Asks what it does not know (flags and --config answer the questions), shows a plan
@@ -253,6 +269,7 @@ def init(opts: Options, config: str | None, dry_run: bool, as_json: bool,
     """
     from mcpauth_wizard.commands.init_command import run_init
 
+    opts.allow_breaking = allow_breaking
     answers: dict[str, Any] = {}
     for key, value in flags.items():
         if isinstance(value, tuple):
@@ -292,8 +309,10 @@ register_template_commands(cli)
 @click.option("--step", is_flag=True, help="Pause before each step and show what it will send.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--fix", is_flag=True, help="Offer the changes that fix what was found, then re-check.")
+@click.option("--allow-breaking", is_flag=True,
+              help="With --fix --yes: also apply fixes that take access away from someone.")
 @pass_options
-def doctor(opts: Options, url: str | None, **flags: Any) -> None:
+def doctor(opts: Options, url: str | None, allow_breaking: bool, **flags: Any) -> None:
     """Walk the MCP OAuth flow like a client and name the root cause of a failure.
 
     Without arguments it checks the setup in mcpauth.toml. Exit code 0: no errors,
@@ -301,6 +320,7 @@ def doctor(opts: Options, url: str | None, **flags: Any) -> None:
     """
     from mcpauth_wizard.commands.doctor_command import run_doctor
 
+    opts.allow_breaking = allow_breaking
     run_doctor(opts, url=url, **flags)
 
 

@@ -98,7 +98,8 @@ def plan_view(plan: Any, *, verbose: bool = False) -> Any:
     lines: list[Any] = [Text.from_markup("[bold]Plan[/]")]
     for step in plan.steps:
         mark, style = _MARK[step.action]
-        lines.append(Text.from_markup(f"[{style}]{mark} {escape(step.kind)}[/] {escape(step.name)}"))
+        flag = " [bold red](breaking)[/]" if step.breaking else ""
+        lines.append(Text.from_markup(f"[{style}]{mark} {escape(step.kind)}[/] {escape(step.name)}{flag}"))
         body: list[str] = []
         if step.action == "create":
             after = {f.field: f.after for f in step.fields}
@@ -111,6 +112,7 @@ def plan_view(plan: Any, *, verbose: bool = False) -> Any:
                 body += _change_lines(change)
         if step.note:
             body.append(f"[dim]{escape(step.note)}[/]")
+        body += [f"[bold red]breaking:[/] {escape(b.describe())}" for b in step.breaking]
         lines += [Text.from_markup(f"    {line}") for line in body]
     creates = sum(s.action == "create" for s in plan.steps)
     updates = sum(s.action == "update" for s in plan.steps)

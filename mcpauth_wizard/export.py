@@ -38,8 +38,9 @@ _CLIENT_KEYS = (
     "AnalyticsConfiguration", "PreventUserExistenceErrors", "EnableTokenRevocation",
     "EnablePropagateAdditionalUserContextData", "AuthSessionValidity", "RefreshTokenRotation",
 )
-_GATEWAY_KEYS = ("name", "description", "roleArn", "protocolType", "protocolConfiguration",
-                 "authorizerType", "authorizerConfiguration", "kmsKeyArn", "exceptionLevel")
+# UpdateGateway members (from the botocore model, as the update path reads them) that
+# AWS::BedrockAgentCore::Gateway has no property for: named in the template's Metadata.
+_GATEWAY_NOT_IN_CLOUDFORMATION = frozenset({"customTransformConfiguration", "domainOverride"})
 
 
 @dataclass(frozen=True)
@@ -120,9 +121,13 @@ def _client(described: dict[str, Any], pool_ref: str) -> dict[str, Any]:
     return properties
 
 
-def _gateway(gateway: dict[str, Any], pool: dict[str, Any], region: str, pool_ref: str,
-             client_refs: dict[str, str]) -> dict[str, Any]:
-    properties = _pascal({k: gateway[k] for k in _GATEWAY_KEYS if gateway.get(k) not in (None, "")})
+def _gateway(aws: AwsContext, gateway: dict[str, Any], pool: dict[str, Any], region: str,
+             pool_ref: str, client_refs: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The gateway's properties (every field UpdateGateway keeps), and the fields left out."""
+    fields = agentcore.update_params_of(aws, gateway)
+    fields.pop("gatewayIdentifier", None)
+    left_out = sorted(k for k in fields if k in _GATEWAY_NOT_IN_CLOUDFORMATION)
+    properties = _pascal({k: v for k, v in fields.items() if k not in _GATEWAY_NOT_IN_CLOUDFORMATION})
     jwt = (properties.get("AuthorizerConfiguration") or {}).get("CustomJWTAuthorizer") or {}
     if jwt.get("DiscoveryUrl") == cognito.discovery_url(pool, region):
         host = "issuer-cognito-idp" if "issuer-cognito-idp." in jwt["DiscoveryUrl"] else "cognito-idp"
@@ -131,7 +136,7 @@ def _gateway(gateway: dict[str, Any], pool: dict[str, Any], region: str, pool_re
     if jwt.get("AllowedClients"):
         jwt["AllowedClients"] = [_ref(client_refs[c]) if c in client_refs else c
                                  for c in jwt["AllowedClients"]]
-    return properties
+    return properties, left_out
 
 
 def build_export(aws: AwsContext, project: Project, pool_id: str | None = None,
@@ -191,11 +196,12 @@ def build_export(aws: AwsContext, project: Project, pool_id: str | None = None,
                 "AWS::Cognito::ManagedLoginBranding", style)
 
     gateway_id = gateway_id or project.gateway_id
+    left_out: list[str] = []
     if gateway_id:
         gateway = agentcore.get_gateway(aws, gateway_id)
         gateway_ref = logical_id("Gateway", "", taken)
-        resources[gateway_ref] = _resource(
-            "AWS::BedrockAgentCore::Gateway", _gateway(gateway, pool, region, pool_ref, client_refs))
+        properties, left_out = _gateway(aws, gateway, pool, region, pool_ref, client_refs)
+        resources[gateway_ref] = _resource("AWS::BedrockAgentCore::Gateway", properties)
         outputs["GatewayUrl"] = {"Value": {"Fn::GetAtt": [gateway_ref, "GatewayUrl"]}}
 
     template = {
@@ -204,7 +210,8 @@ def build_export(aws: AwsContext, project: Project, pool_id: str | None = None,
                        f"({region}). No secrets: clients with a secret get a new one when created.",
         "Metadata": {"mcpauth": {"source": {"region": region, "userPoolId": pool_id,
                                             "gatewayId": gateway_id},
-                                 "clients": {ref: cid for cid, ref in client_refs.items()}}},
+                                 "clients": {ref: cid for cid, ref in client_refs.items()},
+                                 **({"gatewayFieldsNotExported": left_out} if left_out else {})}},
         "Resources": resources,
         "Outputs": outputs,
     }

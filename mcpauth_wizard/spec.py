@@ -59,6 +59,7 @@ class Spec:
     user_scopes: tuple[str, ...] = ()
     clients: tuple[ClientSpec, ...] = ()
     gateway_allowed_scopes: bool = False
+    gateway_audience: bool | None = None  # require aud = mcp_url at the gateway (None: keep)
     first_user: str | None = None
     warnings: tuple[str, ...] = field(default=(), compare=False)
     # The answers (flags, file, prompts) this Spec was built from: to print or save them.

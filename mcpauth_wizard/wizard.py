@@ -33,6 +33,7 @@ ANSWER_KEYS = {
     "domain": str, "classic_login": bool, "gateway_id": str, "mcp_url": str,
     "scopes": list, "platforms": list, "shared_client": bool, "public": list, "secret": list,
     "ports": dict, "user_scopes": list, "gateway_allowed_scopes": bool, "first_user": str,
+    "gateway_audience": bool,
 }
 DEFAULT_PLATFORMS = ["chatgpt", "claude", "inspector"]
 NEW = "__new__"
@@ -315,6 +316,11 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
     if gateway and "gateway_allowed_scopes" not in a:
         a["gateway_allowed_scopes"] = prompter.confirm(
             "gateway_allowed_scopes", "Also require the resource scope at the gateway?", False)
+    if gateway and "gateway_audience" not in a and prompter.can_ask:
+        from mcpauth_wizard.gateway_rules import audience_question
+
+        if prompter.confirm("gateway_audience", audience_question(list(a["platforms"])), False):
+            a["gateway_audience"] = True  # no: keep what the gateway has
     # 9. a first user
     if "first_user" not in a:
         a["first_user"] = prompter.text_optional("first_user",
@@ -332,6 +338,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
         user_scopes=tuple(a["user_scopes"]),
         clients=clients,
         gateway_allowed_scopes=bool(a.get("gateway_allowed_scopes")),
+        gateway_audience=a.get("gateway_audience"),
         first_user=first_user,
         warnings=tuple(warnings),
         answers={k: v for k, v in a.items() if k in ANSWER_KEYS and v not in (None, "", [], {})},

@@ -65,7 +65,7 @@ def setup(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Setup:
     seed = sandbox.seed()
     code, out = mcpauth(sandbox, folder, "init", "--pool-id", seed.pool_id, "--domain", "conf-login",
                         "--gateway-id", seed.gateway_id, "--platform", "chatgpt,claude,inspector",
-                        "--gateway-allowed-scopes", "--yes")
+                        "--gateway-allowed-scopes", "--yes", "--allow-breaking")
     assert code == 0, out
     code, shown = mcpauth(sandbox, folder, "show", "--reveal", "--json")
     assert code == 0, shown

@@ -28,7 +28,8 @@ class Fresh:
         self.seed = sandbox.seed(pool_name=f"doctor-{n}", gateway_name=f"gw-{n}")
         code, out = mcpauth(sandbox, folder, "init", "--pool-id", self.seed.pool_id, "--domain",
                             f"doctor-{n}-login", "--gateway-id", self.seed.gateway_id,
-                            "--platform", "chatgpt,claude,inspector", "--gateway-allowed-scopes", "--yes")
+                            "--platform", "chatgpt,claude,inspector", "--gateway-allowed-scopes", "--yes",
+                            "--allow-breaking")
         assert code == 0, out
         with _cwd(folder):
             self.project = load_project()
@@ -46,8 +47,8 @@ class Fresh:
         code, out = mcpauth(self.sandbox, self.folder, "doctor", "--json", *args)
         return code, json.loads(out[out.index("{"):]) if "{" in out else {}
 
-    def fix(self) -> tuple[int, str]:
-        return mcpauth(self.sandbox, self.folder, "doctor", "--fix", "--yes")
+    def fix(self, *args: str) -> tuple[int, str]:
+        return mcpauth(self.sandbox, self.folder, "doctor", "--fix", "--yes", *args)
 
     def update_client(self, platform: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         from mcpauth_wizard.aws.cognito import safe_update_client
@@ -133,7 +134,7 @@ def _gateway_forgets_chatgpt(f: Fresh) -> None:
 
 
 def _gateway_audience(f: Fresh) -> None:
-    f.update_authorizer(lambda a: a.update(allowedAudience=[f.project.resource_url]))
+    f.update_authorizer(lambda a: a.update(allowedAudience=[f.client("chatgpt")]))  # a client id: never an aud
 
 
 def _gateway_short_scope(f: Fresh) -> None:
@@ -159,7 +160,7 @@ SCENARIOS = [
     ("login style deleted", _delete_branding, "COGNITO_BRANDING_MISSING",
      {"AUTHZ_NO_LOGIN_PAGE": "COGNITO_BRANDING_MISSING"}),
     ("gateway forgets a client", _gateway_forgets_chatgpt, "GATEWAY_CLIENT_NOT_ALLOWED", {}),
-    ("gateway wants an aud", _gateway_audience, "GATEWAY_AUDIENCE_WITHOUT_AUD", {}),
+    ("gateway wants an aud no token carries", _gateway_audience, "GATEWAY_AUDIENCE_UNMATCHABLE", {}),
     ("gateway short scope name", _gateway_short_scope, "GATEWAY_SCOPE_SHORT_NAME", {}),
     ("gateway trusts another pool", _gateway_other_pool, "GATEWAY_DISCOVERY_URL_MISMATCH", {}),
 ]
@@ -179,7 +180,11 @@ def test_one_fault_is_named_as_the_root_cause_and_fix_repairs_it(
         assert found[symptom]["caused_by"] == cause
     assert found[root]["fix"]
 
-    fixed_code, out = fresh.fix()
+    if root == "GATEWAY_DISCOVERY_URL_MISMATCH":  # trusting this pool again cuts the other one off
+        refused, out = fresh.fix()
+        assert refused == 1, out
+        assert fresh.doctor()[1]["root_causes"][0] == root  # nothing changed
+    fixed_code, out = fresh.fix("--allow-breaking")
     assert fixed_code == 0, out
     code, report = fresh.doctor()
     assert code == 0, report["root_causes"]

@@ -39,7 +39,8 @@ def setup(run, aws) -> dict[str, Any]:
             "allowedAudience": ["api://tools"]}},
     )
     result = run("init", "--new-pool", "mcp users", "--domain", "tools-login", "--gateway-id",
-                 gateway["gatewayId"], "--platform", "chatgpt,claude,inspector", "--yes")
+                 gateway["gatewayId"], "--platform", "chatgpt,claude,inspector", "--yes",
+                 "--allow-breaking")
     assert result.code == 0, result.err
     cognito = boto3.client("cognito-idp", endpoint_url=aws.url, region_name="us-east-1")
     project = load_project()

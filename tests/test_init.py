@@ -39,7 +39,7 @@ def gateway(agentcore, aws) -> dict[str, Any]:
 
 def init_args(gateway_id: str, *extra: str) -> list[str]:
     return ["init", "--new-pool", "mcp users", "--domain", "tools-login", "--gateway-id", gateway_id,
-            "--platform", "chatgpt,claude,inspector", "--yes", *extra]
+            "--platform", "chatgpt,claude,inspector", "--yes", "--allow-breaking", *extra]
 
 
 def test_init_from_flags_creates_everything_and_wires_the_gateway(run, aws, agentcore, gateway, cognito) -> None:

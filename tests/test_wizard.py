@@ -131,6 +131,7 @@ def test_real_prompts_in_a_terminal_from_start_to_plan(aws, tmp_path) -> None:
         "Which get a client secret",
         "Also let clients read",
         "Also require the resource scope at the gateway",
+        "Also require aud = the MCP URL at the gateway",
         "Invite a first user",
     ]
     for question in steps:

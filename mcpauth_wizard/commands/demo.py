@@ -171,6 +171,7 @@ def run_demo(opts: Options) -> None:
     with Sandbox().start() as sandbox, environment(sandbox.aws_env()), working_folder(folder):
         seed = sandbox.seed(pool_name="seed-users")
         opts.endpoint_url, opts.region, opts.yes, opts.no_input = sandbox.endpoint_url, "us-east-1", True, True
+        opts.allow_breaking = True  # the seeded gateway is AWS_IAM: the demo switches it to JWT
         demo = _Demo(opts, sandbox, seed)
         demo.ok(f"sandbox up: AWS endpoint {sandbox.endpoint_url}, login + gateway {sandbox.web_url}")
 

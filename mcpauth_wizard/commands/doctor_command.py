@@ -64,7 +64,7 @@ def run_doctor(opts: Options, *, url: str | None, platforms: str | None, client_
 
 def _fix(opts: Options, aws: Any, project: Any, report: Any, as_json: bool) -> Any:
     """Show the plan that fixes what was found, apply it after a yes, and check again."""
-    from mcpauth_wizard.commands.init_command import apply_with_progress
+    from mcpauth_wizard.commands.init_command import apply_with_progress, consent
     from mcpauth_wizard.doctor import render
     from mcpauth_wizard.doctor.fix import fixable, plan_fix
     from mcpauth_wizard.doctor.run import run as run_checks
@@ -83,12 +83,14 @@ def _fix(opts: Options, aws: Any, project: Any, report: Any, as_json: bool) -> A
         say.print("--fix found nothing to change in AWS for " + ", ".join(codes))
         return None
     say.print(console.plan_view(plan, verbose=bool(opts.verbose)))
-    if not opts.confirm(f"Apply {console.count(len(plan.changes), 'change')} to fix {', '.join(codes)}?",
-                        default=True):
-        console.err.print("Nothing changed (pass --yes to apply without a prompt).")
+    if not consent(opts, plan, f"Apply {console.count(len(plan.changes), 'change')} to fix {', '.join(codes)}?"):
+        if not plan.breaking:  # consent() said why for a breaking plan
+            console.err.print("Nothing changed (pass --yes to apply without a prompt).")
         return None
     outcome = apply_with_progress(opts, aws, plan, project, quiet=as_json)
     save_project(outcome.project)
+    for note in outcome.notes:
+        console.warn(note)
     say.print("Re-running the doctor…")
     after = run_checks(report.target, aws, None)
     if not as_json:

@@ -47,14 +47,17 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         else:
             console.note("Dry run: nothing was changed.")
         return
-    if plan.changes and not opts.yes:
-        if as_json or not opts.interactive:  # nothing changes before the plan was accepted
-            if as_json:
-                console.print_json(result)
-            console.err.print("Nothing changed: rerun with --yes to apply without a prompt.")
+    if plan.changes and not opts.yes and (as_json or not opts.interactive):
+        if as_json:  # nothing changes before the plan was accepted
+            console.print_json(result)
+        console.err.print("Nothing changed: rerun with --yes to apply without a prompt.")
+        raise click.exceptions.Exit(1)
+    if plan.changes and not consent(opts, plan, f"Apply {console.count(len(plan.changes), 'change')}?"):
+        if as_json:
+            console.print_json(result)
+        if plan.breaking or opts.yes or not opts.interactive:
             raise click.exceptions.Exit(1)
-        if not opts.confirm(f"Apply {console.count(len(plan.changes), 'change')}?", default=True):
-            _declined(prompter, spec.answers, saved=bool(save_answers))
+        _declined(prompter, spec.answers, saved=bool(save_answers))
     outcome = apply_with_progress(opts, aws, plan, project, quiet=as_json)
     saved = save_project(outcome.project)
     handoffs = _handoffs(aws, outcome, spec)
@@ -64,6 +67,8 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         result["handoffs"] = [h.as_dict() for h in handoffs]
         console.print_json(result)
         return
+    for note in outcome.notes:
+        console.warn(note)
     if not plan.changes:
         console.note("[green]Nothing to change:[/] AWS already matches these answers.")
     if show_handoffs:
@@ -84,6 +89,30 @@ def _declined(prompter: Any, answers: dict[str, Any], *, saved: bool) -> None:
         path = wizard.save_answers(name, answers)
         console.note(f"Saved: `mcpauth init --config {escape(str(path))}` uses them.")
     raise click.exceptions.Exit(1)
+
+
+def consent(opts: Options, plan: Plan, question: str) -> bool:
+    """Yes to apply the plan. A change that takes access away needs more than --yes:
+    --allow-breaking, or (interactively) the gateway's name typed; the default is No."""
+    breaking = plan.breaking
+    for step in breaking:
+        for b in step.breaking:
+            console.warn(f"breaking: {step.kind} {step.name}: {b.describe()}")
+    if not breaking:
+        return opts.confirm(question, default=True)
+    if opts.allow_breaking and (opts.yes or opts.confirm(question, default=False)):
+        return True
+    if opts.yes or not opts.interactive:
+        console.err.print("Nothing changed: this plan takes access away (see 'breaking' above). "
+                          "Pass --allow-breaking with --yes to apply it.")
+        return False
+    if not opts.confirm(question, default=False):
+        return False
+    name = breaking[0].consent_name
+    if opts.confirm_by_typing(f"Type the gateway name ({name}) to accept the breaking change:", name):
+        return True
+    console.err.print("Nothing changed: the name did not match.")
+    return False
 
 
 def _confirm_account(opts: Options, aws: Any, prompter: Any) -> Any:
@@ -145,6 +174,7 @@ def apply_with_progress(opts: Options, aws: Any, plan: Plan, project: Any, *, qu
 def _plan_json(plan: Plan) -> list[dict[str, Any]]:
     return [
         {"action": s.action, "kind": s.kind, "name": s.name, "note": s.note,
+         "breaking": [{"change": b.change, "loses_access": b.loses_access} for b in s.breaking],
          "fields": [{"field": f.field, "before": f.before, "after": f.after} for f in s.fields]}
         for s in plan.steps
     ]

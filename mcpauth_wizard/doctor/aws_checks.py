@@ -10,6 +10,12 @@ from mcpauth_wizard.doctor.context import Context
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
 from mcpauth_wizard.errors import NotFound
+from mcpauth_wizard.gateway_rules import (
+    binding_problem,
+    dead_audience,
+    sends_resource,
+    short_scope_names,
+)
 from mcpauth_wizard.platforms import PLATFORMS
 from mcpauth_wizard.spec import resource_near_miss
 
@@ -227,13 +233,10 @@ async def gateway(ctx: Context) -> Outcome:
                                         "allowedClients: its tokens get 401", platform=platform,
                                         evidence={"allowedClients": allowed},
                                         fix="`mcpauth doctor --fix` adds it"))
-    if authorizer.get("allowedAudience"):
-        findings.append(Finding("GATEWAY_AUDIENCE_WITHOUT_AUD",
-                                "the gateway requires allowedAudience, but Cognito access tokens have "
-                                "no aud (unless resource binding is used): every token gets 401",
-                                evidence={"allowedAudience": authorizer["allowedAudience"]},
-                                fix="`mcpauth doctor --fix` uses allowedClients instead"))
-    short = [s for s in authorizer.get("allowedScopes") or [] if "/" not in s]
+    findings.extend(_audience_findings(ctx, authorizer))
+    names = ctx.target.scopes or tuple(
+        s["ScopeName"] for s in (ctx.facts.get("resource_server") or {}).get("Scopes") or [])
+    short = short_scope_names(list(authorizer.get("allowedScopes") or []), ctx.target.url, names)
     if short:
         findings.append(Finding("GATEWAY_SCOPE_SHORT_NAME",
                                 f"allowedScopes holds short name(s) {', '.join(short)}; tokens carry "
@@ -241,6 +244,34 @@ async def gateway(ctx: Context) -> Outcome:
                                 evidence={"allowedScopes": authorizer["allowedScopes"]},
                                 fix="`mcpauth doctor --fix` writes the full scope strings"))
     return Outcome(findings, note=f"{described.get('name')} ({ctx.target.gateway_id})")
+
+
+def _audience_findings(ctx: Context, authorizer: dict[str, Any]) -> list[Finding]:
+    """allowedAudience against what Cognito can put in `aud` (the MCP URL, with resource binding)."""
+    audience = list(authorizer.get("allowedAudience") or [])
+    if not audience:
+        return []
+    url = ctx.target.url
+    evidence = {"allowedAudience": audience}
+    if not [a for a in audience if a not in dead_audience([a], url)]:
+        return [Finding("GATEWAY_AUDIENCE_UNMATCHABLE",
+                        f"allowedAudience {', '.join(audience)} can never match: a Cognito access token's "
+                        f"aud is the resource a client sent ({url}) or absent; every token gets 401",
+                        evidence=evidence,
+                        fix=f"`mcpauth doctor --fix` removes it (or set allowedAudience to {url})")]
+    pool = ctx.facts.get("pool") or {}
+    problem = binding_problem(pool.get("UserPoolTier"), (ctx.facts.get("domain") or {}).get("ManagedLoginVersion"))
+    if problem:
+        return [Finding("GATEWAY_AUDIENCE_NEEDS_BINDING",
+                        f"allowedAudience requires aud = {url}, but {problem}: no token has that aud",
+                        evidence=evidence,
+                        fix="move the pool to ESSENTIALS with managed login, or remove allowedAudience")]
+    return [Finding("GATEWAY_AUDIENCE_NO_RESOURCE",
+                    f"the gateway requires aud = {url}; {PLATFORMS[p].title} is not known to send "
+                    "`resource`, so its tokens may carry no aud and get 401",
+                    platform=p, evidence=evidence,
+                    fix="check the client sends resource, or remove allowedAudience")
+            for p in ctx.target.platforms if p in PLATFORMS and not sends_resource(p)]
 
 
 def steps(ctx: Context) -> list[Step]:
@@ -257,5 +288,5 @@ def steps(ctx: Context) -> list[Step]:
                           preview=(lambda p: lambda c: f"DescribeUserPoolClient {c.target.clients.get(p)}")(platform)))
     if ctx.target.gateway_id:
         found.append(Step("aws.gateway", "AgentCore Gateway inbound authorizer", gateway,
-                          needs=("aws.pool",), preview=lambda c: f"GetGateway {c.target.gateway_id}"))
+                          needs=("aws.pool", "aws.resource_server"), preview=lambda c: f"GetGateway {c.target.gateway_id}"))
     return found

@@ -7,6 +7,7 @@ later ones through the Outcome. A second run with the same Spec plans only keeps
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -14,6 +15,14 @@ from typing import Any, Literal
 from mcpauth_wizard.aws import agentcore, cognito
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.errors import BadInput, McpAuthError
+from mcpauth_wizard.gateway_rules import (
+    Breaking,
+    binding_problem,
+    breaking_changes,
+    dead_audience,
+    sends_resource,
+    with_full_scopes,
+)
 from mcpauth_wizard.project import Project
 from mcpauth_wizard.spec import ClientSpec, Spec, resource_near_miss
 
@@ -37,6 +46,7 @@ class Outcome:
     secrets: dict[str, str] = field(default_factory=dict)  # client key → secret (this run)
     created: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
     done: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # warnings found while applying
     on_wait: Callable[[str, float], None] | None = None  # progress of long waits
 
     @property
@@ -53,6 +63,8 @@ class Step:
     fields: tuple[FieldChange, ...] = ()
     note: str = ""
     run: Callable[[AwsContext, Outcome], None] | None = None
+    breaking: tuple[Breaking, ...] = ()  # access this change takes away, and from whom
+    consent_name: str = ""  # what the user types to accept a breaking change
 
     @property
     def label(self) -> str:
@@ -69,6 +81,11 @@ class Plan:
     @property
     def changes(self) -> tuple[Step, ...]:
         return tuple(s for s in self.steps if s.action != "keep")
+
+    @property
+    def breaking(self) -> tuple[Step, ...]:
+        """Steps that take access away from someone: applied only with explicit consent."""
+        return tuple(s for s in self.steps if s.breaking)
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any], keys: list[str]) -> tuple[FieldChange, ...]:
@@ -120,21 +137,37 @@ def merge_client(current: dict[str, Any], spec: Spec, client: ClientSpec) -> dic
 
 
 def merge_authorizer(gateway: dict[str, Any], discovery: str, client_ids: list[str],
-                     scopes: list[str], resource: str = "") -> dict[str, Any]:
-    """The gateway with a CUSTOM_JWT authorizer for this pool; every other field kept."""
-    authorizer = dict(agentcore.jwt_authorizer(gateway))
-    same_pool = authorizer.get("discoveryUrl") == discovery
-    allowed = list(authorizer.get("allowedClients") or []) if same_pool else []
+                     scopes: list[str], resource: str = "", *, short_names: tuple[str, ...] = (),
+                     audience: bool | None = None) -> dict[str, Any]:
+    """The gateway with a CUSTOM_JWT authorizer for this pool; every other field kept.
+
+    Same pool: allowed clients, scopes and audiences are kept (short scope names of the
+    resource server written in full, audiences no token can carry dropped); a gateway that
+    admitted every client of the pool still does. Another issuer (or no JWT authorizer):
+    only this setup's clients and scopes. `audience` True adds the MCP URL to allowedAudience,
+    False removes it, None keeps what can match."""
+    was_jwt = gateway.get("authorizerType") == "CUSTOM_JWT"
+    authorizer = dict(agentcore.jwt_authorizer(gateway)) if was_jwt else {}
+    same_pool = was_jwt and authorizer.get("discoveryUrl") == discovery
+    if not same_pool:  # the other issuer's client ids and scope strings mean nothing here
+        for key in ("allowedClients", "allowedScopes", "advertisedScopeMapping"):
+            authorizer.pop(key, None)
     authorizer["discoveryUrl"] = discovery
-    authorizer["allowedClients"] = allowed + [c for c in client_ids if c not in allowed]
-    # Cognito access tokens carry no aud: an allowedAudience would reject every one of them.
-    authorizer.pop("allowedAudience", None)
-    if scopes or authorizer.get("allowedScopes"):
-        # Tokens carry full scope strings: a short name ("invoke") would never match.
-        have = [s if "/" in s or not resource else f"{resource}/{s}"
-                for s in authorizer.get("allowedScopes") or []]
-        have = list(dict.fromkeys(have))
-        authorizer["allowedScopes"] = have + [s for s in scopes if s not in have]
+    allowed = list(authorizer.get("allowedClients") or [])
+    if allowed or not same_pool:
+        authorizer["allowedClients"] = allowed + [c for c in client_ids if c not in allowed]
+    kept = [a for a in authorizer.get("allowedAudience") or [] if a not in dead_audience([a], resource)]
+    if audience and resource not in kept:
+        kept.append(resource)
+    elif audience is False:
+        kept = [a for a in kept if a != resource]
+    authorizer["allowedAudience"] = kept
+    authorizer = with_full_scopes(authorizer, resource, short_names, scopes)
+    mapping = {k: v for k, v in (authorizer.get("advertisedScopeMapping") or {}).items()
+               if k in (authorizer.get("allowedScopes") or [])}
+    authorizer["advertisedScopeMapping"] = mapping
+    # botocore refuses empty lists and maps here (min 1): an empty one means "not set"
+    authorizer = {k: v for k, v in authorizer.items() if v not in ([], {}, None)}
     gateway["authorizerType"] = "CUSTOM_JWT"
     gateway["authorizerConfiguration"] = {"customJWTAuthorizer": authorizer}
     return gateway
@@ -164,7 +197,7 @@ def build_plan(aws: AwsContext, spec: Spec, project: Project) -> Plan:
         for client in spec.clients:
             steps.append(_branding_step(aws, pool, client, client_ids[client.key]))
     if spec.gateway_id:
-        steps.append(_gateway_step(aws, spec, pool, region, client_ids))
+        steps.append(_gateway_step(aws, spec, pool, region, client_ids, login_version, warnings))
     if spec.first_user:
         steps.append(_user_step(aws, spec, pool))
     return Plan(spec=spec, steps=tuple(steps), warnings=tuple(warnings), region=region)
@@ -426,37 +459,79 @@ def _branding_step(aws: AwsContext, pool: dict[str, Any] | None, client: ClientS
 
 
 def _gateway_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, region: str,
-                  client_ids: dict[str, str | None]) -> Step:
+                  client_ids: dict[str, str | None], login_version: int, warnings: list[str]) -> Step:
     assert spec.gateway_id
     gateway = agentcore.get_gateway(aws, spec.gateway_id)
     scopes = list(spec.resource_scopes) if spec.gateway_allowed_scopes else []
     before = agentcore.jwt_authorizer(gateway)
-    name = f"{gateway.get('name')} ({spec.gateway_id})"
+    label = f"{gateway.get('name')} ({spec.gateway_id})"
+    short_names = _resource_scope_names(aws, spec, pool)
+    tier = (pool or {}).get("UserPoolTier") or (spec.new_pool.tier if spec.new_pool else None)
+    if spec.gateway_audience and (problem := binding_problem(tier, login_version)):
+        raise BadInput(f"--gateway-audience needs tokens with aud = {spec.mcp_url}, but {problem}")
 
     def wanted(out: Outcome | None, gw: dict[str, Any]) -> dict[str, Any]:
         pool_desc = out.pool if out and out.pool else pool
         ids = [out.project.clients[c.key] for c in spec.clients] if out else \
               [i or f"<new {k} client>" for k, i in client_ids.items()]
-        assert pool_desc is not None
-        return merge_authorizer(gw, cognito.discovery_url(pool_desc, region), ids, scopes, spec.mcp_url)
+        discovery = cognito.discovery_url(pool_desc, region) if pool_desc else "<new pool's discovery URL>"
+        return merge_authorizer(gw, discovery, ids, scopes, spec.mcp_url, short_names=short_names,
+                                audience=spec.gateway_audience)
 
-    after = wanted(None, dict(gateway)) if pool is not None else merge_authorizer(
-        dict(gateway), "<new pool's discovery URL>", [f"<new {k} client>" for k in client_ids], scopes,
-        spec.mcp_url)
+    after = wanted(None, dict(gateway))
     after_auth = agentcore.jwt_authorizer(after)
-    keys = ["discoveryUrl", "allowedClients", "allowedAudience", "allowedScopes"]
+    keys = ["discoveryUrl", "allowedClients", "allowedAudience", "allowedScopes", "advertisedScopeMapping"]
     fields = _diff(before, after_auth, keys)
     if gateway.get("authorizerType") != "CUSTOM_JWT":
         fields = (FieldChange("authorizerType", gateway.get("authorizerType"), "CUSTOM_JWT"), *fields)
-    if not fields:
-        return Step("keep", "gateway authorizer", name)
+    no_resource = [p for c in spec.clients for p in c.platforms if not sends_resource(p)]
+    if after_auth.get("allowedAudience") and no_resource:
+        warnings.append(f"the gateway requires aud = {spec.mcp_url}: only clients that send `resource` "
+                        f"get it; not known to: {', '.join(no_resource)}")
+    status = gateway.get("status", "")
+    failed = status in agentcore.FAILED_STATES
+    if not fields and not failed:
+        return Step("keep", "gateway authorizer", label)
+    breaking = tuple(breaking_changes(gateway, after, no_resource_platforms=no_resource))
+    if breaking and before.get("allowedClients"):  # name who loses access, where readable
+        breaking = tuple(breaking_changes(gateway, after, client_names=_client_names(aws, before),
+                                          no_resource_platforms=no_resource))
+    note = ""
+    if failed:
+        reasons = "; ".join(agentcore.status_reasons(gateway)) or "no statusReasons"
+        note = f"the gateway is {status} ({reasons}): the update is written again"
 
     def run(aws: AwsContext, out: Outcome) -> None:
         if out.pool is None:
             out.pool = cognito.describe_user_pool(aws, out.pool_id)
-        agentcore.safe_update_gateway(aws, spec.gateway_id or "", lambda gw: wanted(out, gw))
+        update = agentcore.safe_update_gateway(aws, spec.gateway_id or "", lambda gw: wanted(out, gw),
+                                               seen=gateway, force=failed, on_wait=out.on_wait)
+        out.notes.extend(update.notes)
 
-    return Step("update", "gateway authorizer", name, fields, run=run)
+    return Step("update", "gateway authorizer", label, fields, note=note, run=run, breaking=breaking,
+                consent_name=str(gateway.get("name") or spec.gateway_id))
+
+
+def _resource_scope_names(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None) -> tuple[str, ...]:
+    """Scope names of the MCP URL's resource server (existing and planned): the only short names."""
+    existing = cognito.describe_resource_server(aws, pool["Id"], spec.mcp_url) if pool else None
+    names = [s["ScopeName"] for s in (existing or {}).get("Scopes") or []]
+    return tuple(dict.fromkeys([*names, *spec.scopes]))
+
+
+_POOL_OF_DISCOVERY = re.compile(r"amazonaws\.com(?:\.cn)?/([\w-]+_[0-9a-zA-Z]+)/\.well-known/")
+
+
+def _client_names(aws: AwsContext, authorizer: dict[str, Any]) -> dict[str, str]:
+    """Names of the clients a gateway admits today, when their Cognito pool can be read."""
+    match = _POOL_OF_DISCOVERY.search(authorizer.get("discoveryUrl") or "")
+    names = {}
+    for client_id in authorizer.get("allowedClients") or [] if match else []:
+        try:
+            names[client_id] = cognito.describe_client(aws, match.group(1), client_id).get("ClientName", "")
+        except Exception:  # noqa: BLE001 - a name is a courtesy: the id is shown anyway
+            continue
+    return names
 
 
 def _user_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None) -> Step:

@@ -5,6 +5,22 @@ It reads each gateway's configuration from the control plane at request time and
 every field that is set (discoveryUrl → issuer + keys, allowedClients, allowedAudience,
 allowedScopes), answering 401 in AgentCore's WWW-Authenticate shape and serving
 protected-resource metadata (RFC 9728).
+
+Sources, behaviour by behaviour ("guide" = AgentCore developer guide, "Configure inbound
+JWT authorizer"; "model" = botocore bedrock-agentcore-control):
+- keys and issuer come from discoveryUrl: guide.
+- allowedClients is checked against the `client_id` claim: guide. Falling back to `aud`
+  for a token without client_id (an ID token): unverified; the product never relies on it.
+- allowedAudience is checked against `aud`: guide. A token without `aud` fails it: guide
+  (nothing to match). `aud` as a list: unverified.
+- allowedScopes: at least one token scope must be in it: guide.
+- advertisedScopeMapping renames allowedScopes entries in the metadata and challenge: model
+  (CustomJWTAuthorizerConfiguration.advertisedScopeMapping).
+- scopes_supported in the metadata: model (as above: "appears in OAuth protected resource
+  metadata"); a public report says AgentCore's metadata carries no scopes: unverified.
+- 401 with a JSON-RPC error body, 403 + insufficient_scope, the challenge's exact shape, and
+  403 "Missing Authentication Token" for an AWS_IAM gateway: unverified (observed in
+  public reports, not documented).
 """
 
 from __future__ import annotations
@@ -89,14 +105,13 @@ class GatewayLookAlike:
             "bearer_methods_supported": ["header"],
         }
         if authorizer.get("allowedScopes"):
-            document["scopes_supported"] = list(authorizer["allowedScopes"])
+            document["scopes_supported"] = _advertised(authorizer)
         await _json(send, 200, document, {"access-control-allow-origin": "*"})
 
     def _challenge(self, gateway_id: str, gateway: Any, error: str = "invalid_token") -> str:
         parts = [f'error="{error}"']
-        scopes = _jwt(gateway).get("allowedScopes")
-        if scopes:
-            parts.append(f'scope="{" ".join(scopes)}"')
+        if _jwt(gateway).get("allowedScopes"):
+            parts.append(f'scope="{" ".join(_advertised(_jwt(gateway)))}"')
         parts.append(f'resource_metadata="{self.metadata_url(gateway_id)}"')
         return "Bearer " + ", ".join(parts)
 
@@ -153,6 +168,11 @@ class GatewayLookAlike:
             return
         inner = dict(scope, path="/mcp", raw_path=b"/mcp", root_path="")
         await self.mcp_app(inner, receive, send)
+
+
+def _advertised(authorizer: dict[str, Any]) -> list[str]:
+    mapping = authorizer.get("advertisedScopeMapping") or {}
+    return [mapping.get(s, s) for s in authorizer.get("allowedScopes") or []]
 
 
 def _jwt(gateway: Any) -> dict[str, Any]:

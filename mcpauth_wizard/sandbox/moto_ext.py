@@ -274,23 +274,48 @@ def _public(branding: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in branding.items() if not k.startswith("_")}
 
 
+# How GetGateway shows a gateway without a description. moto answers "" and the field notes
+# report the same from AWS, but no primary source says; "absent" is the other plausible
+# answer. Unverified: tests run the product under both.
+EMPTY_DESCRIPTION: str = "empty"  # "empty" | "absent"
+
+
 def _patch_agentcore() -> None:
+    """AgentCore Gateway control plane. Each behaviour names its source or says unverified."""
     from moto.bedrockagentcorecontrol import models
 
     original_init = models.Gateway.__init__
 
     def gateway_init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
+        self.status_reasons = []
+        # Sandbox plumbing, not an AWS behaviour: the URL of the local look-alike.
         if gateway_url_base:
             self.gateway_url = f"{gateway_url_base}/{self.gateway_id}/mcp"
 
     models.Gateway.__init__ = gateway_init
 
+    original_to_dict = models.Gateway.to_dict
+
+    def to_dict(self: Any) -> dict[str, Any]:
+        data = original_to_dict(self)
+        # botocore model: GetGatewayResponse.statusReasons, "the reasons for the current status".
+        if getattr(self, "status_reasons", None):
+            data["statusReasons"] = list(self.status_reasons)
+        if EMPTY_DESCRIPTION == "absent" and not data.get("description"):
+            data.pop("description", None)
+        return data
+
+    models.Gateway.to_dict = to_dict
+
     def update(self: Any, name: str, role_arn: str, protocol_type: str, authorizer_type: str,
                description: str | None, protocol_configuration: Any, authorizer_configuration: Any,
                kms_key_arn: str | None, interceptor_configurations: Any,
                policy_engine_configuration: Any, exception_level: str | None) -> None:
-        # AWS: UpdateGateway replaces the whole configuration; omitted fields are reset.
+        # botocore model, UpdateGateway: "Replaces the entire gateway configuration. Any
+        # optional field that you omit, including fields in protocolConfiguration, is reset."
+        # (moto's handler passes only these members: customTransformConfiguration,
+        # wafConfiguration and domainOverride are not kept by the sandbox.)
         self.name = name
         self.role_arn = role_arn
         self.protocol_type = protocol_type
@@ -303,6 +328,9 @@ def _patch_agentcore() -> None:
         self.policy_engine_configuration = policy_engine_configuration
         self.exception_level = exception_level
         self.updated_at = _now()
+        self.status_reasons = []
+        # botocore model GatewayStatus: UPDATING, then READY (or UPDATE_UNSUCCESSFUL / FAILED,
+        # which only tests inject). How long UPDATING lasts: unverified (one read here).
         self.status = "UPDATING"
         if ("UPDATING", "READY") not in self._transitions:
             self._transitions = [*self._transitions, ("UPDATING", "READY")]
