@@ -301,6 +301,8 @@ register_template_commands(cli)
 @click.option("--client-secret-env", metavar="VAR", help="Read the client secret from this variable.")
 @click.option("--pool-id", help="User pool id (default: from mcpauth.toml).")
 @click.option("--gateway-id", help="AgentCore Gateway id (default: from mcpauth.toml).")
+@click.option("--issuer", metavar="URL",
+              help="Without a pool: the authorization server the client secret belongs to.")
 @click.option("--login", is_flag=True, help="Also sign in for real (browser + loopback listener).")
 @click.option("--login-as", "login_platform", metavar="PLATFORM",
               help="Sign in with this platform's client (implies --login).")

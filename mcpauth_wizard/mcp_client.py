@@ -6,7 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-PROTOCOL_VERSION = "2025-11-25"
+PROTOCOL_VERSION = "2025-11-25"  # initialize + Mcp-Session-Id
+STATELESS_VERSION = "2026-07-28"  # no initialize: server/discover, and _meta on every request
+CLIENT_INFO = {"name": "mcpauth", "version": "0.1"}
+
+
+def stateless_request(request_id: int, method: str, params: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
+    """A 2026-07-28 request: version, client info and capabilities travel in params._meta
+    (the MCP-Protocol-Version header must say the same version)."""
+    meta = {"io.modelcontextprotocol/protocolVersion": STATELESS_VERSION,
+            "io.modelcontextprotocol/clientInfo": CLIENT_INFO,
+            "io.modelcontextprotocol/clientCapabilities": {}}
+    return {"jsonrpc": "2.0", "id": request_id, "method": method,
+            "params": {**(params or {}), "_meta": meta}}
 
 
 @dataclass(frozen=True)

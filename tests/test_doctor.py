@@ -264,7 +264,7 @@ def test_sign_in_end_to_end_through_the_loopback_listener(fresh: Fresh, capsys: 
     by_id = {s.id: s for s in report.steps}
     assert by_id["login"].status == "pass", by_id["login"].note
     assert by_id["token.validate"].status == "pass", by_id["token.validate"].findings
-    assert by_id["mcp.call"].note == "initialize ok; tools: add, echo"
+    assert by_id["mcp.call"].note == "MCP 2025-11-25: initialize ok; tools: add, echo"
     import re
 
     rendered = json.dumps(report.as_dict())

@@ -74,7 +74,7 @@ def test_a_correct_setup_is_all_green(oidc_peer: OidcPeer, mcp_peer: Callable[..
         f"from {oidc_peer.issuer}/.well-known/oauth-authorization-server"
     assert by_id["authorize.chatgpt"]["note"].endswith(": login page")
     assert "invalid_grant" in by_id["token.chatgpt"]["note"]  # the secret authenticated
-    assert by_id["mcp.call"]["note"] == "initialize ok; tools: add, echo"
+    assert by_id["mcp.call"]["note"] == "MCP 2025-11-25: initialize ok; tools: add, echo"
     # oidc-provider has no dynamic registration configured: said, but only as info.
     infos = [f["code"] for s in report["steps"] for f in s["findings"]]
     assert infos == ["AS_NO_REGISTRATION"]
@@ -232,7 +232,7 @@ def test_sign_in_through_the_loopback_listener_with_oidc_provider(
     by_id = {s.id: s for s in report.steps}
     assert by_id["login"].status == "pass", (by_id["login"].note, by_id["login"].findings)
     assert by_id["token.validate"].status == "pass", by_id["token.validate"].findings
-    assert by_id["mcp.call"].note == "initialize ok; tools: add, echo"
+    assert by_id["mcp.call"].note == "MCP 2025-11-25: initialize ok; tools: add, echo"
     assert report.errors == 0
     assert seen and seen[0].startswith(f"{oidc_peer.issuer}/auth?")
     assert "resource=" in seen[0] and "code_challenge_method=S256" in seen[0]

@@ -29,7 +29,7 @@ def _opener(no_browser: bool) -> Any:
 def run_doctor(opts: Options, *, url: str | None, platforms: str | None, client_id: str | None,
                client_secret_env: str | None, pool_id: str | None, gateway_id: str | None,
                login: bool, login_platform: str | None, token_env: str | None, step: bool,
-               as_json: bool, fix: bool, no_browser: bool) -> None:
+               as_json: bool, fix: bool, no_browser: bool, issuer: str | None = None) -> None:
     from mcpauth_wizard.doctor import render
     from mcpauth_wizard.doctor.run import aws_access, make_target
     from mcpauth_wizard.doctor.run import run as run_checks
@@ -37,7 +37,7 @@ def run_doctor(opts: Options, *, url: str | None, platforms: str | None, client_
     project = opts.project()
     target = make_target(project, url=url, platforms=platforms, client_id=client_id,
                          secret_env=client_secret_env, pool_id=pool_id, gateway_id=gateway_id,
-                         token_env=token_env,
+                         token_env=token_env, issuer=issuer,
                          login_platform=(login_platform or "") if login or login_platform else None)
     aws, problem = aws_access(opts, target)
     pause = None

@@ -14,6 +14,7 @@ from mcpauth_wizard.doctor.context import Context
 from mcpauth_wizard.doctor.discovery import endpoint
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
+from mcpauth_wizard.doctor.trust import secret_refusal
 from mcpauth_wizard.platforms import PLATFORMS
 from mcpauth_wizard.signin import ClientCredentials, authorization_request
 
@@ -89,6 +90,9 @@ async def authorize_probe(ctx: Context, platform: str) -> Outcome:
     redirect = redirect_uri(ctx, platform)
     if redirect is None:
         spec = PLATFORMS[platform]
+        if platform not in (ctx.facts.get("clients") or {}):  # only AWS knows the registered port
+            raise Skip(f"{spec.title} uses a loopback port of your choosing; without the client's "
+                       "registration (AWS access) the doctor cannot tell which")
         return Outcome([Finding("COGNITO_CALLBACK_MISSING", f"{spec.title} needs a fixed loopback "
                                 "port and none is registered on the client", platform=platform,
                                 fix=f"`mcpauth add-callback {platform} --port PORT --client-id {client_id}`")])
@@ -127,10 +131,13 @@ async def token_probe(ctx: Context, platform: str) -> Outcome:
     client_id = ctx.target.clients.get(platform)
     if not token_url or not client_id:
         raise Skip("no token endpoint or client id")
+    await ctx.after("aws.pool")  # the pool's login domain decides where the secret may go
     client = (ctx.facts.get("clients") or {}).get(platform) or {}
-    secret = ctx.target.secrets.get(platform)
-    if client.get("ClientSecret") and not secret:
+    known = ctx.target.secrets.get(platform)
+    if (client.get("ClientSecret") or client.get("ClientSecretArn")) and not known:
         raise Skip("confidential client and no secret (pass --client-secret-env)")
+    refusal = secret_refusal(ctx, token_url) if known else None
+    secret = None if refusal else known
     form = {"grant_type": "authorization_code", "code": "mcpauth-doctor-probe",
             "redirect_uri": redirect_uri(ctx, platform) or ""}
     auth = (client_id, secret) if secret else None
@@ -139,6 +146,9 @@ async def token_probe(ctx: Context, platform: str) -> Outcome:
     answer = await ctx.fetch("POST", token_url, data=form, auth=auth)
     body = answer.json() if isinstance(answer.json(), dict) else {}
     error = body.get("error")
+    if refusal:  # without its secret a confidential client is refused: nothing to conclude
+        return Outcome(note=f"secret withheld: {refusal}; probed without it "
+                            f"(answer: {error or answer.status or answer.error})")
     if error == "invalid_client":
         return Outcome([Finding("TOKEN_CLIENT_AUTH_FAILED",
                                 f"the token endpoint refused {client_id}'s authentication "
@@ -153,14 +163,14 @@ def steps(ctx: Context) -> list[Step]:
     for platform in ctx.target.platforms:
         aws_need = (f"aws.client.{platform}",) if ctx.aws is not None else ()
         found.append(Step(f"authorize.{platform}", f"Authorize request as {PLATFORMS[platform].title}",
-                          (lambda p: lambda c: authorize_probe(c, p))(platform),
+                          (lambda p: lambda c: authorize_probe(c, p))(platform), platform=platform,
                           needs=("discovery.authorization_server",)
                           + (aws_need if PLATFORMS[platform].default_port is None
                              and PLATFORMS[platform].needs_port else ()),
                           preview=(lambda p: lambda c: f"GET {(c.facts.get('as') or {}).get('authorization_endpoint')}"
                                    f"?client_id={c.target.clients.get(p)}&redirect_uri=… (not followed)")(platform)))
         found.append(Step(f"token.{platform}", f"Token endpoint authenticates {PLATFORMS[platform].title}'s client",
-                          (lambda p: lambda c: token_probe(c, p))(platform),
+                          (lambda p: lambda c: token_probe(c, p))(platform), platform=platform,
                           needs=("discovery.authorization_server",) + aws_need,
                           preview=(lambda p: lambda c: f"POST {(c.facts.get('as') or {}).get('token_endpoint')}"
                                    " grant_type=authorization_code code=<bogus>")(platform)))

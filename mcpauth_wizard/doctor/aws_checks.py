@@ -160,6 +160,14 @@ async def client(ctx: Context, platform: str) -> Outcome:
             add("COGNITO_CLIENT_NO_CODE_FLOW", f"app client {client_id} does not allow the code grant",
                 f"`mcpauth add-callback {platform} --client-id {client_id} --enable-code-flow`",
                 AllowedOAuthFlows=flows)
+    if (described.get("ClientSecret") or described.get("ClientSecretArn")) \
+            and not PLATFORMS[platform].default_secret:
+        add("COGNITO_CLIENT_SECRET_ON_PUBLIC_PLATFORM", f"app client {client_id} has a secret, but "
+            f"{PLATFORMS[platform].title} is usually set up as a public client: unless the secret is "
+            "entered there too, its token exchange fails with invalid_client",
+            f"enter the client secret in {PLATFORMS[platform].title} (`mcpauth show --reveal`), "
+            f"or give {PLATFORMS[platform].title} a public client (`mcpauth init`)",
+            HasSecret=True)
     if not described.get("SupportedIdentityProviders"):
         add("COGNITO_CLIENT_NO_IDP", f"app client {client_id} has no identity provider: no login page",
             "`mcpauth doctor --fix` (adds COGNITO)", SupportedIdentityProviders=[])
@@ -283,7 +291,7 @@ def steps(ctx: Context) -> list[Step]:
     ]
     for platform in ctx.target.platforms:
         found.append(Step(f"aws.client.{platform}", f"App client for {PLATFORMS[platform].title}",
-                          (lambda p: lambda c: client(c, p))(platform),
+                          (lambda p: lambda c: client(c, p))(platform), platform=platform,
                           needs=() if ctx.target.scopes else ("aws.pool", "aws.resource_server"),
                           preview=(lambda p: lambda c: f"DescribeUserPoolClient {c.target.clients.get(p)}")(platform)))
     if ctx.target.gateway_id:

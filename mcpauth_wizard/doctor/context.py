@@ -47,7 +47,8 @@ class Exchange:
 
     def evidence(self, secrets: tuple[str, ...] = ()) -> dict[str, Any]:
         shown = {k: v for k, v in self.headers.items()
-                 if k in ("www-authenticate", "location", "content-type", "access-control-allow-origin")}
+                 if k in ("www-authenticate", "x-amzn-remapped-www-authenticate", "location",
+                          "content-type", "access-control-allow-origin")}
         data: dict[str, Any] = {"request": f"{self.method} {redact_text(self.url, secrets)}"}
         if self.error:
             data["error"] = self.error
@@ -74,6 +75,7 @@ class Target:
     scopes: tuple[str, ...] = ()  # short resource scope names expected (from mcpauth.toml)
     token: str | None = None  # --token-env: an access token to validate
     login_platform: str | None = None  # --login: sign in with this platform's client
+    issuer: str | None = None  # --issuer: the authorization server the user says owns the secret
 
 
 class Context:
@@ -150,7 +152,7 @@ class Context:
             error = f"the server closed the connection ({exc})"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"
-        except ValueError as exc:  # a malformed URL
+        except (ValueError, httpx.InvalidURL) as exc:  # a malformed URL (or one IDNA refuses)
             error = f"invalid URL ({exc})"
         return Exchange(method, url, error=error, elapsed_ms=_ms(started), request_headers=shown_headers)
 

@@ -56,6 +56,19 @@ def endpoint(ctx: Context, key: str) -> str | None:
     return None
 
 
+def is_http_url(value: object) -> bool:
+    """An absolute http(s) URL with a host that can be requested (IDNA-valid)."""
+    import httpx
+
+    if not isinstance(value, str):
+        return False
+    try:
+        parsed = httpx.URL(value)
+    except (httpx.InvalidURL, ValueError):
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.host)
+
+
 def _same_resource(a: str, b: str) -> bool:
     return a.rstrip("/") == b.rstrip("/")
 
@@ -90,6 +103,21 @@ async def challenge(ctx: Context) -> Outcome:
                                 evidence=evidence,
                                 fix="put an authorizer in front (e.g. `mcpauth init` for a gateway)")])
     bearer = bearer_params(answer.headers.get("www-authenticate"))
+    remapped = bearer_params(answer.headers.get("x-amzn-remapped-www-authenticate"))
+    if bearer is None and remapped is not None and answer.status in (401, 403):
+        # API Gateway renamed the backend's challenge: clients see none. The doctor reads
+        # the renamed one so the checks behind it still run.
+        ctx.facts["bearer"] = remapped
+        ctx.facts["challenge_scope"] = remapped.get("scope")
+        return Outcome([Finding("MCP_CHALLENGE_REMAPPED",
+                                f"{url} answered {answer.status} without WWW-Authenticate; the challenge "
+                                "arrived as x-amzn-remapped-www-authenticate (API Gateway renames it), "
+                                "so MCP clients never start sign-in", evidence=evidence,
+                                fix="return WWW-Authenticate from API Gateway: a gateway response or "
+                                    "integration response header mapping "
+                                    "(method.response.header.WWW-Authenticate = "
+                                    "integration.response.header.WWW-Authenticate), or serve the "
+                                    "MCP server from a Lambda Function URL")])
     ctx.facts["bearer"] = bearer
     if answer.status not in (401, 403) or bearer is None:
         return Outcome([Finding("MCP_NO_CHALLENGE",
@@ -120,17 +148,33 @@ async def protected_resource(ctx: Context) -> Outcome:
                                 evidence={"tried": [a.evidence() for a in answers]},
                                 fix="serve /.well-known/oauth-protected-resource (RFC 9728)")])
     url, answer = chosen
+    if header_url and url != header_url:
+        # Clients use the challenge's URL first, and those that follow the specification stop there.
+        first = answers[0]
+        findings.append(Finding("PRM_NOT_FOUND",
+                                f"the challenge's resource_metadata {header_url} answered "
+                                f"{first.status or first.error}; {url} answered instead, but clients "
+                                "that follow the MCP specification stop at the challenge's URL",
+                                evidence={"resource_metadata": first.evidence(), "answered": url},
+                                fix=f"make resource_metadata name {url}, or serve the metadata at "
+                                    f"{header_url}"))
     evidence = answer.evidence(ctx.secret_values)
     if answer.error:
-        return Outcome([Finding("PRM_INVALID", f"{url}: {answer.error}", evidence=evidence,
-                                fix="serve small JSON metadata (RFC 9728 §2)")])
+        return Outcome([*findings, Finding("PRM_INVALID", f"{url}: {answer.error}", evidence=evidence,
+                                           fix="serve small JSON metadata (RFC 9728 §2)")])
     document = answer.json()
     servers = document.get("authorization_servers") if isinstance(document, dict) else None
     if not isinstance(document, dict) or not isinstance(servers, list) or not servers \
             or not all(isinstance(s, str) for s in servers):
-        return Outcome([Finding("PRM_INVALID", f"{url} is not protected-resource metadata with "
-                                "authorization_servers", evidence=evidence,
-                                fix="return JSON with resource and authorization_servers (RFC 9728 §2)")])
+        return Outcome([*findings, Finding("PRM_INVALID", f"{url} is not protected-resource metadata "
+                                           "with authorization_servers", evidence=evidence,
+                                           fix="return JSON with resource and authorization_servers (RFC 9728 §2)")])
+    bad = [s for s in servers if not is_http_url(s)]
+    if bad:
+        return Outcome([*findings, Finding("PRM_INVALID", f"{url}: authorization_servers holds "
+                                           f"{', '.join(map(repr, bad))}, which is not an http(s) URL",
+                                           evidence=evidence,
+                                           fix="list the authorization server's issuer URL (https://…)")])
     ctx.facts["prm"] = document
     ctx.facts["issuer"] = servers[0]
     for candidate in as_candidates(servers[0]):  # prefetch the next step's requests

@@ -8,7 +8,7 @@ from typing import Any, Literal
 Severity = Literal["error", "warning", "info"]
 Status = Literal["pass", "warn", "fail", "skip"]
 
-# code → (severity, what it means). ../shared/design/doctor.md lists the same codes.
+# code → (severity, what it means). The README's doctor section lists the same codes.
 CODES: dict[str, tuple[Severity, str]] = {
     "AWS_CREDENTIALS": ("warning", "no usable AWS credentials / region"),
     "COGNITO_POOL_NOT_FOUND": ("error", "the pool id does not exist in that region"),
@@ -37,6 +37,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "MCP_UNREACHABLE": ("error", "DNS / TCP / TLS / timeout reaching the MCP URL"),
     "MCP_NOT_PROTECTED": ("warning", "initialize succeeds without a token"),
     "MCP_NO_CHALLENGE": ("error", "401 without a Bearer WWW-Authenticate"),
+    "MCP_CHALLENGE_REMAPPED": ("error", "the challenge arrives as x-amzn-remapped-www-authenticate (API Gateway)"),
     "MCP_NO_RESOURCE_METADATA": ("warning", "the challenge lacks resource_metadata"),
     "PRM_NOT_FOUND": ("error", "no protected-resource metadata"),
     "PRM_INVALID": ("error", "the protected-resource metadata is malformed"),
@@ -62,7 +63,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "LOGIN_ISS_MISMATCH": ("error", "the callback's iss differs from the issuer"),
     "LOGIN_ERROR": ("error", "the sign-in ended with an error"),
     "LOGIN_TIMEOUT": ("error", "no sign-in arrived before the deadline"),
-    "LOGIN_NO_LOOPBACK_CALLBACK": ("error", "the client has no http://localhost:<port>/callback to listen on"),
+    "LOGIN_NO_LOOPBACK_CALLBACK": ("warning", "the doctor cannot sign in: the client has no "
+                                   "http://localhost:<port>/callback for it to listen on"),
     "TOKEN_SIGNATURE_INVALID": ("error", "the token's signature does not verify"),
     "TOKEN_EXPIRED": ("error", "the token has expired"),
     "TOKEN_ISSUER_MISMATCH": ("error", "the token's iss is not the authorization server"),
@@ -71,6 +73,10 @@ CODES: dict[str, tuple[Severity, str]] = {
     "TOKEN_SCOPE_MISSING": ("error", "the token lacks a scope the server requires"),
     "MCP_TOKEN_REJECTED": ("error", "the server answers 401 to a token that validates"),
     "MCP_INSUFFICIENT_SCOPE": ("error", "403 insufficient_scope"),
+    "MCP_PROTOCOL_UNSUPPORTED": ("error", "neither initialize (2025-11-25) nor server/discover (2026-07-28) works"),
+    "COGNITO_CLIENT_SECRET_ON_PUBLIC_PLATFORM": ("warning", "a platform set up as public uses a client "
+                                                 "that has a secret"),
+    "DOCTOR_STEP_FAILED": ("error", "a doctor step failed or timed out: what it checks is unknown"),
 }
 
 

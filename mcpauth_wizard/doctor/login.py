@@ -16,6 +16,7 @@ from mcpauth_wizard.doctor.context import Context
 from mcpauth_wizard.doctor.discovery import endpoint
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
+from mcpauth_wizard.doctor.trust import trusted_secret
 from mcpauth_wizard.platforms import PLATFORMS
 from mcpauth_wizard.redact import redact_jwt
 from mcpauth_wizard.signin import (
@@ -79,7 +80,7 @@ async def sign_in(ctx: Context) -> Outcome:
                                 fix=f"`mcpauth add-callback doctor --client-id {client_id}` "
                                     "(port 8976; or --port N)")])
     port = int(LOOPBACK.match(redirect).group(2))  # type: ignore[union-attr]
-    client = ClientCredentials(client_id, ctx.target.secrets.get(platform))
+    client = ClientCredentials(client_id, trusted_secret(ctx, platform, token_url))  # trust.py's rule
     request = authorization_request(authorize_url, client, redirect,
                                     probe_scope(ctx), resource=ctx.target.url)
     arrived: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()

@@ -1,4 +1,4 @@
-"""Root causes, per-platform verdicts and the JSON report (../shared/design/doctor.md)."""
+"""Root causes, per-platform verdicts and the JSON report (its schema: report.schema.json)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,21 @@ from mcpauth_wizard.doctor.context import Target
 from mcpauth_wizard.doctor.findings import Finding, StepResult
 from mcpauth_wizard.platforms import PLATFORMS
 
-Verdict = Literal["ready", "needs_action", "incompatible"]
+Verdict = Literal["ready", "needs_action", "incompatible", "unknown"]
 
 _AUDIENCE = ("GATEWAY_AUDIENCE_UNMATCHABLE", "GATEWAY_AUDIENCE_NEEDS_BINDING", "GATEWAY_AUDIENCE_NO_RESOURCE")
 # symptom → the configuration faults that cause it (first match wins)
 CAUSES: dict[str, tuple[str, ...]] = {
     "AUTHZ_INVALID_SCOPE": ("COGNITO_RESOURCE_SERVER_MISSING", "COGNITO_SCOPE_NOT_ALLOWED",
-                            "COGNITO_CLIENT_NOT_FOUND"),
+                            "COGNITO_CLIENT_NOT_FOUND", "GATEWAY_SCOPE_SHORT_NAME"),
     "AUTHZ_RESOURCE_REJECTED": ("COGNITO_RESOURCE_SERVER_MISSING",),
     "AUTHZ_REDIRECT_MISMATCH": ("COGNITO_CALLBACK_MISSING",),
     "AUTHZ_UNAUTHORIZED_CLIENT": ("COGNITO_CLIENT_M2M_ONLY", "COGNITO_CLIENT_OAUTH_DISABLED",
                                   "COGNITO_CLIENT_NO_CODE_FLOW"),
     "AUTHZ_NO_LOGIN_PAGE": ("COGNITO_NO_DOMAIN", "COGNITO_DOMAIN_NOT_ACTIVE", "COGNITO_CLIENT_NO_IDP",
                             "COGNITO_BRANDING_MISSING"),
-    "AUTHZ_UNKNOWN_CLIENT": ("COGNITO_CLIENT_NOT_FOUND",),
+    "AUTHZ_UNKNOWN_CLIENT": ("COGNITO_CLIENT_NOT_FOUND", "GATEWAY_DISCOVERY_URL_MISMATCH"),
+    "TOKEN_CLIENT_AUTH_FAILED": ("GATEWAY_DISCOVERY_URL_MISMATCH",),
     "COGNITO_SCOPE_NOT_ALLOWED": ("COGNITO_RESOURCE_SERVER_MISSING",),
     "COGNITO_CALLBACK_MISSING": (),
     "LOGIN_ERROR": ("COGNITO_RESOURCE_SERVER_MISSING", "COGNITO_SCOPE_NOT_ALLOWED",
@@ -33,11 +34,14 @@ CAUSES: dict[str, tuple[str, ...]] = {
                            "GATEWAY_DISCOVERY_URL_MISMATCH", "TOKEN_AUDIENCE_MISMATCH",
                            "TOKEN_ISSUER_MISMATCH", "TOKEN_EXPIRED"),
     "MCP_INSUFFICIENT_SCOPE": ("GATEWAY_SCOPE_SHORT_NAME", "TOKEN_SCOPE_MISSING", "COGNITO_SCOPE_NOT_ALLOWED"),
-    "AS_METADATA_NOT_FOUND": ("AS_HOSTED_DOMAIN_AS_ISSUER", "COGNITO_NO_DOMAIN"),
+    "AS_METADATA_NOT_FOUND": ("AS_HOSTED_DOMAIN_AS_ISSUER", "COGNITO_NO_DOMAIN",
+                              "GATEWAY_DISCOVERY_URL_MISMATCH"),
     "MCP_NO_CHALLENGE": ("GATEWAY_NOT_JWT",),
     "JWKS_UNREACHABLE": ("AS_METADATA_NOT_FOUND",),
 }
 _AWS_FIRST = ("COGNITO_", "GATEWAY_", "AWS_")
+# What the doctor itself could not do: never a platform's fault.
+DOCTOR_LIMITS = frozenset({"LOGIN_NO_LOOPBACK_CALLBACK", "DOCTOR_STEP_FAILED"})
 
 
 def link_causes(findings: list[Finding]) -> None:
@@ -66,20 +70,24 @@ class PlatformVerdict:
 
 
 def verdicts(target: Target, findings: list[Finding]) -> dict[str, PlatformVerdict]:
-    """Per platform: ready / needs action / cannot work as set up, with the deciding codes."""
+    """Per platform: ready / needs action / cannot work as set up, with the deciding codes;
+    unknown when a step it depends on could not finish and nothing else decides it."""
     codes_found = {f.code for f in findings}
     result = {}
     for name in target.platforms:
         platform = PLATFORMS[name]
         strict = [q for q in platform.quirks if q.code in codes_found]
-        errors = sorted({f.code for f in findings if f.severity == "error"
-                         and (f.platform is None or f.platform == name)})
+        mine = [f for f in findings if f.platform is None or f.platform == name]
+        errors = sorted({f.code for f in mine if f.severity == "error" and f.code not in DOCTOR_LIMITS})
+        failed = sorted({f.code for f in mine if f.code == "DOCTOR_STEP_FAILED"})
         if strict:
-            result[name] = PlatformVerdict("incompatible", [q.code for q in strict] + errors,
+            result[name] = PlatformVerdict("incompatible", [q.code for q in strict] + errors + failed,
                                            note=f"{platform.title} " + strict[0].text
                                            + ("" if strict[0].verified else " (reported, unverified)"))
         elif errors:
-            result[name] = PlatformVerdict("needs_action", errors)
+            result[name] = PlatformVerdict("needs_action", errors + failed)
+        elif failed:
+            result[name] = PlatformVerdict("unknown", failed, note="a check it depends on did not finish")
         else:
             result[name] = PlatformVerdict("ready")
     return result
@@ -108,7 +116,8 @@ class Report:
             "target": {"url": self.target.url, "region": self.region,
                        "user_pool_id": self.target.pool_id,
                        "client_id": next(iter(self.target.clients.values()), None),
-                       "clients": dict(self.target.clients), "gateway_id": self.target.gateway_id},
+                       "clients": dict(self.target.clients), "gateway_id": self.target.gateway_id,
+                       "issuer": self.target.issuer},
             "steps": [s.as_dict() for s in self.steps],
             "root_causes": list(dict.fromkeys(f.code for f in self.roots)),
             "platforms": {k: {"verdict": v.verdict, "codes": v.codes, "note": v.note}

@@ -32,9 +32,33 @@ def parse_platforms(text: str | None, recorded: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def _login_choice(clients: dict[str, str]) -> str | None:
+    """--login without a platform: a client whose platform signs in through a loopback
+    callback (the doctor's listener can stand in for it), else the first."""
+    loopback = [p for p in clients if any(t.startswith(("http://localhost", "http://127.0.0.1"))
+                                          for t in PLATFORMS[p].callback_templates)]
+    return next(iter(loopback or clients), None)
+
+
+def _check_issuer(issuer: str | None) -> str | None:
+    if issuer is None:
+        return None
+    from urllib.parse import urlsplit
+
+    from mcpauth_wizard.doctor.trust import is_loopback
+
+    parts = urlsplit(issuer)
+    if not parts.hostname or not (parts.scheme == "https"
+                                  or parts.scheme == "http" and is_loopback(parts.hostname)):
+        raise BadInput(f"--issuer {issuer!r}: accepted: the authorization server's issuer URL, "
+                       "https:// (http:// only for localhost)")
+    return issuer
+
+
 def make_target(project: Any, *, url: str | None, platforms: str | None, client_id: str | None,
                 secret_env: str | None, pool_id: str | None, gateway_id: str | None,
-                token_env: str | None, login_platform: str | None) -> Target:
+                token_env: str | None, login_platform: str | None,
+                issuer: str | None = None) -> Target:
     """Flags over mcpauth.toml; checked before any request."""
     from mcpauth_wizard.aws.cognito import check_client_id, check_pool_id
     from mcpauth_wizard.spec import normalize_mcp_url
@@ -43,12 +67,17 @@ def make_target(project: Any, *, url: str | None, platforms: str | None, client_
     if not raw:
         raise BadInput("no MCP URL: pass it (mcpauth doctor https://…/mcp) or run where mcpauth.toml is")
     mcp_url, _ = normalize_mcp_url(raw, gateway=False)
+    pool = pool_id or (project.user_pool_id if not url or url == project.resource_url else None)
+    if pool:
+        check_pool_id(pool)
     chosen = parse_platforms(platforms, list(project.clients))
     clients = {}
     for name in chosen:
         cid = client_id or project.client_for(name)
-        if cid:
-            clients[name] = check_client_id(cid)
+        if cid:  # a Cognito id's shape is checked only when it is checked against a pool
+            clients[name] = check_client_id(cid) if pool else cid
+    if platforms == "all":  # every platform that has a client to probe, not every known one
+        chosen = tuple(p for p in chosen if p in clients)
     secrets = {}
     if secret_env:
         value = os.environ.get(secret_env)
@@ -63,17 +92,14 @@ def make_target(project: Any, *, url: str | None, platforms: str | None, client_
         token_value = os.environ.get(token_env)
         if not token_value:
             raise BadInput(f"--token-env {token_env}: that variable is empty or unset")
-    pool = pool_id or (project.user_pool_id if not url or url == project.resource_url else None)
-    if pool:
-        check_pool_id(pool)
     if login_platform is not None:
-        login_platform = login_platform or next(iter(clients), None)
+        login_platform = login_platform or _login_choice(clients)
         if login_platform not in clients:
             raise BadInput("--login needs a client id (pass --client-id or run `mcpauth init`)")
     gateway = gateway_id or (project.gateway_id if not url or url == project.resource_url else None)
     return Target(url=mcp_url, platforms=chosen, clients=clients, secrets=secrets, pool_id=pool,
                   gateway_id=gateway, region=project.region, scopes=tuple(project.scopes),
-                  token=token_value, login_platform=login_platform)
+                  token=token_value, login_platform=login_platform, issuer=_check_issuer(issuer))
 
 
 def aws_access(opts: Any, target: Target) -> tuple[Any | None, str | None]:

@@ -31,6 +31,7 @@ class Step:
     needs: tuple[str, ...] = ()
     preview: Callable[[Context], str] | None = None  # --step: the request it is about to send
     timeout: float = STEP_TIMEOUT
+    platform: str | None = None  # the platform whose verdict depends on this step (None: all)
 
 
 Pause = Callable[[Step, Context], Awaitable[None]]
@@ -47,11 +48,20 @@ async def _run_one(step: Step, ctx: Context) -> StepResult:
     except Skip as skipped:
         result = StepResult(step.id, step.title, "skip", note=str(skipped))
     except TimeoutError:
-        result = StepResult(step.id, step.title, "fail", note=f"did not finish within {step.timeout:.0f}s")
+        result = _failed(step, f"did not finish within {step.timeout:.0f}s", "TimeoutError", "")
     except Exception as exc:  # noqa: BLE001 - a doctor reports; it never dies with a traceback
-        result = StepResult(step.id, step.title, "fail", note=f"internal error: {type(exc).__name__}: {exc}")
+        result = _failed(step, f"internal error: {type(exc).__name__}: {exc}", type(exc).__name__, str(exc))
     result.duration_ms = int((time.perf_counter() - started) * 1000)
     return result
+
+
+def _failed(step: Step, note: str, kind: str, message: str) -> StepResult:
+    """A step that could not finish is an error of its own: what it would have told is unknown."""
+    finding = Finding("DOCTOR_STEP_FAILED", f"the doctor's step {step.id!r} did not finish ({note}); "
+                      "what it checks is unknown", step=step.id, platform=step.platform,
+                      evidence={"exception": kind, "message": message[:500]},
+                      fix="re-run; if it repeats, report it with `mcpauth -v doctor --json`")
+    return StepResult(step.id, step.title, "fail", [finding], note=note)
 
 
 async def run_steps(steps: list[Step], ctx: Context, pause: Pause | None = None) -> list[StepResult]:

@@ -1,5 +1,5 @@
 """Phase 5: validate the access token against what the server or gateway requires, then
-call initialize + tools/list with it."""
+call the server with it (server/discover or initialize, then tools/list)."""
 
 from __future__ import annotations
 
@@ -84,34 +84,74 @@ async def validate(ctx: Context) -> Outcome:
     return Outcome(findings, note="" if findings else "signature, issuer, expiry, use, client and scope ok")
 
 
-async def call(ctx: Context) -> Outcome:
-    token = _token(ctx)
-    headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
-    answer = await ctx.fetch("POST", ctx.target.url, headers=headers, json_body=INITIALIZE)
-    evidence = answer.evidence(ctx.secret_values + (token,))
+def _refused(answer: Any, evidence: dict[str, Any]) -> Outcome | None:
+    """A 401 / 403 ends the call step whichever protocol version was spoken."""
     if answer.status == 401:
         return Outcome([Finding("MCP_TOKEN_REJECTED", "the MCP server answers 401 to the token",
                                 evidence=evidence)])
     if answer.status == 403:
         return Outcome([Finding("MCP_INSUFFICIENT_SCOPE", "the MCP server answers 403 "
                                 "(insufficient_scope) to the token", evidence=evidence)])
-    if answer.status != 200:
-        return Outcome([Finding("MCP_TOKEN_REJECTED", f"initialize with the token answered "
-                                f"{answer.status or answer.error}", evidence=evidence)])
-    session = answer.headers.get("mcp-session-id")
-    list_headers = {**headers, **({"Mcp-Session-Id": session} if session else {})}
-    await ctx.fetch("POST", ctx.target.url, headers=list_headers,
-                    json_body={"jsonrpc": "2.0", "method": "notifications/initialized"})
-    tools = await ctx.fetch("POST", ctx.target.url, headers=list_headers,
-                            json_body={"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}})
+    return None
+
+
+def _tools(ctx: Context, tools: Any, token: str, spoken: str) -> Outcome:
     from mcpauth_wizard.mcp_client import parse_answer
 
     parsed = parse_answer(tools.status or 0, tools.headers, tools.text)
-    names = [t.get("name") for t in ((parsed.result or {}).get("tools") or [])]
-    if tools.status != 200 or parsed.error:
-        return Outcome([Finding("MCP_TOKEN_REJECTED", f"tools/list answered {tools.status}",
+    if tools.status != 200 or parsed.error or not isinstance(parsed.result, dict):
+        return Outcome([Finding("MCP_TOKEN_REJECTED", f"{spoken} worked, but tools/list answered "
+                                f"{tools.status or tools.error}",
                                 evidence=tools.evidence(ctx.secret_values + (token,)))])
-    return Outcome(note=f"initialize ok; tools: {', '.join(map(str, names)) or 'none'}")
+    names = [t.get("name") for t in (parsed.result.get("tools") or []) if isinstance(t, dict)]
+    return Outcome(note=f"{spoken} ok; tools: {', '.join(map(str, names)) or 'none'}")
+
+
+async def call(ctx: Context) -> Outcome:
+    """Negotiate like a current client: 2026-07-28 (stateless, server/discover) first, then
+    2025-11-25 (initialize + session); a finding only when neither answers."""
+    from mcpauth_wizard.mcp_client import STATELESS_VERSION, parse_answer, stateless_request
+
+    token = _token(ctx)
+    secrets = ctx.secret_values + (token,)
+    url = ctx.target.url
+    stateless_headers = {**MCP_HEADERS, "MCP-Protocol-Version": STATELESS_VERSION,
+                         "Authorization": f"Bearer {token}"}
+    discover = await ctx.fetch("POST", url, headers=stateless_headers,
+                               json_body=stateless_request(1, "server/discover"))
+    refused = _refused(discover, discover.evidence(secrets))
+    if refused:
+        return refused
+    found = parse_answer(discover.status or 0, discover.headers, discover.text)
+    versions = (found.result or {}).get("supportedVersions") if isinstance(found.result, dict) else None
+    if discover.status == 200 and isinstance(versions, list) and STATELESS_VERSION in versions:
+        tools = await ctx.fetch("POST", url, headers=stateless_headers,
+                                json_body=stateless_request(2, "tools/list"))
+        return _tools(ctx, tools, token, f"MCP {STATELESS_VERSION}: server/discover")
+    headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
+    answer = await ctx.fetch("POST", url, headers=headers, json_body=INITIALIZE)
+    refused = _refused(answer, answer.evidence(secrets))
+    if refused:
+        return refused
+    initialized = parse_answer(answer.status or 0, answer.headers, answer.text)
+    if answer.status != 200 or not isinstance(initialized.result, dict):
+        return Outcome([Finding("MCP_PROTOCOL_UNSUPPORTED",
+                                f"the MCP server answered neither server/discover ({STATELESS_VERSION}: "
+                                f"{discover.status or discover.error}) nor initialize "
+                                f"({INITIALIZE['params']['protocolVersion']}: "
+                                f"{answer.status or answer.error}) with a result",
+                                evidence={"server/discover": discover.evidence(secrets),
+                                          "initialize": answer.evidence(secrets)},
+                                fix="serve MCP over Streamable HTTP at this URL (2025-11-25 or 2026-07-28)")])
+    version = str(initialized.result.get("protocolVersion") or INITIALIZE["params"]["protocolVersion"])
+    session = answer.headers.get("mcp-session-id")
+    list_headers = {**headers, "MCP-Protocol-Version": version,
+                    **({"Mcp-Session-Id": session} if session else {})}
+    await ctx.fetch("POST", url, headers=list_headers,
+                    json_body={"jsonrpc": "2.0", "method": "notifications/initialized"})
+    tools = await ctx.fetch("POST", url, headers=list_headers,
+                            json_body={"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}})
+    return _tools(ctx, tools, token, f"MCP {version}: initialize")
 
 
 def steps(ctx: Context) -> list[Step]:
@@ -122,6 +162,8 @@ def steps(ctx: Context) -> list[Step]:
     return [
         Step("token.validate", "Access token meets the server's requirements", validate, needs=needs,
              preview=lambda c: "verify signature (JWKS), iss, exp, token_use, client_id/aud, scope"),
-        Step("mcp.call", "initialize + tools/list with the token", call, needs=("token.validate",),
-             preview=lambda c: f"POST {c.target.url} initialize, Authorization: Bearer <token>"),
+        Step("mcp.call", "MCP call with the token (server/discover or initialize, then tools/list)",
+             call, needs=("token.validate",),
+             preview=lambda c: f"POST {c.target.url} server/discover (2026-07-28), else initialize "
+                               "(2025-11-25); Authorization: Bearer <token>"),
     ]
