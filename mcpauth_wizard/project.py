@@ -69,6 +69,8 @@ def load_project(path: Path | None = None) -> Project:
         return Project()
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadInput(f"{path} is not valid TOML ({exc}); fix or delete it") from None
+    except OSError as exc:  # a folder named mcpauth.toml, or unreadable
+        raise BadInput(f"{path} cannot be read ({exc.strerror}); accepted: a TOML file") from None
     values: dict[str, Any] = {}
     for name, (section, key) in _SECTIONS.items():
         table = data.get(section, {})

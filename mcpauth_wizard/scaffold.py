@@ -89,8 +89,9 @@ def scaffold(name: str, folder: Path, values: ScaffoldValues, *, force: bool = F
     """Write template `name` into `folder`; refuses to overwrite a file unless `force`."""
     source = template_folder(name)
     files = template_files(name)
-    if folder.exists() and not folder.is_dir():
-        raise BadInput(f"{folder} is a file; accepted: a folder (new or empty)")
+    blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:  # checked before anything is written
+        raise BadInput(f"{blocking} is a file; accepted: a folder (new or empty) for {folder}")
     existing = [str(f) for f in files if (folder / f).exists()]
     if existing and not force:
         raise BadInput(f"{folder} already has {', '.join(existing)}; pass --force to overwrite")

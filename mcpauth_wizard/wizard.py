@@ -113,7 +113,11 @@ def load_config(path: str) -> dict[str, Any]:
         raise BadInput(f"config file {path!r} not found") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise BadInput(f"config file {path!r} is not valid TOML ({exc})") from None
+    except OSError as exc:  # a folder, or unreadable
+        raise BadInput(f"config file {path!r} cannot be read ({exc.strerror}); accepted: a TOML file") from None
     data = data.get("init", data)
+    if not isinstance(data, dict):
+        raise BadInput(f"init in {path} must be a table ([init] with the answers as keys)")
     for key, value in data.items():
         kind = ANSWER_KEYS.get(key)
         if kind is None:

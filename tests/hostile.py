@@ -1,10 +1,13 @@
 """A loopback HTTP server whose answers a test sets path by path: malformed headers,
-non-JSON or huge bodies, redirect loops, slow answers, closed connections."""
+non-JSON or huge bodies, redirect loops, slow answers, closed connections. It records
+every request it receives, so a test can tell what the doctor sent (and what it did not).
+An answer may also be a function of the request (for servers that speak a protocol)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,19 +21,32 @@ class Answer:
     close: bool = False  # drop the connection without answering
 
 
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+
 class HostileServer:
     def __init__(self) -> None:
-        self.answers: dict[str, Answer] = {}
-        answers = self.answers
+        self.answers: dict[str, Answer | Callable[[Received], Answer]] = {}
+        self.requests: list[Received] = []
+        answers, requests = self.answers, self.requests
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
+                body = self.rfile.read(length) if length else b""
+                received = Received(self.command, self.path,
+                                    {k.lower(): v for k, v in self.headers.items()}, body)
+                requests.append(received)
                 answer = answers.get(self.path.split("?")[0], Answer(404, body=b"not found"))
+                if callable(answer):
+                    answer = answer(received)
                 if answer.delay:
                     time.sleep(answer.delay)
                 if answer.close:
@@ -61,3 +77,56 @@ class HostileServer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def stateless_mcp(token: str, resource_metadata: str, *, initialize: bool = False
+                  ) -> Callable[[Received], Answer]:
+    """An MCP endpoint speaking 2026-07-28 (no initialize, no session: server/discover, and
+    the version in params._meta matching the MCP-Protocol-Version header), shaped after the
+    specification's schema (schema/2026-07-28/schema.ts: DiscoverResult,
+    UnsupportedProtocolVersionError -32022, HeaderMismatchError -32020). With `initialize`
+    it also answers 2025-11-25's initialize (a server that supports both)."""
+    import json
+
+    version = "2026-07-28"
+
+    def reply(status: int, message: dict[str, object]) -> Answer:
+        return Answer(status, {"Content-Type": "application/json"}, json.dumps(message).encode())
+
+    def answer(request: Received) -> Answer:
+        if request.headers.get("authorization") != f"Bearer {token}":
+            return Answer(401, {"WWW-Authenticate": f'Bearer resource_metadata="{resource_metadata}"'})
+        try:
+            message = json.loads(request.body)
+        except ValueError:
+            return reply(400, {"jsonrpc": "2.0", "error": {"code": -32700, "message": "parse error"}})
+        ident, method = message.get("id"), message.get("method")
+        if method == "initialize":
+            if initialize:
+                return reply(200, {"jsonrpc": "2.0", "id": ident, "result": {
+                    "protocolVersion": "2025-11-25", "capabilities": {"tools": {}},
+                    "serverInfo": {"name": "both", "version": "1"}}})
+            return reply(400, {"jsonrpc": "2.0", "id": ident, "error": {
+                "code": -32022, "message": "unsupported protocol version",
+                "data": {"supported": [version], "requested": "2025-11-25"}}})
+        meta = (message.get("params") or {}).get("_meta") or {}
+        requested = meta.get("io.modelcontextprotocol/protocolVersion")
+        if requested != request.headers.get("mcp-protocol-version"):
+            return reply(400, {"jsonrpc": "2.0", "id": ident,
+                               "error": {"code": -32020, "message": "header mismatch"}})
+        if requested != version:
+            return reply(400, {"jsonrpc": "2.0", "id": ident, "error": {
+                "code": -32022, "message": "unsupported protocol version",
+                "data": {"supported": [version], "requested": requested}}})
+        if method == "server/discover":
+            return reply(200, {"jsonrpc": "2.0", "id": ident, "result": {
+                "resultType": "complete", "supportedVersions": [version],
+                "capabilities": {"tools": {}}}})
+        if method == "tools/list":
+            return reply(200, {"jsonrpc": "2.0", "id": ident, "result": {
+                "resultType": "complete", "tools": [{"name": "add", "inputSchema": {"type": "object"}},
+                                                    {"name": "echo", "inputSchema": {"type": "object"}}]}})
+        return reply(200, {"jsonrpc": "2.0", "id": ident,
+                           "error": {"code": -32601, "message": f"method not found: {method}"}})
+
+    return answer

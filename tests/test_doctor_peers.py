@@ -29,11 +29,13 @@ TOKEN_VAR = "PEER_ACCESS_TOKEN"
 
 
 def doctor(folder: Path, url: str, *args: str, platforms: str = "chatgpt", client_id: str = CLIENT_ID,
-           secret: str = CLIENT_SECRET, token: str | None = None) -> tuple[int, dict[str, Any]]:
-    """The CLI in a subprocess, in an empty folder, with no AWS settings at all."""
+           secret: str = CLIENT_SECRET, token: str | None = None,
+           issuer: str | None = None) -> tuple[int, dict[str, Any]]:
+    """The CLI in a subprocess, in an empty folder, with no AWS settings at all. The secret
+    goes to the token endpoint only when `issuer` names the authorization server it belongs to."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update({SECRET_VAR: secret, "COLUMNS": "200", "AWS_EC2_METADATA_DISABLED": "true"})
-    extra = list(args)
+    extra = list(args) + (["--issuer", issuer] if issuer else [])
     if token is not None:
         env[TOKEN_VAR] = token
         extra += ["--token-env", TOKEN_VAR]
@@ -59,7 +61,7 @@ def test_a_correct_setup_is_all_green(oidc_peer: OidcPeer, mcp_peer: Callable[..
     server = mcp_peer()
     token = oidc_peer.token(server.url)
 
-    code, report = doctor(tmp_path, server.url, token=token)
+    code, report = doctor(tmp_path, server.url, token=token, issuer=oidc_peer.issuer)
 
     assert code == 0, errors(report)
     assert report["summary"] == {"errors": 0, "warnings": 0}
@@ -145,10 +147,11 @@ def test_authorize_probe_meets_the_login_page_or_the_redirect_error_page(
     ("nobody_registered", CLIENT_SECRET, "AUTHZ_UNKNOWN_CLIENT", "authorize.chatgpt"),
     (CLIENT_ID, "not-the-secret", "TOKEN_CLIENT_AUTH_FAILED", "token.chatgpt"),
 ], ids=["unknown client", "wrong secret"])
-def test_client_faults_at_oidc_provider(mcp_peer: Callable[..., McpPeer], tmp_path: Path,
+def test_client_faults_at_oidc_provider(oidc_peer: OidcPeer, mcp_peer: Callable[..., McpPeer], tmp_path: Path,
                                         client_id: str, secret: str, code: str, step: str) -> None:
     server = mcp_peer()
-    exit_code, report = doctor(tmp_path, server.url, client_id=client_id, secret=secret)
+    exit_code, report = doctor(tmp_path, server.url, client_id=client_id, secret=secret,
+                               issuer=oidc_peer.issuer)
     assert exit_code == 1
     assert code in [f["code"] for f in steps(report)[step]["findings"]]
 
@@ -226,7 +229,7 @@ def test_sign_in_through_the_loopback_listener_with_oidc_provider(
 
     target = make_target(Project(), url=server.url, platforms="chatgpt", client_id=CLIENT_ID,
                          secret_env=SECRET_VAR, pool_id=None, gateway_id=None, token_env=None,
-                         login_platform="chatgpt")
+                         login_platform="chatgpt", issuer=oidc_peer.issuer)
     report = run(target, None, "no AWS in this test", opener=browser)
 
     by_id = {s.id: s for s in report.steps}

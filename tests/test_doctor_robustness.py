@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mcpauth_wizard.doctor.challenge import bearer_params, parse_challenges
@@ -56,6 +56,7 @@ def doctor(server: HostileServer, timeout: float = 2.0) -> dict[str, Any]:
     report = run(target, None, None, timeout=timeout).as_dict()
     for step in report["steps"]:
         assert "internal error" not in step["note"], step
+        assert "DOCTOR_STEP_FAILED" not in [f["code"] for f in step["findings"]], step
     return report
 
 
@@ -140,6 +141,7 @@ as_documents = st.fixed_dictionaries({}, optional={
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(prm=prm_documents, metadata=as_documents, jwks=json_values)
+@example(prm={"resource": "URL", "authorization_servers": ["×"]}, metadata={}, jwks=None)  # IDNA error
 def test_any_metadata_gives_findings_not_tracebacks(server: HostileServer, prm: dict[str, Any],
                                                      metadata: dict[str, Any], jwks: Any) -> None:
     def fill(document: Any) -> Any:
