@@ -44,8 +44,10 @@ class Fresh:
         return self.project.clients[platform]
 
     def doctor(self, *args: str) -> tuple[int, dict[str, Any]]:
+        from tests.test_doctor_honesty import check_schema
+
         code, out = mcpauth(self.sandbox, self.folder, "doctor", "--json", *args)
-        return code, json.loads(out[out.index("{"):]) if "{" in out else {}
+        return code, check_schema(json.loads(out[out.index("{"):])) if "{" in out else {}
 
     def fix(self, *args: str) -> tuple[int, str]:
         return mcpauth(self.sandbox, self.folder, "doctor", "--fix", "--yes", *args)
@@ -146,6 +148,14 @@ def _gateway_other_pool(f: Fresh) -> None:
         discoveryUrl="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other/.well-known/openid-configuration"))
 
 
+def _gateway_another_real_pool(f: Fresh) -> None:
+    n = next(_count)
+    other = f.cognito.create_user_pool(PoolName=f"other-{n}")["UserPool"]["Id"]
+    f.cognito.create_user_pool_domain(Domain=f"other-{n}-login", UserPoolId=other)
+    f.update_authorizer(lambda a: a.update(
+        discoveryUrl=f"https://cognito-idp.us-east-1.amazonaws.com/{other}/.well-known/openid-configuration"))
+
+
 SCENARIOS = [
     ("resource server deleted", _delete_resource_server, "COGNITO_RESOURCE_SERVER_MISSING",
      {"AUTHZ_INVALID_SCOPE": "COGNITO_RESOURCE_SERVER_MISSING"}),
@@ -161,8 +171,11 @@ SCENARIOS = [
      {"AUTHZ_NO_LOGIN_PAGE": "COGNITO_BRANDING_MISSING"}),
     ("gateway forgets a client", _gateway_forgets_chatgpt, "GATEWAY_CLIENT_NOT_ALLOWED", {}),
     ("gateway wants an aud no token carries", _gateway_audience, "GATEWAY_AUDIENCE_UNMATCHABLE", {}),
-    ("gateway short scope name", _gateway_short_scope, "GATEWAY_SCOPE_SHORT_NAME", {}),
+    ("gateway short scope name", _gateway_short_scope, "GATEWAY_SCOPE_SHORT_NAME",
+     {"AUTHZ_INVALID_SCOPE": "GATEWAY_SCOPE_SHORT_NAME"}),
     ("gateway trusts another pool", _gateway_other_pool, "GATEWAY_DISCOVERY_URL_MISMATCH", {}),
+    ("gateway trusts another existing pool", _gateway_another_real_pool, "GATEWAY_DISCOVERY_URL_MISMATCH",
+     {"AUTHZ_UNKNOWN_CLIENT": "GATEWAY_DISCOVERY_URL_MISMATCH"}),
 ]
 
 
@@ -364,3 +377,22 @@ def test_json_fix_keeps_stdout_json(fresh: Fresh) -> None:
     code, out = mcpauth(fresh.sandbox, fresh.folder, "doctor", "--json", "--fix", "--yes")
     report = json.loads(out)  # nothing but the report on stdout
     assert code == 0 and report["summary"]["errors"] == 0
+
+
+def test_a_public_platform_on_a_client_with_a_secret_is_warned(sandbox: Sandbox, tmp_path: Path) -> None:
+    """One shared (confidential) client for ChatGPT and Inspector: Inspector is set up as a
+    public client, so unless its user enters the secret, its token exchange fails."""
+    n = next(_count)
+    seed = sandbox.seed(pool_name=f"shared-{n}", gateway_name=f"gw-shared-{n}")
+    code, out = mcpauth(sandbox, tmp_path, "init", "--pool-id", seed.pool_id, "--domain",
+                        f"shared-{n}-login", "--gateway-id", seed.gateway_id,
+                        "--platform", "chatgpt,inspector", "--shared-client", "--yes")
+    assert code == 0, out
+    code, out = mcpauth(sandbox, tmp_path, "doctor", "--json")
+    report = json.loads(out[out.index("{"):])
+
+    warned = [f for s in report["steps"] for f in s["findings"]
+              if f["code"] == "COGNITO_CLIENT_SECRET_ON_PUBLIC_PLATFORM"]
+    assert [(f["platform"], f["severity"]) for f in warned] == [("inspector", "warning")]
+    assert "secret" in warned[0]["fix"]
+    assert code == 0  # a warning: the setup can work once the secret is entered there

@@ -310,6 +310,7 @@ def test_root_cause_and_findings_are_printed_whole(width: int) -> None:
         render.render(report, Console(file=out, width=width, soft_wrap=soft_wrap, color_system=None))
         lines = [line.strip() for line in out.getvalue().splitlines()]
         assert command in lines  # the command alone on its line, whole
+        assert url in lines and "https://claude.ai/api/mcp/auth_callback" in lines  # so are URLs
         assert sum(cause.message in line for line in lines) >= 2  # in the step list and the root cause
 
 

@@ -15,6 +15,7 @@ _MARK = {"pass": "[green]✓[/]", "warn": "[yellow]⚠[/]", "fail": "[red]✗[/]
 _VERDICT = {"ready": "[green]ready[/]", "needs_action": "[yellow]needs action[/]",
             "incompatible": "[red]cannot work as set up[/]", "unknown": "[yellow]unknown[/]"}
 _COMMAND = re.compile(r"`([^`]+)`")
+_URL = re.compile(r"https?://[^\s'\"`<>]+")
 
 
 def fix_lines(fix: str) -> list[str]:
@@ -49,6 +50,8 @@ def render(report: Report, console: Console, *, verbose: bool = False) -> None:
         console.rule("[bold]Root cause[/]", align="left", style=style)
         say(f"[bold]{root.code}[/]")
         say(escape(root.message))
+        for url in dict.fromkeys(_URL.findall(root.message)):  # each on its own line, to copy
+            say(f"  {escape(url.rstrip('.,;:)'))}")
         if root.fix:
             say()
             for line in fix_lines(root.fix):
