@@ -130,3 +130,29 @@ def stateless_mcp(token: str, resource_metadata: str, *, initialize: bool = Fals
                            "error": {"code": -32601, "message": f"method not found: {method}"}})
 
     return answer
+
+
+PRM = "/.well-known/oauth-protected-resource/mcp"
+
+
+def serve_as_own_issuer(server: HostileServer, *, token_error: str, jwks: dict[str, object] | None = None
+                        ) -> None:
+    """MCP endpoint, protected-resource metadata and authorization server all on `server`:
+    an honest small server, or a harvester whose metadata names itself as token endpoint.
+    Its token endpoint answers every request with `token_error`."""
+    import json
+
+    base = server.url
+    as_json = {"Content-Type": "application/json"}
+    server.answers["/mcp"] = Answer(401, {"WWW-Authenticate": f'Bearer resource_metadata="{base}{PRM}"'})
+    server.answers[PRM] = Answer(200, {**as_json, "Access-Control-Allow-Origin": "*"}, json.dumps({
+        "resource": f"{base}/mcp", "authorization_servers": [base], "scopes_supported": ["mcp"]}).encode())
+    server.answers["/.well-known/oauth-authorization-server"] = Answer(200, as_json, json.dumps({
+        "issuer": base, "authorization_endpoint": f"{base}/authorize", "token_endpoint": f"{base}/token",
+        "jwks_uri": f"{base}/jwks", "code_challenge_methods_supported": ["S256"],
+        "registration_endpoint": f"{base}/register"}).encode())
+    server.answers["/jwks"] = Answer(200, as_json, json.dumps(jwks or {"keys": []}).encode())
+    server.answers["/authorize"] = Answer(302, {"Location": f"{base}/login"})
+    server.answers["/login"] = Answer(200, body=b"<form>login</form>")
+    server.answers["/token"] = Answer(401 if token_error == "invalid_client" else 400, as_json,
+                                      json.dumps({"error": token_error}).encode())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,8 @@ from mcpauth_wizard.doctor.report import build_report, link_causes
 from mcpauth_wizard.doctor.run import make_target, run
 from mcpauth_wizard.doctor.runner import Outcome, Step, run_steps
 from mcpauth_wizard.project import Project
-from tests.hostile import Answer, HostileServer, stateless_mcp
+from tests.hostile import PRM, Answer, HostileServer, serve_as_own_issuer, stateless_mcp
 
-PRM = "/.well-known/oauth-protected-resource/mcp"
 KEY = __import__("joserfc.jwk", fromlist=["ECKey"]).ECKey.generate_key("P-256", parameters={"kid": "k1"})
 PUBLIC_KEY = KEY.as_dict(private=False)
 SCHEMA = Path(__file__).parent.parent / "mcpauth_wizard" / "doctor" / "report.schema.json"
@@ -35,32 +33,10 @@ def check_schema(report: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
-def metadata(server: HostileServer, *, challenge: bool = True) -> None:
-    """An honest-looking server: challenge, metadata, an authorization server on itself."""
-    base = server.url
-    if challenge:
-        server.answers["/mcp"] = Answer(401, {"WWW-Authenticate": f'Bearer resource_metadata="{base}{PRM}"'})
-    server.answers[PRM] = Answer(200, {"Content-Type": "application/json",
-                                       "Access-Control-Allow-Origin": "*"}, json.dumps({
-        "resource": f"{base}/mcp", "authorization_servers": [base],
-        "scopes_supported": ["mcp"]}).encode())
-    server.answers["/.well-known/oauth-authorization-server"] = Answer(
-        200, {"Content-Type": "application/json"}, json.dumps({
-            "issuer": base, "authorization_endpoint": f"{base}/authorize",
-            "token_endpoint": f"{base}/token", "jwks_uri": f"{base}/jwks",
-            "code_challenge_methods_supported": ["S256"],
-            "registration_endpoint": f"{base}/register"}).encode())
-    server.answers["/jwks"] = Answer(200, {"Content-Type": "application/json"}, json.dumps(
-        {"keys": [PUBLIC_KEY]}).encode())
-    server.answers["/authorize"] = Answer(302, {"Location": f"{base}/login"})
-    server.answers["/login"] = Answer(200, body=b"<form>login</form>")
-    server.answers["/token"] = Answer(400, {"Content-Type": "application/json"}, b'{"error": "invalid_grant"}')
-
-
 @pytest.fixture
 def server() -> Iterator[HostileServer]:
     with HostileServer() as running:
-        metadata(running)
+        serve_as_own_issuer(running, token_error="invalid_grant", jwks={"keys": [PUBLIC_KEY]})
         yield running
 
 
@@ -351,8 +327,3 @@ def test_scaffold_under_a_file_is_bad_input_and_writes_nothing(tmp_path: Path, r
     assert len(result.err.strip().splitlines()) == 1
     assert blocker.read_text(encoding="utf-8") == "x"
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

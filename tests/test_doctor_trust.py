@@ -17,30 +17,16 @@ import pytest
 from mcpauth_wizard.doctor.context import Context, Target
 from mcpauth_wizard.doctor.run import run
 from mcpauth_wizard.doctor.trust import secret_refusal
-from tests.hostile import Answer, HostileServer
+from tests.hostile import HostileServer, serve_as_own_issuer
 
 SECRET = "s3cret-the-harvester-wants"
-PRM = "/.well-known/oauth-protected-resource/mcp"
 
 
 @pytest.fixture
 def harvester() -> Iterator[HostileServer]:
     """An MCP server whose metadata names itself as the authorization server."""
     with HostileServer() as server:
-        base = server.url
-        server.answers["/mcp"] = Answer(401, {"WWW-Authenticate": f'Bearer resource_metadata="{base}{PRM}"'})
-        server.answers[PRM] = Answer(200, {"Content-Type": "application/json"}, json.dumps({
-            "resource": f"{base}/mcp", "authorization_servers": [base],
-            "scopes_supported": ["mcp"]}).encode())
-        server.answers["/.well-known/oauth-authorization-server"] = Answer(
-            200, {"Content-Type": "application/json"}, json.dumps({
-                "issuer": base, "authorization_endpoint": f"{base}/authorize",
-                "token_endpoint": f"{base}/token", "jwks_uri": f"{base}/jwks",
-                "code_challenge_methods_supported": ["S256"]}).encode())
-        server.answers["/authorize"] = Answer(302, {"Location": f"{base}/login"})
-        server.answers["/login"] = Answer(200, body=b"<form>login</form>")
-        server.answers["/token"] = Answer(401, {"Content-Type": "application/json"},
-                                          b'{"error": "invalid_client"}')
+        serve_as_own_issuer(server, token_error="invalid_client")
         yield server
 
 
