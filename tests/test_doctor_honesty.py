@@ -181,11 +181,16 @@ def test_a_client_id_checked_against_a_pool_must_be_cognito_shaped(run: Any) -> 
 
 # --- 8. the doctor's own limits are its own -----------------------------------------------
 
-def test_login_picks_a_client_that_can_take_a_loopback_callback() -> None:
-    target = make_target(Project(), url="https://mcp.example.com/mcp", platforms="chatgpt,inspector",
+@pytest.mark.parametrize(("platforms", "chosen"), [
+    ("chatgpt,inspector", "inspector"),
+    ("chatgpt,inspector,claude-code", "claude-code"),  # http://localhost:<port>/callback, the listener's path
+    ("chatgpt,claude", "chatgpt"),  # none can: the first, and the doctor says it cannot listen
+])
+def test_login_picks_a_client_that_can_take_a_loopback_callback(platforms: str, chosen: str) -> None:
+    target = make_target(Project(), url="https://mcp.example.com/mcp", platforms=platforms,
                          client_id="abc", secret_env=None, pool_id=None, gateway_id=None,
                          token_env=None, login_platform="")
-    assert target.login_platform == "inspector"
+    assert target.login_platform == chosen
 
 
 def test_platform_all_reports_only_platforms_with_a_client() -> None:

@@ -13,6 +13,7 @@ from mcpauth_wizard.doctor.challenge import bearer_params, parse_challenges
 from mcpauth_wizard.doctor.context import Target
 from mcpauth_wizard.doctor.run import run
 from tests.hostile import Answer, HostileServer
+from tests.test_doctor_honesty import check_schema
 
 PRM = "/.well-known/oauth-protected-resource/mcp"
 
@@ -57,7 +58,7 @@ def doctor(server: HostileServer, timeout: float = 2.0) -> dict[str, Any]:
     for step in report["steps"]:
         assert "internal error" not in step["note"], step
         assert "DOCTOR_STEP_FAILED" not in [f["code"] for f in step["findings"]], step
-    return report
+    return check_schema(report)
 
 
 def codes(report: dict[str, Any]) -> set[str]:

@@ -34,10 +34,14 @@ def parse_platforms(text: str | None, recorded: list[str]) -> tuple[str, ...]:
 
 def _login_choice(clients: dict[str, str]) -> str | None:
     """--login without a platform: a client whose platform signs in through a loopback
-    callback (the doctor's listener can stand in for it), else the first."""
-    loopback = [p for p in clients if any(t.startswith(("http://localhost", "http://127.0.0.1"))
-                                          for t in PLATFORMS[p].callback_templates)]
-    return next(iter(loopback or clients), None)
+    callback like the doctor's listener (http://localhost:<port>/callback first), else the first."""
+    def rank(platform: str) -> int:
+        templates = PLATFORMS[platform].callback_templates
+        if "http://localhost:{port}/callback" in templates:
+            return 0
+        return 1 if any(t.startswith(("http://localhost", "http://127.0.0.1")) for t in templates) else 2
+
+    return min(clients, key=rank, default=None)  # min keeps the first of equal rank
 
 
 def _check_issuer(issuer: str | None) -> str | None:
