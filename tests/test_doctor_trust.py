@@ -74,9 +74,20 @@ def test_the_issuer_the_user_named_receives_the_secret(harvester: HostileServer)
     assert sent and all(r.headers.get("authorization", "").startswith("Basic ") for r in sent)
 
 
-def test_login_exchange_never_sends_the_secret_to_a_server_that_names_itself(harvester: HostileServer) -> None:
+def test_login_exchange_never_sends_the_secret_to_a_server_that_names_itself(
+        harvester: HostileServer, monkeypatch: pytest.MonkeyPatch) -> None:
     """--login: the code exchange goes to the same token endpoint, under the same rule."""
+    import dataclasses
+    import socket
+
     import httpx
+
+    from mcpauth_wizard.platforms import PLATFORMS
+
+    with socket.socket() as probe:  # the doctor's listener on a free port, not its busy default
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setitem(PLATFORMS, "doctor", dataclasses.replace(PLATFORMS["doctor"], default_port=port))
 
     def browser(url: str, deadline: float) -> None:
         query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
@@ -86,7 +97,8 @@ def test_login_exchange_never_sends_the_secret_to_a_server_that_names_itself(har
     report = run(target(harvester, login_platform="chatgpt"), None, None, opener=browser, timeout=3)
 
     login = next(s for s in report.steps if s.id == "login")
-    assert login.status == "fail", login.note  # the harvester refuses the code: that is all it gets
+    assert login.status == "fail", login.note
+    assert "code exchange failed" in login.findings[0].message, login.findings  # not "cannot listen"  # the harvester refuses the code: that is all it gets
     assert len(token_requests(harvester)) >= 2  # the probe and the exchange
     assert leaked(harvester) == []
 
