@@ -152,6 +152,18 @@ def test_a_symptom_names_the_gateway_fault_behind_it(symptom: str, cause: str) -
     assert found[0].caused_by == cause
 
 
+def test_without_aws_a_short_scope_in_the_challenge_is_named_as_the_likely_cause(server: HostileServer) -> None:
+    server.answers["/mcp"] = Answer(401, {"WWW-Authenticate":
+                                          f'Bearer resource_metadata="{server.url}{PRM}", scope="invoke"'})
+    server.answers["/authorize"] = Answer(302, {"Location": "https://chatgpt.com/connector_platform_oauth_redirect"
+                                                            "?error=invalid_scope"})
+    report = doctor(server)
+
+    symptom = findings(report)["AUTHZ_INVALID_SCOPE"]
+    assert symptom["caused_by"] is None  # without AWS the gateway's setting is not known
+    assert "invoke" in symptom["fix"] and "allowedScopes" in symptom["fix"]
+
+
 def test_without_aws_the_registered_port_is_not_claimed_missing(server: HostileServer) -> None:
     report = doctor(server, platforms=("claude-code",), clients={"claude-code": "abc"})
 

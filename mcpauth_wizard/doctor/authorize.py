@@ -17,6 +17,7 @@ from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
 from mcpauth_wizard.doctor.trust import secret_refusal
 from mcpauth_wizard.platforms import PLATFORMS
 from mcpauth_wizard.signin import ClientCredentials, authorization_request
+from mcpauth_wizard.spec import USER_SCOPES
 
 # Authorization error (RFC 6749 §4.1.2.1, and Cognito's error page) → finding code.
 AUTHORIZE_ERRORS = {
@@ -121,6 +122,11 @@ async def authorize_probe(ctx: Context, platform: str) -> Outcome:
         "AUTHZ_RESOURCE_REJECTED": "a resource server whose identifier is exactly the MCP URL",
         "AUTHZ_UNKNOWN_CLIENT": "the client id",
     }.get(code, "the client's configuration")
+    short = [s for s in str(ctx.facts.get("challenge_scope") or "").split()
+             if "/" not in s and s not in ("openid", *USER_SCOPES)]
+    if code == "AUTHZ_INVALID_SCOPE" and short:  # e.g. a gateway whose allowedScopes holds "invoke"
+        likely = (f"the challenge's scope {' '.join(short)}: a short name, where Cognito needs the full "
+                  f"scope string (<resource server>/{short[0]}); for a gateway, allowedScopes")
     return Outcome([Finding(code, f"{PLATFORMS[platform].title}'s authorize request ({redirect}) "
                             f"was refused: {what}", platform=platform, evidence=evidence,
                             fix=f"check {likely}")])
