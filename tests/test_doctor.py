@@ -386,7 +386,8 @@ def test_a_public_platform_on_a_client_with_a_secret_is_warned(sandbox: Sandbox,
     seed = sandbox.seed(pool_name=f"shared-{n}", gateway_name=f"gw-shared-{n}")
     code, out = mcpauth(sandbox, tmp_path, "init", "--pool-id", seed.pool_id, "--domain",
                         f"shared-{n}-login", "--gateway-id", seed.gateway_id,
-                        "--platform", "chatgpt,inspector", "--shared-client", "--yes")
+                        "--platform", "chatgpt,inspector", "--shared-client", "--yes",
+                        "--allow-breaking")  # the seeded gateway is AWS_IAM
     assert code == 0, out
     code, out = mcpauth(sandbox, tmp_path, "doctor", "--json")
     report = json.loads(out[out.index("{"):])
