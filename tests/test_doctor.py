@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -322,8 +323,7 @@ def test_bad_arguments_exit_2(run_process, tmp_path, args, message) -> None:
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_step_mode_pauses_before_each_step_showing_what_it_will_send(fresh: Fresh) -> None:
-    """--step in a real terminal: each step is announced with its request, then runs on Enter."""
+def _step_child(fresh: Fresh) -> Any:
     import os
     import sys
 
@@ -331,26 +331,58 @@ def test_step_mode_pauses_before_each_step_showing_what_it_will_send(fresh: Fres
 
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env.update(fresh.sandbox.aws_env(), COLUMNS="160", TERM="dumb")
-    child = pexpect.spawn(sys.executable, ["-m", "mcpauth_wizard", "doctor", "--step"], env=env,
-                          cwd=str(fresh.folder), encoding="utf-8", timeout=30, dimensions=(50, 160))
+    return pexpect.spawn(sys.executable, ["-m", "mcpauth_wizard", "doctor", "--step"], env=env,
+                         cwd=str(fresh.folder), encoding="utf-8", timeout=30, dimensions=(50, 160))
+
+
+def test_step_mode_pauses_before_each_step_showing_what_it_will_send(fresh: Fresh) -> None:
+    """--step in a real terminal: each step is announced with its whole request, runs on Enter,
+    and shows its result; `c` runs the rest without asking."""
+    import pexpect
+
+    child = _step_child(fresh)
     child.expect_exact("Next: Cognito user pool and login domain")
     child.expect_exact(f"DescribeUserPool {fresh.pool}")
-    child.expect_exact("Continue")
-    seen = ["aws.pool"]
+    child.expect_exact("Enter: run it · c: run the rest · q: stop")
+    seen = ["Cognito user pool and login domain"]
     previews = []
     while True:
         child.send("\r")
+        child.expect(f"[✓⚠✗–] {re.escape(seen[-1])}")  # the step's result, right after it ran
         index = child.expect([r"Next: ([^\r\n]+)\r?\n\s+([^\r\n]*)", pexpect.EOF])
         if index == 1:
             break
-        seen.append(child.match.group(1))
+        seen.append(child.match.group(1).strip())
         previews.append(child.match.group(2))
+        if seen[-1] == "Authorize request as ChatGPT":
+            break
+    authorize = previews[-1]
+    assert authorize.startswith("GET http") and "redirect_uri=https%3A%2F%2Fchatgpt.com" in authorize
+    assert "code_challenge_method=S256" in authorize and "resource=" in authorize  # whole, not cut
+    assert "…" not in authorize
+    child.send("c")  # the rest, without asking
+    child.expect(pexpect.EOF)
     child.close()
+    rest = child.before or ""
+    assert "Next:" not in rest and "Platforms" in rest
     assert child.exitstatus == 0
     assert "MCP server asks for a token (401 + Bearer challenge)" in seen
     assert any(p.startswith(f"POST {fresh.project.resource_url}") for p in previews)
-    assert any("code=<bogus>" in p for p in previews)
-    assert len(seen) >= 15
+
+
+def test_step_mode_q_stops_and_reports_the_rest_as_not_run(fresh: Fresh) -> None:
+    import pexpect
+
+    child = _step_child(fresh)
+    child.expect_exact("Next: Cognito user pool and login domain")
+    child.send("\r")
+    child.expect_exact("Next: ")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    out = child.before or ""
+    assert "not run: stopped at --step" in out
+    assert "Traceback" not in out
 
 
 def test_verbose_output_never_shows_a_secret(fresh: Fresh) -> None:
@@ -397,3 +429,33 @@ def test_a_public_platform_on_a_client_with_a_secret_is_warned(sandbox: Sandbox,
     assert [(f["platform"], f["severity"]) for f in warned] == [("inspector", "warning")]
     assert "secret" in warned[0]["fix"]
     assert code == 0  # a warning: the setup can work once the secret is entered there
+
+
+def test_in_a_terminal_the_steps_appear_as_a_live_checklist(fresh: Fresh) -> None:
+    """A person sees every step listed at once (pending ones dimmed), each ticked as it ends —
+    not a blank screen and then everything; the steps are listed once in the end."""
+    import os
+    import sys
+
+    import pexpect
+
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(fresh.sandbox.aws_env(), COLUMNS="200", TERM="xterm")
+    child = pexpect.spawn(sys.executable, ["-m", "mcpauth_wizard", "doctor"], env=env,
+                          cwd=str(fresh.folder), encoding="utf-8", timeout=60, dimensions=(60, 200))
+    child.expect_exact("· Signing keys (JWKS) …")  # listed before it ran
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    screen = child.before or ""
+    assert "Platforms" in screen
+
+
+def test_warnings_alone_get_a_quieter_heading_than_a_root_cause(fresh: Fresh) -> None:
+    code, out = mcpauth(fresh.sandbox, fresh.folder, "doctor")
+    assert code == 0, out
+    assert "Root cause" not in out and "Worth a look" in out  # a green setup: warnings only
+    assert out.count("Resource server for the MCP URL") == 1  # each step printed once
+    _drop_scope(fresh)
+    code, out = mcpauth(fresh.sandbox, fresh.folder, "doctor")
+    assert code == 1 and "Root cause" in out

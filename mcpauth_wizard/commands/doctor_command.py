@@ -26,6 +26,19 @@ def _opener(no_browser: bool) -> Any:
     return open_url
 
 
+def _ask_step() -> str:
+    """--step: Enter runs the next step, c runs the rest, q stops (Ctrl-C stops at once)."""
+    console.err.print("  [dim]Enter: run it · c: run the rest · q: stop[/] ", end="")
+    while True:
+        key = click.getchar()  # Ctrl-C raises KeyboardInterrupt here
+        if key in ("\r", "\n"):
+            console.err.print()
+            return "next"
+        if key.lower() in ("c", "q"):
+            console.err.print(key.lower())
+            return "all" if key.lower() == "c" else "stop"
+
+
 def run_doctor(opts: Options, *, url: str | None, platforms: str | None, client_id: str | None,
                client_secret_env: str | None, pool_id: str | None, gateway_id: str | None,
                login: bool, login_platform: str | None, token_env: str | None, step: bool,
@@ -42,20 +55,28 @@ def run_doctor(opts: Options, *, url: str | None, platforms: str | None, client_
     aws, problem = aws_access(opts, target)
     pause = None
     if step and opts.interactive and not as_json:
-        async def pause(next_step: Any, ctx: Any) -> None:
+        async def pause(next_step: Any, ctx: Any) -> str:
             import asyncio
 
             render.preview_step(next_step, ctx, console.err)
-            await asyncio.to_thread(click.prompt, "  Continue", default="", show_default=False,
-                                    prompt_suffix=" ⏎ ", err=True)
+            return await asyncio.to_thread(_ask_step)
 
     opener = _opener(no_browser) if target.login_platform else None
-    report = run_checks(target, aws, problem, pause=pause, opener=opener)
+    checklist = None if as_json else render.Checklist(
+        console.out, live=pause is None and opener is None, verbose=bool(opts.verbose))
+    if checklist:
+        console.out.print(f"[bold]mcpauth doctor[/] {render.escape(target.url)}", soft_wrap=True)
+    try:
+        report = run_checks(target, aws, problem, pause=pause, opener=opener, progress=checklist)
+    finally:
+        if checklist:
+            checklist.close()
+    if not as_json:
+        render.render(report, console.out, verbose=bool(opts.verbose), steps_shown=True)
     if fix and report.errors:  # the first report, then the plan, then the checks again
-        render.render(report, console.err if as_json else console.out, verbose=bool(opts.verbose))
+        if as_json:
+            render.render(report, console.err, verbose=bool(opts.verbose))
         report = _fix(opts, aws, project, report, as_json) or report
-    elif not as_json:
-        render.render(report, console.out, verbose=bool(opts.verbose))
     if as_json:
         sys.stdout.write(render.as_json(report) + "\n")
     if report.errors:

@@ -8,6 +8,7 @@ invalid_grant (the client authenticated fine).
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from mcpauth_wizard.doctor.context import Context
@@ -81,6 +82,26 @@ def _classify(ctx: Context, platform: str, answer_url: str, status: int | None, 
     return "AUTHZ_NO_LOGIN_PAGE", f"unexpected answer {status}"
 
 
+def probe_request(ctx: Context, platform: str) -> Any:
+    """The authorize request the probe sends as this platform, made once (so `--step` shows
+    the very request that goes out); None while a part of it is unknown."""
+    key = f"authorize_request:{platform}"
+    if key not in ctx.facts:
+        authorize_url = endpoint(ctx, "authorization_endpoint")
+        client_id = ctx.target.clients.get(platform)
+        redirect = redirect_uri(ctx, platform)
+        if not (authorize_url and client_id and redirect):
+            return None
+        ctx.facts[key] = authorization_request(authorize_url, ClientCredentials(client_id), redirect,
+                                               probe_scope(ctx), resource=ctx.target.url)
+    return ctx.facts[key]
+
+
+def _preview(ctx: Context, platform: str) -> str:
+    request = probe_request(ctx, platform)
+    return f"GET {request.url}  (not followed)" if request else "GET the authorization endpoint (not known yet)"
+
+
 async def authorize_probe(ctx: Context, platform: str) -> Outcome:
     authorize_url = endpoint(ctx, "authorization_endpoint")
     if not authorize_url:
@@ -97,8 +118,8 @@ async def authorize_probe(ctx: Context, platform: str) -> Outcome:
         return Outcome([Finding("COGNITO_CALLBACK_MISSING", f"{spec.title} needs a fixed loopback "
                                 "port and none is registered on the client", platform=platform,
                                 fix=f"`mcpauth add-callback {platform} --port PORT --client-id {client_id}`")])
-    request = authorization_request(authorize_url, ClientCredentials(client_id), redirect,
-                                    probe_scope(ctx), resource=ctx.target.url)
+    request = probe_request(ctx, platform)
+    assert request is not None  # every part of it was checked above
     answer = await ctx.fetch("GET", request.url)
     secrets = ctx.secret_values
     if answer.error:
@@ -173,8 +194,7 @@ def steps(ctx: Context) -> list[Step]:
                           needs=("discovery.authorization_server",)
                           + (aws_need if PLATFORMS[platform].default_port is None
                              and PLATFORMS[platform].needs_port else ()),
-                          preview=(lambda p: lambda c: f"GET {(c.facts.get('as') or {}).get('authorization_endpoint')}"
-                                   f"?client_id={c.target.clients.get(p)}&redirect_uri=… (not followed)")(platform)))
+                          preview=(lambda p: lambda c: _preview(c, p))(platform)))
         found.append(Step(f"token.{platform}", f"Token endpoint authenticates {PLATFORMS[platform].title}'s client",
                           (lambda p: lambda c: token_probe(c, p))(platform), platform=platform,
                           needs=("discovery.authorization_server",) + aws_need,

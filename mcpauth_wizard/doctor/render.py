@@ -27,27 +27,87 @@ def fix_lines(fix: str) -> list[str]:
     return lines + [f"  {escape(c)}" for c in commands]
 
 
-def render(report: Report, console: Console, *, verbose: bool = False) -> None:
-    """Every line is printed whole (soft wrap): a terminal may wrap it, nothing cuts it."""
+def step_lines(step: Any, *, verbose: bool = False) -> list[str]:
+    """One step's line and its findings (markup), as the checklist and the report show them."""
+    line = f"{_MARK[step.status]} {escape(step.title)} [dim]{step.duration_ms} ms[/]"
+    if step.note and (step.status == "skip" or verbose or step.status == "pass"):
+        line += f" [dim]— {escape(step.note)}[/]"
+    lines = [line]
+    for finding in step.findings:
+        style = {"error": "red", "warning": "yellow", "info": "blue"}[finding.severity]
+        cause = f" [dim](because of {finding.caused_by})[/]" if finding.caused_by else ""
+        lines.append(f"    [{style}]{finding.code}[/] {escape(finding.message)}{cause}")
+        if verbose and finding.evidence:
+            lines.append("      [dim]" + escape(json.dumps(finding.evidence, default=str)) + "[/]")
+    return lines
+
+
+class Checklist:
+    """Each step as it finishes: in a terminal a live list in the steps' order (pending ones
+    dimmed), elsewhere (or with --step / --login, which print in between) one line at a time."""
+
+    def __init__(self, console: Console, *, live: bool, verbose: bool = False) -> None:
+        self.console = console
+        self.verbose = verbose
+        self.use_live = live and console.is_terminal
+        self.order: list[tuple[str, str]] = []
+        self.done: dict[str, Any] = {}
+        self._live: Any = None
+
+    def begin(self, steps: list[Any]) -> None:
+        self.order = [(s.id, s.title) for s in steps]
+        if self.use_live:
+            from rich.live import Live
+
+            self._live = Live(self._view(), console=self.console, auto_refresh=False, transient=False)
+            self._live.start()
+
+    def step_done(self, result: Any) -> None:
+        if result.id not in dict(self.order):  # a result made outside the step list
+            self.order.append((result.id, result.title))
+        self.done[result.id] = result
+        if self._live is not None:
+            self._live.update(self._view(), refresh=True)
+        else:
+            for line in step_lines(result, verbose=self.verbose):
+                self.console.print(line, soft_wrap=True, highlight=False)
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def _view(self) -> Any:
+        from rich.console import Group
+        from rich.text import Text
+
+        lines: list[Any] = []
+        for step_id, title in self.order:
+            if step_id in self.done:
+                lines += [Text.from_markup(line) for line in step_lines(self.done[step_id],
+                                                                         verbose=self.verbose)]
+            else:
+                lines.append(Text.from_markup(f"[dim]· {escape(title)} …[/]"))
+        return Group(*lines)
+
+
+def render(report: Report, console: Console, *, verbose: bool = False,
+           steps_shown: bool = False) -> None:
+    """Every line is printed whole (soft wrap): a terminal may wrap it, nothing cuts it.
+    `steps_shown`: the checklist already printed the steps; only the verdicts follow."""
     def say(text: str = "") -> None:
         console.print(text, soft_wrap=True, highlight=False)
 
-    say(f"[bold]mcpauth doctor[/] {escape(report.target.url)}")
-    for step in report.steps:
-        line = f"{_MARK[step.status]} {escape(step.title)} [dim]{step.duration_ms} ms[/]"
-        if step.note and (step.status == "skip" or verbose or step.status == "pass"):
-            line += f" [dim]— {escape(step.note)}[/]"
-        say(line)
-        for finding in step.findings:
-            style = {"error": "red", "warning": "yellow", "info": "blue"}[finding.severity]
-            cause = f" [dim](because of {finding.caused_by})[/]" if finding.caused_by else ""
-            say(f"    [{style}]{finding.code}[/] {escape(finding.message)}{cause}")
-            if verbose and finding.evidence:
-                say("      [dim]" + escape(json.dumps(finding.evidence, default=str)) + "[/]")
+    if not steps_shown:
+        say(f"[bold]mcpauth doctor[/] {escape(report.target.url)}")
+        for step in report.steps:
+            for line in step_lines(step, verbose=verbose):
+                say(line)
     if report.roots:
         root = report.roots[0]
-        style = "red" if root.severity == "error" else "yellow"
-        console.rule("[bold]Root cause[/]", align="left", style=style)
+        # A root cause is for errors; warnings alone get a quieter heading.
+        style, heading = ("red", "Root cause") if root.severity == "error" else ("yellow", "Worth a look")
+        console.rule(f"[bold]{heading}[/]", align="left", style=style)
         say(f"[bold]{root.code}[/]")
         say(escape(root.message))
         for url in dict.fromkeys(_URL.findall(root.message)):  # each on its own line, to copy
@@ -74,10 +134,10 @@ def as_json(report: Report) -> str:
 
 
 def preview_step(step: Any, ctx: Any, console: Console) -> None:
-    """--step: what the next step is about to send."""
+    """--step: what the next step is about to send, whole (long URLs are not cut)."""
     text = step.preview(ctx) if step.preview else ""
     console.print(f"\n[bold]Next:[/] {escape(step.title)}", soft_wrap=True)
     if text:
-        console.print(f"  [dim]{escape(text)}[/]", soft_wrap=True)
+        console.print(f"  {escape(text)}", soft_wrap=True, highlight=False)
 
 

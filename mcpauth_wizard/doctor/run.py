@@ -131,12 +131,16 @@ def all_steps(ctx: Context) -> list[Step]:
 async def diagnose(target: Target, aws: Any | None, aws_problem: str | None, *,
                    pause: Pause | None = None,
                    opener: Callable[[str, float], None] | None = None,
-                   timeout: float | None = None) -> Report:
+                   timeout: float | None = None, progress: Any = None) -> Report:
+    """Run every step; `progress` (begin(steps), step_done(result)) hears of each as it ends."""
     ctx = Context(replace(target, secrets=dict(target.secrets)), aws, aws_problem,
                   **({"timeout": timeout} if timeout else {}))
     ctx.opener = opener
     try:
-        results = await run_steps(all_steps(ctx), ctx, pause)
+        steps = all_steps(ctx)
+        if progress is not None:
+            progress.begin(steps)
+        results = await run_steps(steps, ctx, pause, on_result=progress.step_done if progress else None)
     finally:
         await ctx.close()
     if aws is None and (target.pool_id or target.gateway_id):
@@ -144,6 +148,8 @@ async def diagnose(target: Target, aws: Any | None, aws_problem: str | None, *,
             Finding("AWS_CREDENTIALS", aws_problem or "no AWS access", step="aws.credentials",
                     fix="set AWS_PROFILE / run `aws sso login` to include the AWS checks")],
             note=aws_problem or ""))
+        if progress is not None:
+            progress.step_done(results[0])
     region = aws.region_name if aws is not None else target.region
     return build_report(ctx.target, region, results)
 

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from mcpauth_wizard.doctor.context import Context
 from mcpauth_wizard.doctor.findings import Finding, StepResult, status_of
@@ -34,7 +35,11 @@ class Step:
     platform: str | None = None  # the platform whose verdict depends on this step (None: all)
 
 
-Pause = Callable[[Step, Context], Awaitable[None]]
+# --step: asked before each step; "next" runs it, "all" runs it and the rest without asking,
+# "stop" runs none of the rest.
+PauseAnswer = Literal["next", "all", "stop"]
+Pause = Callable[[Step, Context], Awaitable[PauseAnswer | None]]
+OnResult = Callable[[StepResult], None]
 
 
 async def _run_one(step: Step, ctx: Context) -> StepResult:
@@ -64,14 +69,27 @@ def _failed(step: Step, note: str, kind: str, message: str) -> StepResult:
     return StepResult(step.id, step.title, "fail", [finding], note=note)
 
 
-async def run_steps(steps: list[Step], ctx: Context, pause: Pause | None = None) -> list[StepResult]:
-    """Results in the steps' order. Concurrent unless `pause` is given (then in order)."""
+async def run_steps(steps: list[Step], ctx: Context, pause: Pause | None = None,
+                    on_result: OnResult | None = None) -> list[StepResult]:
+    """Results in the steps' order. Concurrent unless `pause` is given (then in order);
+    `on_result` hears of each result as soon as it exists (the live checklist)."""
     results: dict[str, StepResult] = {}
+
+    def finished(step: Step, result: StepResult) -> None:
+        results[step.id] = result
+        ctx.facts[f"result:{step.id}"] = result
+        if on_result:
+            on_result(result)
+
     if pause is not None:
+        mode = "ask"  # ask before each step, or run the rest ("run"), or run none ("stopped")
         for step in steps:
-            await pause(step, ctx)
-            results[step.id] = await _run_one(step, ctx)
-            ctx.facts[f"result:{step.id}"] = results[step.id]
+            if mode == "ask":
+                mode = {"all": "run", "stop": "stopped"}.get(await pause(step, ctx) or "next", "ask")
+            if mode == "stopped":
+                finished(step, StepResult(step.id, step.title, "skip", note="not run: stopped at --step"))
+            else:
+                finished(step, await _run_one(step, ctx))
         return [results[s.id] for s in steps]
     done = {s.id: asyncio.Event() for s in steps}
     ctx.step_events = done
@@ -80,8 +98,7 @@ async def run_steps(steps: list[Step], ctx: Context, pause: Pause | None = None)
         for need in step.needs:
             if need in done:
                 await done[need].wait()
-        results[step.id] = await _run_one(step, ctx)
-        ctx.facts[f"result:{step.id}"] = results[step.id]
+        finished(step, await _run_one(step, ctx))
         done[step.id].set()
 
     await asyncio.gather(*(runner(s) for s in steps))
