@@ -313,6 +313,10 @@ register_template_commands(cli)
 @click.option("--fix", is_flag=True, help="Offer the changes that fix what was found, then re-check.")
 @click.option("--allow-breaking", is_flag=True,
               help="With --fix --yes: also apply fixes that take access away from someone.")
+@click.option("--no-state-probe", is_flag=True,
+              help="An OAuth proxy: do not start authorizations to check that its state is shared.")
+@click.option("--state-probes", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="An OAuth proxy: how many authorizations the state probe starts at once.")
 @pass_options
 def doctor(opts: Options, url: str | None, allow_breaking: bool, **flags: Any) -> None:
     """Walk the MCP OAuth flow like a client and name the root cause of a failure.

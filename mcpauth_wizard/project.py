@@ -23,7 +23,11 @@ _SECTIONS = {
     "scopes": ("resource", "scopes"),
     "gateway_id": ("gateway", "id"),
     "platforms_shared": ("clients_shared", "platforms"),
+    "server_kind": ("server", "kind"),
+    "base_url": ("proxy", "base_url"),
+    "proxy_client": ("proxy", "client_id"),
 }
+PROXY_KIND = "fastmcp-proxy"  # FastMCP's OAuth proxy: one Cognito client, clients register with it
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,13 @@ class Project:
     gateway_id: str | None = None
     platforms_shared: tuple[str, ...] = ()  # the platforms a "shared" client serves
     clients: dict[str, str] = field(default_factory=dict)  # platform (or "shared") → client id
+    server_kind: str | None = None  # "fastmcp-proxy", else a gateway or a plain URL
+    base_url: str | None = None  # the proxy's public base URL (None until the first deploy)
+    proxy_client: str | None = None  # the proxy's one confidential Cognito app client
+
+    @property
+    def is_proxy(self) -> bool:
+        return self.server_kind == PROXY_KIND
 
     def client_for(self, platform: str | None) -> str | None:
         """The client id recorded for a platform (or the shared one serving it); without a

@@ -76,6 +76,9 @@ class Target:
     token: str | None = None  # --token-env: an access token to validate
     login_platform: str | None = None  # --login: sign in with this platform's client
     issuer: str | None = None  # --issuer: the authorization server the user says owns the secret
+    proxy_client: str | None = None  # an OAuth proxy's own Cognito app client (upstream)
+    proxy_base_url: str | None = None  # that proxy's base URL (its callback: <base>/auth/callback)
+    state_probes: int = 8  # authorizations the proxy state probe starts; 0: --no-state-probe
 
 
 class Context:

@@ -48,6 +48,11 @@ def as_candidates(issuer: str) -> list[str]:
             f"{origin}{path}/.well-known/openid-configuration"]
 
 
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
 def endpoint(ctx: Context, key: str) -> str | None:
     """An endpoint URL from the authorization server metadata, only if it is one."""
     value = (ctx.facts.get("as") or {}).get(key)
@@ -262,6 +267,8 @@ async def signing_keys(ctx: Context) -> Outcome:
     if not document:
         raise Skip("no authorization server metadata")
     url = document.get("jwks_uri")
+    if not isinstance(url, str) and ctx.facts.get("issuer", "").startswith(_origin_of(ctx.target.url)):
+        raise Skip("an OAuth proxy on the MCP server's origin: its tokens are its own (no jwks_uri)")
     if not isinstance(url, str):
         return Outcome([Finding("JWKS_UNREACHABLE", "the metadata has no jwks_uri",
                                 fix="publish the signing keys")])

@@ -47,6 +47,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "AS_ISSUER_MISMATCH": ("error", "metadata issuer differs from the authorization server URL"),
     "AS_NO_S256": ("warning", "code_challenge_methods_supported missing or without S256"),
     "AS_NO_REGISTRATION": ("info", "neither DCR nor CIMD: clients need a pre-registered id"),
+    "PROXY_STATE_NOT_SHARED": ("error", "an OAuth proxy loses sign-ins begun on another instance"),
     "AS_HOSTED_DOMAIN_AS_ISSUER": ("error", "PRM names the Cognito domain instead of the issuer"),
     "JWKS_UNREACHABLE": ("error", "the signing keys cannot be fetched"),
     "JWKS_INVALID": ("error", "the signing keys cannot be parsed"),

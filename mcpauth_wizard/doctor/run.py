@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from mcpauth_wizard.doctor import authorize, aws_checks, discovery, login, token
+from mcpauth_wizard.doctor import authorize, aws_checks, discovery, login, proxy, token
 from mcpauth_wizard.doctor.context import Context, Target
 from mcpauth_wizard.doctor.findings import Finding, StepResult
 from mcpauth_wizard.doctor.report import Report, build_report
@@ -62,7 +62,7 @@ def _check_issuer(issuer: str | None) -> str | None:
 def make_target(project: Any, *, url: str | None, platforms: str | None, client_id: str | None,
                 secret_env: str | None, pool_id: str | None, gateway_id: str | None,
                 token_env: str | None, login_platform: str | None,
-                issuer: str | None = None) -> Target:
+                issuer: str | None = None, state_probes: int = 8) -> Target:
     """Flags over mcpauth.toml; checked before any request."""
     from mcpauth_wizard.aws.cognito import check_client_id, check_pool_id
     from mcpauth_wizard.spec import normalize_mcp_url
@@ -75,6 +75,8 @@ def make_target(project: Any, *, url: str | None, platforms: str | None, client_
     if pool:
         check_pool_id(pool)
     chosen = parse_platforms(platforms, list(project.clients))
+    if project.is_proxy and not platforms:
+        chosen = ()  # MCP clients register with the proxy: no per-platform Cognito clients
     clients = {}
     for name in chosen:
         cid = client_id or project.client_for(name)
@@ -103,7 +105,10 @@ def make_target(project: Any, *, url: str | None, platforms: str | None, client_
     gateway = gateway_id or (project.gateway_id if not url or url == project.resource_url else None)
     return Target(url=mcp_url, platforms=chosen, clients=clients, secrets=secrets, pool_id=pool,
                   gateway_id=gateway, region=project.region, scopes=tuple(project.scopes),
-                  token=token_value, login_platform=login_platform, issuer=_check_issuer(issuer))
+                  token=token_value, login_platform=login_platform, issuer=_check_issuer(issuer),
+                  proxy_client=project.proxy_client if project.is_proxy else None,
+                  proxy_base_url=project.base_url if project.is_proxy else None,
+                  state_probes=state_probes)
 
 
 def aws_access(opts: Any, target: Target) -> tuple[Any | None, str | None]:
@@ -124,8 +129,11 @@ def aws_access(opts: Any, target: Target) -> tuple[Any | None, str | None]:
 
 
 def all_steps(ctx: Context) -> list[Step]:
+    if ctx.target.proxy_client:  # the proxy's tokens are its own: no Cognito resource server
+        return [*(s for s in aws_checks.steps(ctx) if s.id != "aws.resource_server"),
+                *discovery.steps(), *proxy.steps(ctx)]
     return [*aws_checks.steps(ctx), *discovery.steps(), *authorize.steps(ctx),
-            *login.steps(ctx), *token.steps(ctx)]
+            *login.steps(ctx), *token.steps(ctx), *proxy.steps(ctx)]
 
 
 async def diagnose(target: Target, aws: Any | None, aws_problem: str | None, *,

@@ -1,0 +1,222 @@
+"""The FastMCP OAuth proxy on "Lambda", on this machine: a scaffolded fastmcp-lambda project
+run as several instances (one process each) behind a round-robin front on 127.0.0.1,
+signing users in through the sandbox's Cognito.
+
+    with Sandbox().start() as sandbox, ProxyLab(sandbox, folder, setup, storage="default") as lab:
+        lab.mcp_url   # what an MCP client connects to
+
+Lambda spreads requests over warm instances; the front does the same, one instance after
+the other. With FastMCP's default storage each instance keeps its own OAuth state (a
+folder of its own, like Lambda's /tmp); with the scaffold's DynamoDB store (the sandbox's
+moto) they share it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from mcpauth_wizard.sandbox.server import REGION, Sandbox, _Web
+
+Storage = Literal["default", "dynamodb"]
+STATE_TABLE = "oauth-state"
+START_DEADLINE = 60.0
+
+
+@dataclass(frozen=True)
+class ProxySetup:
+    """The Cognito side of a proxy: its pool, login domain and confidential app client."""
+
+    pool_id: str
+    domain: str
+    client_id: str
+
+
+def cognito_setup(sandbox: Sandbox, pool_id: str, base_url: str, *, domain: str = "proxy-login") -> ProxySetup:
+    """A login domain and the one app client the proxy signs in with (what `mcpauth init
+    --server fastmcp-proxy` makes on AWS)."""
+    from mcpauth_wizard.fastmcp_proxy import PROXY_SCOPES, proxy_callback
+
+    cognito = sandbox.boto("cognito-idp")
+    cognito.create_user_pool_domain(Domain=domain, UserPoolId=pool_id)
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool_id, ClientName="mcp-proxy", GenerateSecret=True,
+        CallbackURLs=[proxy_callback(base_url)], AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=list(PROXY_SCOPES), AllowedOAuthFlowsUserPoolClient=True,
+        SupportedIdentityProviders=["COGNITO"])["UserPoolClient"]
+    return ProxySetup(pool_id, domain, client["ClientId"])
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    probe = socket.socket()
+    probe.bind((host, 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+def round_robin(upstreams: list[str]) -> Any:
+    """An ASGI reverse proxy that sends each request to the next upstream, Host kept."""
+    import httpx
+
+    turn = itertools.cycle(range(len(upstreams)))
+    http = httpx.AsyncClient(timeout=30.0, follow_redirects=False)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await http.aclose()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        upstream = upstreams[next(turn)]
+        query = scope.get("query_string", b"").decode()
+        url = f"{upstream}{scope['path']}" + (f"?{query}" if query else "")
+        headers = [(k.decode(), v.decode()) for k, v in scope["headers"]]
+        try:
+            answer = await http.request(scope["method"], url, headers=headers, content=body)
+            status, raw, out = answer.status_code, answer.content, answer.headers.multi_items()
+        except httpx.HTTPError as exc:
+            status, raw, out = 502, f"instance unreachable: {exc}".encode(), []
+        skip = {"content-length", "transfer-encoding", "connection", "content-encoding"}
+        sent = [(k.encode(), v.encode()) for k, v in out if k.lower() not in skip]
+        sent.append((b"content-length", str(len(raw)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": sent})
+        await send({"type": "http.response.body", "body": raw})
+
+    return app
+
+
+class ProxyLab:
+    """N instances of the scaffolded server behind one round-robin front."""
+
+    def __init__(self, sandbox: Sandbox, folder: Path, *, storage: Storage, instances: int = 2,
+                 pool_id: str | None = None, setup: ProxySetup | None = None,
+                 front_port: int = 0) -> None:
+        self.sandbox = sandbox
+        self.folder = Path(folder)
+        self.storage = storage
+        self.count = instances
+        self._front = _Web(round_robin([]), "127.0.0.1", front_port)
+        self.base_url = self._front.url
+        self.setup = setup or cognito_setup(sandbox, pool_id or sandbox.seed().pool_id, self.base_url)
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._homes: list[tempfile.TemporaryDirectory[str]] = []
+        self.instance_urls: list[str] = []
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.base_url}/mcp"
+
+    def __enter__(self) -> ProxyLab:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _environment(self) -> dict[str, str]:
+        """What template.yaml gives the function: the table, the secrets, the settings."""
+        cognito = self.sandbox.boto("cognito-idp")
+        secret = cognito.describe_user_pool_client(
+            UserPoolId=self.setup.pool_id, ClientId=self.setup.client_id)["UserPoolClient"]["ClientSecret"]
+        suffix = secrets.token_hex(4)
+        manager = self.sandbox.boto("secretsmanager")
+        client_secret = manager.create_secret(Name=f"proxy-client-secret-{suffix}", SecretString=secret)["ARN"]
+        storage_key = manager.create_secret(Name=f"proxy-storage-key-{suffix}",
+                                            SecretString=secrets.token_urlsafe(48))["ARN"]
+        signing_key = manager.create_secret(Name=f"proxy-jwt-key-{suffix}",
+                                            SecretString=secrets.token_urlsafe(48))["ARN"]
+        dynamodb = self.sandbox.boto("dynamodb")
+        if STATE_TABLE not in dynamodb.list_tables()["TableNames"]:
+            dynamodb.create_table(
+                TableName=STATE_TABLE, BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "collection", "AttributeType": "S"},
+                                      {"AttributeName": "key", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "collection", "KeyType": "HASH"},
+                           {"AttributeName": "key", "KeyType": "RANGE"}])
+        return {
+            **os.environ, **self.sandbox.aws_env(),
+            "COGNITO_USER_POOL_ID": self.setup.pool_id, "COGNITO_REGION": REGION,
+            "COGNITO_CLIENT_ID": self.setup.client_id,
+            "COGNITO_CLIENT_SECRET_REF": f"secretsmanager:{client_secret}",
+            "STORAGE_KEY_REF": f"secretsmanager:{storage_key}",
+            "JWT_SIGNING_KEY_REF": f"secretsmanager:{signing_key}",
+            "OAUTH_STATE_TABLE": STATE_TABLE, "MCP_BASE_URL": self.base_url,
+            "MCP_SERVER_NAME": "proxy-lab", "FASTMCP_SHOW_SERVER_BANNER": "false",
+            "FASTMCP_CHECK_FOR_UPDATES": "off", "FASTMCP_LOG_LEVEL": "CRITICAL",
+        }
+
+    def start(self) -> ProxyLab:
+        from mcpauth_wizard.scaffold import ScaffoldValues, scaffold
+
+        if not (self.folder / "handler.py").exists():
+            scaffold("fastmcp-lambda", self.folder,
+                     ScaffoldValues("proxy-lab", REGION, self.setup.pool_id, self.setup.client_id))
+        env = self._environment()
+        for _ in range(self.count):
+            home = tempfile.TemporaryDirectory(prefix="mcpauth-instance-")
+            self._homes.append(home)
+            port = free_port()
+            command = [sys.executable, "-m", "mcpauth_wizard.sandbox.lambda_instance",
+                       str(self.folder), str(port), self.sandbox.web_url]
+            if self.storage == "default":
+                command.append("--default-storage")
+            self._processes.append(subprocess.Popen(
+                command, env={**env, "FASTMCP_HOME": home.name}, cwd=home.name,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            self.instance_urls.append(f"http://127.0.0.1:{port}")
+        self._wait_ready()
+        self._front.server.config.app = round_robin(self.instance_urls)
+        self._front.start()
+        return self
+
+    def _wait_ready(self) -> None:
+        import httpx
+
+        deadline = time.monotonic() + START_DEADLINE
+        for process, url in zip(self._processes, self.instance_urls, strict=True):
+            while True:
+                if process.poll() is not None:
+                    error = (process.stderr.read() if process.stderr else b"").decode()[-800:]
+                    self.stop()
+                    raise RuntimeError(f"instance {url} exited: {error}")
+                try:
+                    if httpx.get(f"{url}/.well-known/oauth-authorization-server", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"instance {url} did not start within {START_DEADLINE:.0f}s")
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        for process in self._processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self._processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self._processes.clear()
+        if self._front.server.started:
+            self._front.stop()
+        for home in self._homes:
+            home.cleanup()
+        self._homes.clear()
