@@ -16,3 +16,11 @@ PROXY_SCOPES = ("openid",)
 def proxy_callback(base_url: str) -> str:
     """The one callback URL the proxy's Cognito client needs."""
     return base_url.rstrip("/") + CALLBACK_PATH
+
+
+def page_message(html: str, limit: int = 300) -> str:
+    """The words of an error page (FastMCP's are HTML with inline styles), not its markup."""
+    import re
+
+    text = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S | re.I)
+    return " ".join(re.sub(r"<[^>]+>", " ", text).split())[:limit]

@@ -26,7 +26,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 from mcpauth_wizard.doctor.context import Context, Exchange
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
-from mcpauth_wizard.fastmcp_proxy import CALLBACK_PATH, PROXY_SCOPES, proxy_callback
+from mcpauth_wizard.fastmcp_proxy import CALLBACK_PATH, PROXY_SCOPES, page_message, proxy_callback
 
 DEFAULT_PROBES = 8
 PROBE_REDIRECT = "http://localhost:33418/callback"  # never listened on: nothing comes back
@@ -163,12 +163,8 @@ def _describe(probe: Probe) -> str:
 
 
 def _says(answer: Exchange) -> dict[str, Any]:
-    """An error page's message, not its markup."""
-    import re
-
-    text = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", answer.text, flags=re.S | re.I)
-    text = " ".join(re.sub(r"<[^>]+>", " ", text).split())
-    return {"request": f"{answer.method} {answer.url}", "status": answer.status, "says": text[:300]}
+    return {"request": f"{answer.method} {answer.url}", "status": answer.status,
+            "says": page_message(answer.text)}
 
 
 async def state_probe(ctx: Context) -> Outcome:
@@ -189,7 +185,7 @@ async def state_probe(ctx: Context) -> Outcome:
     lost = tally.get("lost", 0) + tally.get("client_lost", 0)
     found = tally.get("found", 0)
     evidence: dict[str, Any] = {"authorizations": count, "answers": [_describe(p) for p in probes]}
-    if lost and (found or tally.get("client_lost")):
+    if lost:  # a transaction begun a moment ago and unknown now: state is not where it was left
         example = next((p for p in probes if p.answer == "lost"), None) or next(
             p for p in probes if p.answer == "client_lost")
         evidence["example"] = _says(example.callback or example.started)

@@ -129,9 +129,8 @@ def aws_access(opts: Any, target: Target) -> tuple[Any | None, str | None]:
 
 
 def all_steps(ctx: Context) -> list[Step]:
-    if ctx.target.proxy_client:  # the proxy's tokens are its own: no Cognito resource server
-        return [*(s for s in aws_checks.steps(ctx) if s.id != "aws.resource_server"),
-                *discovery.steps(), *proxy.steps(ctx)]
+    if ctx.target.proxy_client:  # MCP clients sign in at the proxy, not with Cognito clients
+        return [*aws_checks.steps(ctx), *discovery.steps(), *proxy.steps(ctx)]
     return [*aws_checks.steps(ctx), *discovery.steps(), *authorize.steps(ctx),
             *login.steps(ctx), *token.steps(ctx), *proxy.steps(ctx)]
 

@@ -50,3 +50,38 @@ def sign_in(authorize_url: str, username: str, password: str, *, timeout: float 
             again.feed(posted.text)
             raise McpAuthError(f"sign-in refused: {again.error or posted.status_code}")
         return posted.headers["location"]
+
+
+def sign_in_through_proxy(authorize_url: str, username: str, password: str, *,
+                          timeout: float = 10.0) -> str:
+    """A browser at an OAuth proxy's authorize URL: approve its consent page, sign in at
+    Cognito's login form, come back to the proxy's callback; return where the proxy sends
+    the browser next (the MCP client's callback, with its code, or an error)."""
+    import httpx
+
+    from mcpauth_wizard.fastmcp_proxy import page_message
+
+    with httpx.Client(timeout=timeout, follow_redirects=False) as http:  # keeps the proxy's cookies
+        answer = http.get(authorize_url)
+        upstream = _next(answer, authorize_url, "the proxy's authorize")
+        if "/consent" in upstream:
+            page = http.get(upstream)
+            if page.status_code != 200:
+                raise McpAuthError(f"consent page answered {page.status_code}: {page_message(page.text)}")
+            form = _FormReader()
+            form.feed(page.text)
+            posted = http.post(upstream, data={**form.fields, "action": "approve"})
+            upstream = _next(posted, upstream, "the consent page")
+        back = sign_in(upstream, username, password, timeout=timeout)  # at Cognito: its own browser tab
+        finished = http.get(back)
+        return _next(finished, back, "the proxy's callback")
+
+
+def _next(answer: object, url: str, what: str) -> str:
+    from mcpauth_wizard.fastmcp_proxy import page_message
+
+    status = getattr(answer, "status_code", 0)
+    if status not in (302, 303, 307):
+        raise McpAuthError(f"{what} answered {status}: {page_message(getattr(answer, 'text', ''))}")
+    return urljoin(url, getattr(answer, "headers", {})["location"])
+

@@ -42,8 +42,9 @@ class ProxySetup:
 
 
 def cognito_setup(sandbox: Sandbox, pool_id: str, base_url: str, *, domain: str = "proxy-login") -> ProxySetup:
-    """A login domain and the one app client the proxy signs in with (what `mcpauth init
-    --server fastmcp-proxy` makes on AWS)."""
+    """A login domain, the one app client the proxy signs in with, and a resource server for
+    the MCP URL, which the proxy sends to Cognito as `resource` (what `mcpauth init --server
+    fastmcp-proxy` makes on AWS)."""
     from mcpauth_wizard.fastmcp_proxy import PROXY_SCOPES, proxy_callback
 
     cognito = sandbox.boto("cognito-idp")
@@ -53,6 +54,7 @@ def cognito_setup(sandbox: Sandbox, pool_id: str, base_url: str, *, domain: str 
         CallbackURLs=[proxy_callback(base_url)], AllowedOAuthFlows=["code"],
         AllowedOAuthScopes=list(PROXY_SCOPES), AllowedOAuthFlowsUserPoolClient=True,
         SupportedIdentityProviders=["COGNITO"])["UserPoolClient"]
+    cognito.create_resource_server(UserPoolId=pool_id, Identifier=f"{base_url}/mcp", Name="mcp")
     return ProxySetup(pool_id, domain, client["ClientId"])
 
 
@@ -220,3 +222,67 @@ class ProxyLab:
         for home in self._homes:
             home.cleanup()
         self._homes.clear()
+
+
+async def sdk_sign_in(mcp_url: str, username: str, password: str, *, tool: str = "echo",
+                      arguments: dict[str, Any] | None = None) -> str:
+    """The official MCP SDK client (mcp) at the proxy: it registers itself (DCR), the user
+    approves consent and signs in at the login form, then it calls a tool; the tool's text."""
+    import asyncio
+
+    import httpx2
+    from mcp import ClientSession
+    from mcp.client.auth import OAuthClientProvider
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.shared.auth import (
+        AuthorizationCodeResult,
+        OAuthClientInformationFull,
+        OAuthClientMetadata,
+        OAuthToken,
+    )
+
+    from mcpauth_wizard.sandbox.form_signin import sign_in_through_proxy
+    from mcpauth_wizard.signin import callback_params
+
+    redirect_uri = "http://localhost:33418/callback"
+
+    class Memory:  # a fresh client each time: nothing registered, no tokens yet
+        def __init__(self) -> None:
+            self.tokens: OAuthToken | None = None
+            self.info: OAuthClientInformationFull | None = None
+
+        async def get_tokens(self) -> OAuthToken | None:
+            return self.tokens
+
+        async def set_tokens(self, tokens: OAuthToken) -> None:
+            self.tokens = tokens
+
+        async def get_client_info(self) -> OAuthClientInformationFull | None:
+            return self.info
+
+        async def set_client_info(self, info: OAuthClientInformationFull) -> None:
+            self.info = info
+
+    landed: dict[str, str] = {}
+
+    async def redirect_handler(authorize_url: str) -> None:
+        landed.update(callback_params(await asyncio.to_thread(
+            sign_in_through_proxy, authorize_url, username, password)))
+
+    async def callback_handler() -> AuthorizationCodeResult:
+        if "code" not in landed:
+            raise RuntimeError(f"sign-in failed: {landed}")
+        return AuthorizationCodeResult(code=landed["code"], state=landed.get("state"),
+                                       iss=landed.get("iss"))
+
+    provider = OAuthClientProvider(
+        server_url=mcp_url,
+        client_metadata=OAuthClientMetadata(redirect_uris=[redirect_uri], client_name="mcp-sdk",
+                                            grant_types=["authorization_code", "refresh_token"]),
+        storage=Memory(), redirect_handler=redirect_handler, callback_handler=callback_handler)
+    async with httpx2.AsyncClient(auth=provider, timeout=20) as http, \
+            streamable_http_client(mcp_url, http_client=http) as streams:
+        async with ClientSession(streams[0], streams[1]) as session:
+            await session.initialize()
+            result = await session.call_tool(tool, arguments if arguments is not None else {"text": "hello"})
+            return "".join(getattr(c, "text", "") for c in result.content)
