@@ -1,12 +1,11 @@
 """The FastMCP OAuth proxy on "Lambda", on this machine: a scaffolded fastmcp-lambda project
-run as several instances (one process each) behind a round-robin front on 127.0.0.1,
+run as several instances (one process each) behind a front on 127.0.0.1 (round robin, or Lambda-like),
 signing users in through the sandbox's Cognito.
 
     with Sandbox().start() as sandbox, ProxyLab(sandbox, folder, setup, storage="default") as lab:
         lab.mcp_url   # what an MCP client connects to
 
-Lambda spreads requests over warm instances; the front does the same, one instance after
-the other. With FastMCP's default storage each instance keeps its own OAuth state (a
+Lambda spreads requests over warm instances; the front does the same (see `front`). With FastMCP's default storage each instance keeps its own OAuth state (a
 folder of its own, like Lambda's /tmp); with the scaffold's DynamoDB store (the sandbox's
 moto) they share it.
 """
@@ -48,7 +47,11 @@ def cognito_setup(sandbox: Sandbox, pool_id: str, base_url: str, *, domain: str 
     from mcpauth_wizard.fastmcp_proxy import PROXY_SCOPES, proxy_callback
 
     cognito = sandbox.boto("cognito-idp")
-    cognito.create_user_pool_domain(Domain=domain, UserPoolId=pool_id)
+    existing = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("Domain")
+    if existing:  # one domain per pool
+        domain = existing
+    else:
+        cognito.create_user_pool_domain(Domain=domain, UserPoolId=pool_id)
     client = cognito.create_user_pool_client(
         UserPoolId=pool_id, ClientName="mcp-proxy", GenerateSecret=True,
         CallbackURLs=[proxy_callback(base_url)], AllowedOAuthFlows=["code"],
@@ -66,11 +69,25 @@ def free_port(host: str = "127.0.0.1") -> int:
     return port
 
 
-def round_robin(upstreams: list[str]) -> Any:
-    """An ASGI reverse proxy that sends each request to the next upstream, Host kept."""
+def front(upstreams: list[str], spread: float | None = None, seed: int = 14) -> Any:
+    """An ASGI reverse proxy over the instances, Host kept. Without `spread`: round robin,
+    each request to the next instance. With it, like Lambda under some concurrent load: a
+    request goes to the first (warm, idle) instance, except this share of them, which go to
+    another one (seeded, so a run can be repeated)."""
+    import random
+
     import httpx
 
     turn = itertools.cycle(range(len(upstreams)))
+    chance = random.Random(seed)
+
+    def pick() -> int:
+        if spread is None:
+            return next(turn)
+        if len(upstreams) == 1 or chance.random() >= spread:
+            return 0
+        return chance.randrange(1, len(upstreams))
+
     http = httpx.AsyncClient(timeout=30.0, follow_redirects=False)
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -86,7 +103,7 @@ def round_robin(upstreams: list[str]) -> Any:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        upstream = upstreams[next(turn)]
+        upstream = upstreams[pick()]
         query = scope.get("query_string", b"").decode()
         url = f"{upstream}{scope['path']}" + (f"?{query}" if query else "")
         headers = [(k.decode(), v.decode()) for k, v in scope["headers"]]
@@ -109,14 +126,16 @@ class ProxyLab:
 
     def __init__(self, sandbox: Sandbox, folder: Path, *, storage: Storage, instances: int = 2,
                  pool_id: str | None = None, setup: ProxySetup | None = None,
-                 front_port: int = 0) -> None:
+                 spread: float | None = None, front_port: int = 0) -> None:
         self.sandbox = sandbox
         self.folder = Path(folder)
         self.storage = storage
         self.count = instances
-        self._front = _Web(round_robin([]), "127.0.0.1", front_port)
+        self.spread = spread
+        self._front = _Web(front([]), "127.0.0.1", front_port)
         self.base_url = self._front.url
-        self.setup = setup or cognito_setup(sandbox, pool_id or sandbox.seed().pool_id, self.base_url)
+        self.setup = setup or cognito_setup(sandbox, pool_id or sandbox.seed().pool_id, self.base_url,
+                                            domain=f"proxy-{secrets.token_hex(3)}")
         self._processes: list[subprocess.Popen[bytes]] = []
         self._homes: list[tempfile.TemporaryDirectory[str]] = []
         self.instance_urls: list[str] = []
@@ -183,7 +202,7 @@ class ProxyLab:
                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
             self.instance_urls.append(f"http://127.0.0.1:{port}")
         self._wait_ready()
-        self._front.server.config.app = round_robin(self.instance_urls)
+        self._front.server.config.app = front(self.instance_urls, self.spread)
         self._front.start()
         return self
 
