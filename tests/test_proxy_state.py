@@ -207,3 +207,45 @@ def test_an_authorization_server_elsewhere_is_no_proxy() -> None:
 
     assert step(report, "proxy.recognise").status == "skip"
     assert step(report, "proxy.state").status == "skip"
+
+
+# --- the proxy's upstream Cognito client (with AWS access) ------------------------------
+
+
+def aws_doctor(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, url: str, **target: Any) -> Report:
+    from mcpauth_wizard.aws.session import AwsContext
+
+    for key, value in sandbox.aws_env().items():
+        monkeypatch.setenv(key, value)
+    return run_doctor(Target(url=url, platforms=(), state_probes=0, **target),
+                      AwsContext(endpoint_url=sandbox.endpoint_url, region="us-east-1"), None)
+
+
+def test_the_proxy_s_cognito_client_as_the_lab_makes_it_passes(
+        sandbox: Sandbox, shared_storage: ProxyLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup = shared_storage.setup
+    report = aws_doctor(sandbox, monkeypatch, shared_storage.mcp_url, pool_id=setup.pool_id,
+                        proxy_client=setup.client_id, proxy_base_url=shared_storage.base_url)
+
+    assert report.errors == 0, [(f.code, f.message) for f in report.findings]
+    assert step(report, "aws.proxy_client").status == "pass"
+    assert step(report, "aws.resource_server").status == "pass"  # the `resource` the proxy forwards
+
+
+def test_a_near_miss_callback_a_public_client_and_a_missing_scope_are_named(
+        sandbox: Sandbox, shared_storage: ProxyLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup = shared_storage.setup
+    wrong = sandbox.boto("cognito-idp").create_user_pool_client(
+        UserPoolId=setup.pool_id, ClientName="proxy-by-hand", GenerateSecret=False,
+        CallbackURLs=[f"{shared_storage.base_url}/auth/callback/"], AllowedOAuthFlows=["code"],
+        AllowedOAuthScopes=["email"], AllowedOAuthFlowsUserPoolClient=True,
+        SupportedIdentityProviders=["COGNITO"])["UserPoolClient"]["ClientId"]
+
+    report = aws_doctor(sandbox, monkeypatch, shared_storage.mcp_url, pool_id=setup.pool_id,
+                        proxy_client=wrong, proxy_base_url=shared_storage.base_url)
+
+    found = {f.code: f for f in step(report, "aws.proxy_client").findings}
+    assert set(found) == {"COGNITO_CALLBACK_MISSING", "COGNITO_CALLBACK_NEAR_MISS",
+                          "TOKEN_CLIENT_AUTH_FAILED", "COGNITO_SCOPE_NOT_ALLOWED"}
+    assert f"{shared_storage.base_url}/auth/callback/" in found["COGNITO_CALLBACK_NEAR_MISS"].message
+    assert "'openid'" in found["COGNITO_SCOPE_NOT_ALLOWED"].message
