@@ -331,9 +331,17 @@ def doctor(opts: Options, url: str | None, allow_breaking: bool, **flags: Any) -
 
 
 @cli.command("demo")
+@click.option("--proxy", is_flag=True,
+              help="FastMCP's OAuth proxy on Lambda instead: sign-ins lost between instances, "
+                   "named by the doctor, fixed by the DynamoDB store.")
 @pass_options_only  # no AWS options: the demo runs against its own sandbox
-def demo(opts: Options) -> None:
+def demo(opts: Options, proxy: bool) -> None:
     """Run the whole flow on this machine (no AWS account): set up, sign in, break, repair."""
+    if proxy:
+        from mcpauth_wizard.commands.demo import run_proxy_demo
+
+        run_proxy_demo(opts)
+        return
     from mcpauth_wizard.commands.demo import run_demo
 
     run_demo(opts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcpauth_wizard import console
@@ -224,4 +225,106 @@ def run_demo(opts: Options) -> None:
             raise SystemExit(1)
 
 
-__all__: list[Any] = ["run_demo", "sandbox_up"]
+SIGN_INS = 8
+SPREAD = 0.1  # the share of requests another warm instance answers (see proxy_lab.front)
+
+
+def _proxy_sign_ins(lab: Any, seed: Seed, demo: _Demo) -> int:
+    """SIGN_INS sign-ins with the MCP SDK client, one after the other; how many failed."""
+    import asyncio
+    import logging
+
+    from mcpauth_wizard.fastmcp_proxy import page_message
+    from mcpauth_wizard.sandbox.proxy_lab import sdk_sign_in
+
+    class LastError(logging.Handler):  # the SDK logs why its transport gave up
+        message = ""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            cause = record.exc_info[1] if record.exc_info else None
+            self.message = _innermost(cause) if cause else record.getMessage()
+
+    sdk_log, caught = logging.getLogger("mcp"), LastError()
+    sdk_log.addHandler(caught)
+    sdk_log.propagate = False
+    failed = 0
+    try:
+        for number in range(1, SIGN_INS + 1):
+            caught.message = ""
+            try:
+                text = asyncio.run(sdk_sign_in(lab.mcp_url, seed.username, seed.password,
+                                               arguments={"text": f"sign-in {number}"}))
+                demo.ok(f"sign-in {number}: signed in, echo → {text!r}")
+            except Exception as exc:  # noqa: BLE001 - an MCP client's failure, whatever its kind
+                failed += 1
+                demo.bad(f"sign-in {number}: {page_message(caught.message or _innermost(exc), 110)}")
+    finally:
+        sdk_log.removeHandler(caught)
+        sdk_log.propagate = True
+    return failed
+
+
+def _innermost(exc: BaseException) -> str:
+    """The message of the first real error inside (anyio wraps them in exception groups)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return str(exc) or type(exc).__name__
+
+
+def _proxy_doctor(lab: Any) -> Any:
+    from mcpauth_wizard.doctor.context import Target
+    from mcpauth_wizard.doctor.render import render
+    from mcpauth_wizard.doctor.run import run
+
+    report = run(Target(url=lab.mcp_url, platforms=()), None, None)
+    render(report, console.out)
+    return report
+
+
+def run_proxy_demo(opts: Options) -> None:
+    """FastMCP's OAuth proxy on "Lambda" (two instances): sign-ins fail now and then with the
+    default storage, the doctor names it, the scaffold's DynamoDB store fixes it."""
+    from mcpauth_wizard.sandbox.local import environment
+    from mcpauth_wizard.sandbox.proxy_lab import ProxyLab
+    from mcpauth_wizard.sandbox.server import Sandbox
+
+    console.out.print("[bold]mcpauth demo --proxy[/] — FastMCP's OAuth proxy on Lambda, in front of "
+                      "Cognito, on 127.0.0.1 (no AWS account)\n")
+    with Sandbox().start() as sandbox, tempfile.TemporaryDirectory() as folder, \
+            environment(sandbox.aws_env()):
+        seed = sandbox.seed(pool_name="proxy-users")
+        demo = _Demo(opts, sandbox, seed)
+        demo.step("The popular recipe: `mcpauth scaffold fastmcp-lambda` with FastMCP's default "
+                  "storage, two warm Lambda instances")
+        with ProxyLab(sandbox, Path(folder) / "server", storage="default", pool_id=seed.pool_id,
+                      spread=SPREAD) as lab:
+            demo.ok(f"MCP URL {lab.mcp_url}; instances {', '.join(lab.instance_urls)}; Cognito "
+                    f"app client {lab.setup.client_id} (callback {lab.base_url}/auth/callback)")
+            lab.prepare("dynamodb")  # the redeploy of step 4 starts now, in the background
+            demo.ok(f"each instance serves one request at a time; {int(SPREAD * 100)}% of "
+                    "requests find the first one busy (other users) and go to the other")
+            demo.step(f"{SIGN_INS} sign-ins with the official MCP SDK client (register, consent, "
+                      "Cognito login, token, tools/call)")
+            before = _proxy_sign_ins(lab, seed, demo)
+            demo.step("mcpauth doctor: the state probe (8 authorizations at once, bogus codes, "
+                      "no password)")
+            broken = _proxy_doctor(lab)
+            demo.step("Redeploy with the scaffold's DynamoDB store (oauth_state.py)")
+            lab.use_storage("dynamodb")
+            demo.ok(f"new instances {', '.join(lab.instance_urls)}, state in DynamoDB table "
+                    "oauth-state (sandbox)")
+            demo.step(f"The same {SIGN_INS} sign-ins")
+            after = _proxy_sign_ins(lab, seed, demo)
+            demo.step("mcpauth doctor again")
+            fixed = _proxy_doctor(lab)
+        elapsed = time.monotonic() - demo.started
+        root = broken.roots[0].code if broken.roots else "nothing"
+        console.out.print(f"\n[bold green]Demo finished in {elapsed:.1f}s.[/] Default storage: "
+                          f"[bold]{before} of {SIGN_INS}[/] sign-ins failed; the doctor named "
+                          f"[bold]{root}[/]; with the DynamoDB store {after} of {SIGN_INS} failed "
+                          f"and the doctor found {fixed.errors} error(s).")
+        if not (before > 0 and root == "PROXY_STATE_NOT_SHARED" and after == 0 and fixed.errors == 0):
+            raise SystemExit(1)
+
+
+__all__: list[Any] = ["run_demo", "run_proxy_demo", "sandbox_up"]

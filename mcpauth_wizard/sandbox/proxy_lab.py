@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -70,25 +70,30 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def front(upstreams: list[str], spread: float | None = None, seed: int = 14) -> Any:
-    """An ASGI reverse proxy over the instances, Host kept. Without `spread`: round robin,
-    each request to the next instance. With it, like Lambda under some concurrent load: a
-    request goes to the first (warm, idle) instance, except this share of them, which go to
-    another one (seeded, so a run can be repeated)."""
+    """An ASGI reverse proxy over the instances, Host kept.
+
+    Without `spread`: round robin, each request to the next instance. With it, like Lambda:
+    an instance serves one request at a time, so concurrent requests go to different
+    instances; a request goes to the first idle instance, except that this share of them
+    find it busy (other users' traffic) and go to the next idle one (seeded: repeatable).
+    """
     import random
 
     import httpx
 
-    turn = itertools.cycle(range(len(upstreams)))
+    turn = itertools.count()  # the list may be refilled (new instances): read it per request
     chance = random.Random(seed)
-
-    def pick() -> int:
-        if spread is None:
-            return next(turn)
-        if len(upstreams) == 1 or chance.random() >= spread:
-            return 0
-        return chance.randrange(1, len(upstreams))
-
+    busy: dict[str, int] = {}
     http = httpx.AsyncClient(timeout=30.0, follow_redirects=False)
+
+    def pick() -> str:
+        if spread is None:
+            return upstreams[next(turn) % len(upstreams)]
+        order = list(upstreams)
+        if len(order) > 1 and chance.random() < spread:
+            order.append(order.pop(0))  # the first instance is serving someone else
+        idle = [u for u in order if not busy.get(u)]
+        return idle[0] if idle else chance.choice(order)
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -103,7 +108,8 @@ def front(upstreams: list[str], spread: float | None = None, seed: int = 14) -> 
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        upstream = upstreams[pick()]
+        upstream = pick()
+        busy[upstream] = busy.get(upstream, 0) + 1
         query = scope.get("query_string", b"").decode()
         url = f"{upstream}{scope['path']}" + (f"?{query}" if query else "")
         headers = [(k.decode(), v.decode()) for k, v in scope["headers"]]
@@ -112,6 +118,8 @@ def front(upstreams: list[str], spread: float | None = None, seed: int = 14) -> 
             status, raw, out = answer.status_code, answer.content, answer.headers.multi_items()
         except httpx.HTTPError as exc:
             status, raw, out = 502, f"instance unreachable: {exc}".encode(), []
+        finally:
+            busy[upstream] -= 1
         skip = {"content-length", "transfer-encoding", "connection", "content-encoding"}
         sent = [(k.encode(), v.encode()) for k, v in out if k.lower() not in skip]
         sent.append((b"content-length", str(len(raw)).encode()))
@@ -122,7 +130,7 @@ def front(upstreams: list[str], spread: float | None = None, seed: int = 14) -> 
 
 
 class ProxyLab:
-    """N instances of the scaffolded server behind one round-robin front."""
+    """N instances of the scaffolded server behind one front (see `front`)."""
 
     def __init__(self, sandbox: Sandbox, folder: Path, *, storage: Storage, instances: int = 2,
                  pool_id: str | None = None, setup: ProxySetup | None = None,
@@ -136,9 +144,10 @@ class ProxyLab:
         self.base_url = self._front.url
         self.setup = setup or cognito_setup(sandbox, pool_id or sandbox.seed().pool_id, self.base_url,
                                             domain=f"proxy-{secrets.token_hex(3)}")
-        self._processes: list[subprocess.Popen[bytes]] = []
-        self._homes: list[tempfile.TemporaryDirectory[str]] = []
+        self._fleet: _Fleet | None = None
+        self._next: _Fleet | None = None
         self.instance_urls: list[str] = []
+        self._env: dict[str, str] = {}
 
     @property
     def mcp_url(self) -> str:
@@ -188,29 +197,50 @@ class ProxyLab:
         if not (self.folder / "handler.py").exists():
             scaffold("fastmcp-lambda", self.folder,
                      ScaffoldValues("proxy-lab", REGION, self.setup.pool_id, self.setup.client_id))
-        env = self._environment()
-        for _ in range(self.count):
-            home = tempfile.TemporaryDirectory(prefix="mcpauth-instance-")
-            self._homes.append(home)
-            port = free_port()
-            command = [sys.executable, "-m", "mcpauth_wizard.sandbox.lambda_instance",
-                       str(self.folder), str(port), self.sandbox.web_url]
-            if self.storage == "default":
-                command.append("--default-storage")
-            self._processes.append(subprocess.Popen(
-                command, env={**env, "FASTMCP_HOME": home.name}, cwd=home.name,
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
-            self.instance_urls.append(f"http://127.0.0.1:{port}")
-        self._wait_ready()
+        self._env = self._environment()
+        self._fleet = self._spawn(self.storage)
+        self._wait_ready(self._fleet)
+        self.instance_urls[:] = self._fleet.urls
         self._front.server.config.app = front(self.instance_urls, self.spread)
         self._front.start()
         return self
 
-    def _wait_ready(self) -> None:
+    def prepare(self, storage: Storage) -> None:
+        """Start the instances of the next deploy now (they take seconds to start)."""
+        self._next = self._spawn(storage)
+
+    def use_storage(self, storage: Storage) -> None:
+        """A redeploy: new instances with this storage take every request from now on."""
+        fleet = self._next if self._next and self._next.storage == storage else self._spawn(storage)
+        self._next = None
+        self._wait_ready(fleet)
+        old, self._fleet = self._fleet, fleet
+        self.storage = storage
+        self.instance_urls[:] = fleet.urls  # the front reads this very list
+        if old:
+            old.stop()
+
+    def _spawn(self, storage: Storage) -> _Fleet:
+        fleet = _Fleet(storage)
+        for _ in range(self.count):
+            home = tempfile.TemporaryDirectory(prefix="mcpauth-instance-")
+            port = free_port()
+            command = [sys.executable, "-m", "mcpauth_wizard.sandbox.lambda_instance",
+                       str(self.folder), str(port), self.sandbox.web_url]
+            if storage == "default":
+                command.append("--default-storage")
+            fleet.homes.append(home)
+            fleet.processes.append(subprocess.Popen(
+                command, env={**self._env, "FASTMCP_HOME": home.name}, cwd=home.name,
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            fleet.urls.append(f"http://127.0.0.1:{port}")
+        return fleet
+
+    def _wait_ready(self, fleet: _Fleet) -> None:
         import httpx
 
         deadline = time.monotonic() + START_DEADLINE
-        for process, url in zip(self._processes, self.instance_urls, strict=True):
+        for process, url in zip(fleet.processes, fleet.urls, strict=True):
             while True:
                 if process.poll() is not None:
                     error = (process.stderr.read() if process.stderr else b"").decode()[-800:]
@@ -227,21 +257,38 @@ class ProxyLab:
                 time.sleep(0.2)
 
     def stop(self) -> None:
-        for process in self._processes:
+        for fleet in (self._fleet, self._next):
+            if fleet:
+                fleet.stop()
+        self._fleet = self._next = None
+        if self._front.server.started:
+            self._front.stop()
+        else:
+            self._front.sock.close()
+
+
+@dataclass
+class _Fleet:
+    """The instances of one deploy: a process and a home folder each."""
+
+    storage: Storage
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    homes: list[tempfile.TemporaryDirectory[str]] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for process in self.processes:
             if process.poll() is None:
                 process.terminate()
-        for process in self._processes:
+        for process in self.processes:
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
-        self._processes.clear()
-        if self._front.server.started:
-            self._front.stop()
-        for home in self._homes:
+            if process.stderr:
+                process.stderr.close()
+        for home in self.homes:
             home.cleanup()
-        self._homes.clear()
-
 
 async def sdk_sign_in(mcp_url: str, username: str, password: str, *, tool: str = "echo",
                       arguments: dict[str, Any] | None = None) -> str:
