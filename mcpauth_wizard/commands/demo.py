@@ -225,7 +225,7 @@ def run_demo(opts: Options) -> None:
             raise SystemExit(1)
 
 
-SIGN_INS = 8
+SIGN_INS = 6
 SPREAD = 0.1  # the share of requests another warm instance answers (see proxy_lab.front)
 
 
@@ -297,10 +297,9 @@ def run_proxy_demo(opts: Options) -> None:
         demo.step("The popular recipe: `mcpauth scaffold fastmcp-lambda` with FastMCP's default "
                   "storage, two warm Lambda instances")
         with ProxyLab(sandbox, Path(folder) / "server", storage="default", pool_id=seed.pool_id,
-                      spread=SPREAD) as lab:
+                      spread=SPREAD, then="dynamodb") as lab:  # step 4's instances start now
             demo.ok(f"MCP URL {lab.mcp_url}; instances {', '.join(lab.instance_urls)}; Cognito "
                     f"app client {lab.setup.client_id} (callback {lab.base_url}/auth/callback)")
-            lab.prepare("dynamodb")  # the redeploy of step 4 starts now, in the background
             demo.ok(f"each instance serves one request at a time; {int(SPREAD * 100)}% of "
                     "requests find the first one busy (other users) and go to the other")
             demo.step(f"{SIGN_INS} sign-ins with the official MCP SDK client (register, consent, "

@@ -134,12 +134,14 @@ class ProxyLab:
 
     def __init__(self, sandbox: Sandbox, folder: Path, *, storage: Storage, instances: int = 2,
                  pool_id: str | None = None, setup: ProxySetup | None = None,
-                 spread: float | None = None, front_port: int = 0) -> None:
+                 spread: float | None = None, then: Storage | None = None,
+                 front_port: int = 0) -> None:
         self.sandbox = sandbox
         self.folder = Path(folder)
         self.storage = storage
         self.count = instances
         self.spread = spread
+        self.then = then  # the storage of a redeploy to come: its instances start at once
         self._front = _Web(front([]), "127.0.0.1", front_port)
         self.base_url = self._front.url
         self.setup = setup or cognito_setup(sandbox, pool_id or sandbox.seed().pool_id, self.base_url,
@@ -199,15 +201,13 @@ class ProxyLab:
                      ScaffoldValues("proxy-lab", REGION, self.setup.pool_id, self.setup.client_id))
         self._env = self._environment()
         self._fleet = self._spawn(self.storage)
+        if self.then:
+            self._next = self._spawn(self.then)
         self._wait_ready(self._fleet)
         self.instance_urls[:] = self._fleet.urls
         self._front.server.config.app = front(self.instance_urls, self.spread)
         self._front.start()
         return self
-
-    def prepare(self, storage: Storage) -> None:
-        """Start the instances of the next deploy now (they take seconds to start)."""
-        self._next = self._spawn(storage)
 
     def use_storage(self, storage: Storage) -> None:
         """A redeploy: new instances with this storage take every request from now on."""
