@@ -237,6 +237,10 @@ def _ports(values: tuple[str, ...]) -> dict[str, int]:
 @click.option("--domain", metavar="PREFIX", help="Login domain prefix (if the pool has none).")
 @click.option("--classic-login", is_flag=True, default=None,
               help="Classic hosted UI instead of managed login.")
+@click.option("--server", type=click.Choice(["gateway", "url", "fastmcp-proxy"]),
+              help="What signs users in: a gateway, a server at a URL, or FastMCP's OAuth proxy.")
+@click.option("--base-url", metavar="URL",
+              help="The FastMCP proxy's public base URL (its callback: <URL>/auth/callback).")
 @click.option("--gateway-id", help="AgentCore Gateway to protect (its URL is the resource).")
 @click.option("--mcp-url", help="MCP server URL, when there is no gateway.")
 @click.option("--scope", "scopes", multiple=True, help="Resource scope name(s) (default: invoke).")

@@ -25,9 +25,9 @@ _SECTIONS = {
     "platforms_shared": ("clients_shared", "platforms"),
     "server_kind": ("server", "kind"),
     "base_url": ("proxy", "base_url"),
-    "proxy_client": ("proxy", "client_id"),
 }
 PROXY_KIND = "fastmcp-proxy"  # FastMCP's OAuth proxy: one Cognito client, clients register with it
+PROXY_CLIENT = "proxy"  # its key in [clients]
 
 
 @dataclass(frozen=True)
@@ -45,11 +45,15 @@ class Project:
     clients: dict[str, str] = field(default_factory=dict)  # platform (or "shared") → client id
     server_kind: str | None = None  # "fastmcp-proxy", else a gateway or a plain URL
     base_url: str | None = None  # the proxy's public base URL (None until the first deploy)
-    proxy_client: str | None = None  # the proxy's one confidential Cognito app client
 
     @property
     def is_proxy(self) -> bool:
         return self.server_kind == PROXY_KIND
+
+    @property
+    def proxy_client(self) -> str | None:
+        """The proxy's one confidential Cognito app client."""
+        return self.clients.get(PROXY_CLIENT) if self.is_proxy else None
 
     def client_for(self, platform: str | None) -> str | None:
         """The client id recorded for a platform (or the shared one serving it); without a

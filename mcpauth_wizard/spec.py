@@ -38,6 +38,7 @@ class ClientSpec:
     platforms: tuple[str, ...]
     secret: bool
     callback_urls: tuple[str, ...]
+    scopes: tuple[str, ...] | None = None  # None: the spec's client_scopes
 
     @property
     def name(self) -> str:

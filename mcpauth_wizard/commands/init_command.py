@@ -18,10 +18,16 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
              as_json: bool, *, show_handoffs: bool = True, save_answers: str | None = None) -> None:
     from mcpauth_wizard import wizard
     from mcpauth_wizard.project import save_project
-    from mcpauth_wizard.provision import setup
+    from mcpauth_wizard.provision import proxy, setup
 
     merged = {**(wizard.load_config(config) if config else {}), **answers}
     project = opts.project()
+    base_url: str | None = None
+    for_proxy = proxy.is_proxy_init(merged, project)
+    if for_proxy:  # FastMCP's OAuth proxy: one confidential client, no per-platform ones
+        merged, base_url = proxy.wizard_answers(merged, project)
+    else:
+        merged.pop("server", None)
     interactive = opts.interactive and not as_json
     aws = opts.aws()
     if interactive:
@@ -30,6 +36,9 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     else:
         prompter = wizard.NoPrompter()
     spec = wizard.ask(merged, prompter, aws)
+    if for_proxy:
+        spec = proxy.proxy_spec(spec, base_url)
+        project = proxy.proxy_project(project, base_url)
     if save_answers:
         path = wizard.save_answers(save_answers, spec.answers)
         if not as_json:
@@ -60,7 +69,7 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         _declined(prompter, spec.answers, saved=bool(save_answers))
     outcome = apply_with_progress(opts, aws, plan, project, quiet=as_json)
     saved = save_project(outcome.project)
-    handoffs = _handoffs(aws, outcome, spec)
+    handoffs = proxy.proxy_handoffs(outcome.project) if for_proxy else _handoffs(aws, outcome, spec)
     if as_json:
         result["applied"] = outcome.done
         result["user_pool_id"] = outcome.project.user_pool_id
@@ -74,6 +83,8 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     if show_handoffs:
         for handoff in handoffs:
             console.out.print(console.handoff_panel(handoff))
+    if for_proxy and (later := proxy.base_url_help(outcome.project)):
+        console.note(later)
     console.note(f"Saved {escape(str(saved.resolve()))} (no secrets). "
                  "`mcpauth show` prints what to paste again.")
 
@@ -216,6 +227,11 @@ def run_show(opts: Options, reveal: bool, as_json: bool) -> None:
     project = opts.project()
     if not project.user_pool_id or not project.clients:
         raise BadInput("no setup recorded here (mcpauth.toml): run `mcpauth init` first")
+    if project.is_proxy:  # clients register with the proxy: nothing of Cognito's to paste
+        from mcpauth_wizard.provision.proxy import proxy_handoffs
+
+        _print_handoffs(project, proxy_handoffs(project), as_json)
+        return
     aws = opts.aws()
     secrets: dict[str, str | None] = {}
     has_secret: dict[str, bool] = {}
@@ -232,6 +248,10 @@ def run_show(opts: Options, reveal: bool, as_json: bool) -> None:
     host = _login_host(aws, project)
     found = handoffs(project, scopes=scopes, login_host=host, secrets=secrets,
                      has_secret=has_secret, reveal=reveal, ports=ports)
+    _print_handoffs(project, found, as_json)
+
+
+def _print_handoffs(project: Any, found: list[Any], as_json: bool) -> None:
     if as_json:
         console.print_json({"user_pool_id": project.user_pool_id, "mcp_url": project.resource_url,
                             "handoffs": [h.as_dict() for h in found]})

@@ -58,7 +58,8 @@ def _choose_client(project: Any, client_id: str | None) -> str:
 
     if client_id:
         return check_client_id(client_id)
-    chosen = project.clients.get("fastmcp-lambda") or project.client_for(None)
+    # `init --server fastmcp-proxy` recorded the proxy's client: no guessing among others
+    chosen = project.proxy_client or project.clients.get("fastmcp-lambda") or project.client_for(None)
     if chosen:
         return chosen
     recorded = ", ".join(f"{k}={v}" for k, v in sorted(project.clients.items())) or "none"
@@ -88,9 +89,10 @@ def run_scaffold(opts: Options, template: str, folder: str | None, name: str | N
     result = scaffold(template, target, values, force=force)
     for path in result.files:
         console.note(f"  [green]wrote[/] {path}")
-    console.note(
-        f"Next: cd {target} && sam build && sam deploy --guided, then register the "
-        "CallbackUrl output with `mcpauth add-callback` (README.md, step 2).")
+    then = ("run `mcpauth init --base-url <FunctionUrl>` (adds <FunctionUrl>/auth/callback)"
+            if project.is_proxy and not project.base_url else
+            "register the CallbackUrl output with `mcpauth add-callback` (README.md, step 2)")
+    console.note(f"Next: cd {target} && sam build && sam deploy --guided, then {then}.")
 
 
 def run_export(opts: Options, format_name: str, output: str | None, pool_id: str | None,

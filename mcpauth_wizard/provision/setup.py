@@ -105,17 +105,26 @@ CLIENT_KEYS = [
 def new_client_settings(spec: Spec, client: ClientSpec) -> dict[str, Any]:
     """A sign-in client for MCP: code grant + PKCE, never client_credentials."""
     flows = ["ALLOW_REFRESH_TOKEN_AUTH"] + (["ALLOW_USER_AUTH"] if spec.passkeys else [])
-    return {
+    settings = {
         "ClientName": client.name,
         "AllowedOAuthFlowsUserPoolClient": True,
         "AllowedOAuthFlows": ["code"],
-        "AllowedOAuthScopes": list(spec.client_scopes),
+        "AllowedOAuthScopes": list(_scopes_of(spec, client)),
         "CallbackURLs": list(client.callback_urls),
         "SupportedIdentityProviders": ["COGNITO"],
         "ExplicitAuthFlows": flows,
         "EnableTokenRevocation": True,
         "PreventUserExistenceErrors": "ENABLED",
     }
+    if not client.callback_urls:  # Cognito refuses the code grant without a callback URL
+        for key in ("AllowedOAuthFlows", "AllowedOAuthScopes", "CallbackURLs"):
+            settings.pop(key)
+        settings["AllowedOAuthFlowsUserPoolClient"] = False
+    return settings
+
+
+def _scopes_of(spec: Spec, client: ClientSpec) -> tuple[str, ...]:
+    return client.scopes if client.scopes is not None else spec.client_scopes
 
 
 def merge_client(current: dict[str, Any], spec: Spec, client: ClientSpec) -> dict[str, Any]:
@@ -126,9 +135,11 @@ def merge_client(current: dict[str, Any], spec: Spec, client: ClientSpec) -> dic
         return have + [w for w in wanted if w not in have]
 
     merged = dict(current)
+    if not client.callback_urls and not current.get("CallbackURLs"):
+        return merged  # no callback yet: the code grant waits for one (see new_client_settings)
     merged["AllowedOAuthFlowsUserPoolClient"] = True
     merged["AllowedOAuthFlows"] = union("AllowedOAuthFlows", ["code"])
-    merged["AllowedOAuthScopes"] = union("AllowedOAuthScopes", list(spec.client_scopes))
+    merged["AllowedOAuthScopes"] = union("AllowedOAuthScopes", list(_scopes_of(spec, client)))
     merged["CallbackURLs"] = union("CallbackURLs", list(client.callback_urls))
     merged["SupportedIdentityProviders"] = union("SupportedIdentityProviders", ["COGNITO"])
     if spec.passkeys:
@@ -187,7 +198,8 @@ def build_plan(aws: AwsContext, spec: Spec, project: Project) -> Plan:
     host = cognito.login_host(domain_prefix, region)
     if spec.passkeys:
         steps.extend(_passkey_steps(aws, spec, pool, host))
-    steps.append(_resource_server_step(aws, spec, pool, warnings))
+    if spec.mcp_url:  # an OAuth proxy whose URL is not known yet has none
+        steps.append(_resource_server_step(aws, spec, pool, warnings))
     client_ids: dict[str, str | None] = {}
     for client in spec.clients:
         client_id = _existing_client(aws, pool, project, client)
@@ -397,7 +409,7 @@ def _existing_client(aws: AwsContext, pool: dict[str, Any] | None, project: Proj
 
 def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, client: ClientSpec,
                  client_id: str | None) -> Step:
-    label = f"{client.name} ({', '.join(client.platforms)})"
+    label = f"{client.name} ({', '.join(client.platforms)})" if client.platforms else client.name
 
     def record(out: Outcome, cid: str) -> None:
         out.project = out.project.with_client(client.key, cid)
@@ -561,7 +573,7 @@ def apply_plan(aws: AwsContext, plan: Plan, project: Project,
                on_step: Callable[[Step, Outcome], None] | None = None,
                on_wait: Callable[[str, float], None] | None = None) -> Outcome:
     """Run every step in order; after each, `on_step` may record the outcome (mcpauth.toml)."""
-    outcome = Outcome(project=replace(project, region=plan.region, resource_url=plan.spec.mcp_url,
+    outcome = Outcome(project=replace(project, region=plan.region, resource_url=plan.spec.mcp_url or None,
                                       scopes=plan.spec.scopes,
                                       gateway_id=plan.spec.gateway_id),
                       region=plan.region, on_wait=on_wait)
