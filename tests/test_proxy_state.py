@@ -249,3 +249,35 @@ def test_a_near_miss_callback_a_public_client_and_a_missing_scope_are_named(
                           "TOKEN_CLIENT_AUTH_FAILED", "COGNITO_SCOPE_NOT_ALLOWED"}
     assert f"{shared_storage.base_url}/auth/callback/" in found["COGNITO_CALLBACK_NEAR_MISS"].message
     assert "'openid'" in found["COGNITO_SCOPE_NOT_ALLOWED"].message
+
+
+# --- init → scaffold → deploy → doctor, as a user does it --------------------------------
+
+
+def test_a_proxy_set_up_by_init_with_defaults_passes_the_doctor_and_signs_in(
+        sandbox: Sandbox, seed: Seed, tmp_path: Path) -> None:
+    from sandbox_fixtures import mcpauth
+
+    from mcpauth_wizard.project import load_project
+    from mcpauth_wizard.sandbox.proxy_lab import ProxySetup, free_port
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    code, out = mcpauth(sandbox, tmp_path, "--yes", "init", "--server", "fastmcp-proxy",
+                        "--pool-id", seed.pool_id, "--domain", "init-proxy", "--base-url", base)
+    assert code == 0, out
+    project = load_project(tmp_path / "mcpauth.toml")
+    code, out = mcpauth(sandbox, tmp_path, "scaffold", "fastmcp-lambda", "server")
+    assert code == 0, out
+    assert project.proxy_client in (tmp_path / "server" / "README.md").read_text()
+    setup = ProxySetup(seed.pool_id, project.domain or "", project.proxy_client or "")
+
+    with ProxyLab(sandbox, tmp_path / "server", storage="dynamodb", setup=setup, front_port=port) as lab:
+        code, out = mcpauth(sandbox, tmp_path, "doctor", "--json")
+        text = asyncio.run(sdk_sign_in(lab.mcp_url, seed.username, seed.password))
+
+    report = json.loads(out)
+    assert code == 0, [f for s in report["steps"] for f in s["findings"]]
+    steps = {s["id"]: s["status"] for s in report["steps"]}
+    assert steps["aws.proxy_client"] == steps["proxy.state"] == steps["aws.resource_server"] == "pass"
+    assert text == "hello"
