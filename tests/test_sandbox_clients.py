@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from mcpauth_wizard.sandbox.form_signin import sign_in
-from mcpauth_wizard.signin import callback_params
 from tests.sandbox_fixtures import Setup
 
 CLAUDE_CALLBACK = "https://claude.ai/api/mcp/auth_callback"
@@ -22,58 +21,17 @@ CLAUDE_CALLBACK = "https://claude.ai/api/mcp/auth_callback"
 async def sdk_list_tools(url: str, client_id: str, secret: str | None, redirect_uri: str,
                          username: str, password: str) -> list[str]:
     """The MCP SDK's OAuthClientProvider with a pre-registered client; the browser step is the form."""
-    import httpx2
-    from mcp import ClientSession
-    from mcp.client.auth import OAuthClientProvider
-    from mcp.client.streamable_http import streamable_http_client
-    from mcp.shared.auth import (
-        AuthorizationCodeResult,
-        OAuthClientInformationFull,
-        OAuthClientMetadata,
-        OAuthToken,
-    )
+    from mcp.shared.auth import OAuthClientInformationFull
 
-    class Storage:
-        def __init__(self) -> None:
-            self.tokens: OAuthToken | None = None
-            self.info = OAuthClientInformationFull(
-                client_id=client_id, client_secret=secret, redirect_uris=[redirect_uri],
-                token_endpoint_auth_method="client_secret_basic" if secret else "none",
-                grant_types=["authorization_code", "refresh_token"], response_types=["code"])
+    from mcpauth_wizard.sandbox.proxy_lab import sdk_session
 
-        async def get_tokens(self) -> OAuthToken | None:
-            return self.tokens
-
-        async def set_tokens(self, tokens: OAuthToken) -> None:
-            self.tokens = tokens
-
-        async def get_client_info(self) -> OAuthClientInformationFull | None:
-            return self.info
-
-        async def set_client_info(self, info: OAuthClientInformationFull) -> None:
-            self.info = info
-
-    landed: dict[str, str] = {}
-
-    async def redirect_handler(authorize_url: str) -> None:
-        landed.update(callback_params(await asyncio.to_thread(sign_in, authorize_url, username, password)))
-
-    async def callback_handler() -> AuthorizationCodeResult:
-        if "code" not in landed:
-            raise RuntimeError(f"sign-in failed: {landed}")
-        return AuthorizationCodeResult(code=landed["code"], state=landed.get("state"))
-
-    provider = OAuthClientProvider(
-        server_url=url,
-        client_metadata=OAuthClientMetadata(redirect_uris=[redirect_uri], client_name="sdk-test",
-                                            grant_types=["authorization_code", "refresh_token"]),
-        storage=Storage(), redirect_handler=redirect_handler, callback_handler=callback_handler)
-    async with httpx2.AsyncClient(auth=provider, timeout=20) as http, \
-            streamable_http_client(url, http_client=http) as streams:
-        read, write = streams[0], streams[1]
-        async with ClientSession(read, write) as session:
-            await session.initialize()
-            return [t.name for t in (await session.list_tools()).tools]
+    client = OAuthClientInformationFull(
+        client_id=client_id, client_secret=secret, redirect_uris=[redirect_uri],
+        token_endpoint_auth_method="client_secret_basic" if secret else "none",
+        grant_types=["authorization_code", "refresh_token"], response_types=["code"])
+    async with sdk_session(url, username, password, client=client, redirect_uri=redirect_uri,
+                           browser=sign_in) as session:
+        return [t.name for t in (await session.list_tools()).tools]
 
 
 def test_mcp_sdk_client_signs_in_through_the_gateway_with_init_s_client(setup: Setup) -> None:

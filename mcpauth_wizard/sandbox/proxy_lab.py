@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -290,50 +292,50 @@ class _Fleet:
         for home in self.homes:
             home.cleanup()
 
-async def sdk_sign_in(mcp_url: str, username: str, password: str, *, tool: str = "echo",
-                      arguments: dict[str, Any] | None = None) -> str:
-    """The official MCP SDK client (mcp) at the proxy: it registers itself (DCR), the user
-    approves consent and signs in at the login form, then it calls a tool; the tool's text."""
+class MemoryTokenStorage:
+    """The MCP SDK client's token storage, in memory: nothing registered yet, or the
+    pre-registered client given."""
+
+    def __init__(self, client: Any = None) -> None:
+        self.tokens: Any = None
+        self.client = client
+
+    async def get_tokens(self) -> Any:
+        return self.tokens
+
+    async def set_tokens(self, tokens: Any) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> Any:
+        return self.client
+
+    async def set_client_info(self, info: Any) -> None:
+        self.client = info
+
+
+@asynccontextmanager
+async def sdk_session(mcp_url: str, username: str, password: str, *, client: Any = None,
+                      redirect_uri: str = "http://localhost:33418/callback",
+                      browser: Callable[[str, str, str], str] | None = None) -> AsyncIterator[Any]:
+    """An initialized session of the official MCP SDK client (mcp), signed in: the browser
+    step (default: through an OAuth proxy's consent page) fills the sandbox's login form.
+    Without `client` the SDK registers itself (DCR)."""
     import asyncio
 
     import httpx2
     from mcp import ClientSession
     from mcp.client.auth import OAuthClientProvider
     from mcp.client.streamable_http import streamable_http_client
-    from mcp.shared.auth import (
-        AuthorizationCodeResult,
-        OAuthClientInformationFull,
-        OAuthClientMetadata,
-        OAuthToken,
-    )
+    from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 
     from mcpauth_wizard.sandbox.form_signin import sign_in_through_proxy
     from mcpauth_wizard.signin import callback_params
 
-    redirect_uri = "http://localhost:33418/callback"
-
-    class Memory:  # a fresh client each time: nothing registered, no tokens yet
-        def __init__(self) -> None:
-            self.tokens: OAuthToken | None = None
-            self.info: OAuthClientInformationFull | None = None
-
-        async def get_tokens(self) -> OAuthToken | None:
-            return self.tokens
-
-        async def set_tokens(self, tokens: OAuthToken) -> None:
-            self.tokens = tokens
-
-        async def get_client_info(self) -> OAuthClientInformationFull | None:
-            return self.info
-
-        async def set_client_info(self, info: OAuthClientInformationFull) -> None:
-            self.info = info
-
+    walk = browser or sign_in_through_proxy
     landed: dict[str, str] = {}
 
     async def redirect_handler(authorize_url: str) -> None:
-        landed.update(callback_params(await asyncio.to_thread(
-            sign_in_through_proxy, authorize_url, username, password)))
+        landed.update(callback_params(await asyncio.to_thread(walk, authorize_url, username, password)))
 
     async def callback_handler() -> AuthorizationCodeResult:
         if "code" not in landed:
@@ -345,10 +347,19 @@ async def sdk_sign_in(mcp_url: str, username: str, password: str, *, tool: str =
         server_url=mcp_url,
         client_metadata=OAuthClientMetadata(redirect_uris=[redirect_uri], client_name="mcp-sdk",
                                             grant_types=["authorization_code", "refresh_token"]),
-        storage=Memory(), redirect_handler=redirect_handler, callback_handler=callback_handler)
+        storage=MemoryTokenStorage(client), redirect_handler=redirect_handler,
+        callback_handler=callback_handler)
     async with httpx2.AsyncClient(auth=provider, timeout=20) as http, \
             streamable_http_client(mcp_url, http_client=http) as streams:
         async with ClientSession(streams[0], streams[1]) as session:
             await session.initialize()
-            result = await session.call_tool(tool, arguments if arguments is not None else {"text": "hello"})
-            return "".join(getattr(c, "text", "") for c in result.content)
+            yield session
+
+
+async def sdk_sign_in(mcp_url: str, username: str, password: str, *, tool: str = "echo",
+                      arguments: dict[str, Any] | None = None) -> str:
+    """The MCP SDK client at the proxy: it registers itself, the user approves consent and
+    signs in, then it calls a tool; the tool's text."""
+    async with sdk_session(mcp_url, username, password) as session:
+        result = await session.call_tool(tool, arguments if arguments is not None else {"text": "hello"})
+        return "".join(getattr(c, "text", "") for c in result.content)
