@@ -296,8 +296,19 @@ def run_proxy_demo(opts: Options) -> None:
         demo = _Demo(opts, sandbox, seed)
         demo.step("The popular recipe: `mcpauth scaffold fastmcp-lambda` with FastMCP's default "
                   "storage, two warm Lambda instances")
-        with ProxyLab(sandbox, Path(folder) / "server", storage="default", pool_id=seed.pool_id,
-                      spread=SPREAD, then="dynamodb") as lab:  # step 4's instances start now
+        status = console.err.status("starting the instances…")
+        status.start()
+
+        def waiting(what: str, remaining: float) -> None:
+            status.update(f"waiting for {what} (deadline in {remaining:.0f}s)")
+
+        lab = ProxyLab(sandbox, Path(folder) / "server", storage="default", pool_id=seed.pool_id,
+                       spread=SPREAD, then="dynamodb", on_wait=waiting)  # step 4's start now too
+        try:
+            lab.start()
+        finally:
+            status.stop()
+        try:
             demo.ok(f"MCP URL {lab.mcp_url}; instances {', '.join(lab.instance_urls)}; Cognito "
                     f"app client {lab.setup.client_id} (callback {lab.base_url}/auth/callback)")
             demo.ok(f"each instance serves one request at a time; {int(SPREAD * 100)}% of "
@@ -309,13 +320,19 @@ def run_proxy_demo(opts: Options) -> None:
                       "no password)")
             broken = _proxy_doctor(lab)
             demo.step("Redeploy with the scaffold's DynamoDB store (oauth_state.py)")
-            lab.use_storage("dynamodb")
+            status.start()
+            try:
+                lab.use_storage("dynamodb")
+            finally:
+                status.stop()
             demo.ok(f"new instances {', '.join(lab.instance_urls)}, state in DynamoDB table "
                     "oauth-state (sandbox)")
             demo.step(f"The same {SIGN_INS} sign-ins")
             after = _proxy_sign_ins(lab, seed, demo)
             demo.step("mcpauth doctor again")
             fixed = _proxy_doctor(lab)
+        finally:
+            lab.stop()
         elapsed = time.monotonic() - demo.started
         root = broken.roots[0].code if broken.roots else "nothing"
         console.out.print(f"\n[bold green]Demo finished in {elapsed:.1f}s.[/] Default storage: "

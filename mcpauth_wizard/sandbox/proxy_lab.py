@@ -137,13 +137,14 @@ class ProxyLab:
     def __init__(self, sandbox: Sandbox, folder: Path, *, storage: Storage, instances: int = 2,
                  pool_id: str | None = None, setup: ProxySetup | None = None,
                  spread: float | None = None, then: Storage | None = None,
-                 front_port: int = 0) -> None:
+                 front_port: int = 0, on_wait: Callable[[str, float], None] | None = None) -> None:
         self.sandbox = sandbox
         self.folder = Path(folder)
         self.storage = storage
         self.count = instances
         self.spread = spread
         self.then = then  # the storage of a redeploy to come: its instances start at once
+        self.on_wait = on_wait  # progress of the start-up wait: (what, seconds left)
         self._front = _Web(front([]), "127.0.0.1", front_port)
         self.base_url = self._front.url
         self.setup = setup or cognito_setup(sandbox, pool_id or sandbox.seed().pool_id, self.base_url,
@@ -253,6 +254,8 @@ class ProxyLab:
                         break
                 except httpx.HTTPError:
                     pass
+                if self.on_wait:
+                    self.on_wait(f"instance {url} to start", deadline - time.monotonic())
                 if time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError(f"instance {url} did not start within {START_DEADLINE:.0f}s")
