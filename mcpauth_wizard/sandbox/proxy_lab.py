@@ -26,11 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from mcpauth_wizard.errors import McpAuthError
 from mcpauth_wizard.sandbox.server import REGION, Sandbox, _Web
 
 Storage = Literal["default", "dynamodb"]
 STATE_TABLE = "oauth-state"
-START_DEADLINE = 60.0
+START_DEADLINE = 180.0  # a deadline, not a wait: a loaded machine imports FastMCP slowly
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,7 @@ class ProxyLab:
                 if process.poll() is not None:
                     error = (process.stderr.read() if process.stderr else b"").decode()[-800:]
                     self.stop()
-                    raise RuntimeError(f"instance {url} exited: {error}")
+                    raise McpAuthError(f"instance {url} exited: {error}")
                 try:
                     if httpx.get(f"{url}/.well-known/oauth-authorization-server", timeout=2).status_code == 200:
                         break
@@ -258,7 +259,7 @@ class ProxyLab:
                     self.on_wait(f"instance {url} to start", deadline - time.monotonic())
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"instance {url} did not start within {START_DEADLINE:.0f}s")
+                    raise McpAuthError(f"instance {url} did not start within {START_DEADLINE:.0f}s")
                 time.sleep(0.2)
 
     def stop(self) -> None:
