@@ -195,6 +195,7 @@ class ProxyLab:
             "OAUTH_STATE_TABLE": STATE_TABLE, "MCP_BASE_URL": self.base_url,
             "MCP_SERVER_NAME": "proxy-lab", "FASTMCP_SHOW_SERVER_BANNER": "false",
             "FASTMCP_CHECK_FOR_UPDATES": "off", "FASTMCP_LOG_LEVEL": "CRITICAL",
+            "REGISTRATIONS_PER_HOUR": "1000",  # many test clients an hour, on one table
         }
 
     def start(self) -> ProxyLab:
