@@ -22,5 +22,5 @@ def page_message(html: str, limit: int = 300) -> str:
     """The words of an error page (FastMCP's are HTML with inline styles), not its markup."""
     import re
 
-    text = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S | re.I)
+    text = re.sub(r"<(style|script|title)[^>]*>.*?</\1>", " ", html, flags=re.S | re.I)
     return " ".join(re.sub(r"<[^>]+>", " ", text).split())[:limit]
