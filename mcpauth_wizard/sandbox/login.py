@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from mcpauth_wizard.sandbox import registration
 from mcpauth_wizard.sandbox.directory import Directory
 from mcpauth_wizard.sandbox.tokens import Signer, access_claims, id_claims
 
@@ -52,6 +53,7 @@ class LoginEmulator:
         self.signer = signer
         self.codes: dict[str, IssuedCode] = {}
         self.refresh_tokens: dict[str, IssuedCode] = {}
+        self.registrar = registration.Registrar(directory, signer, self.issuer)
 
     # --- URLs -----------------------------------------------------------------
     def issuer(self, pool_id: str) -> str:
@@ -69,6 +71,7 @@ class LoginEmulator:
             Route("/domains/{prefix}/oauth2/token", self.token, methods=["POST"]),
             Route("/domains/{prefix}/oauth2/userInfo", self.userinfo, methods=["GET", "POST"]),
             Route("/domains/{prefix}/error", self.error_page),
+            Route("/domains/{prefix}/oauth2/register", self.registrar.register, methods=["POST"]),
         ]
 
     # --- discovery --------------------------------------------------------------
@@ -99,6 +102,8 @@ class LoginEmulator:
                 revocation_endpoint=f"{base}/oauth2/revoke",
                 end_session_endpoint=f"{base}/logout",
             )
+            if registration.dcr_configuration(self.directory, pool_id) is not None:
+                document["registration_endpoint"] = f"{base}/oauth2/register"
         return JSONResponse(document)
 
     async def jwks(self, request: Request) -> Response:
@@ -171,7 +176,8 @@ class LoginEmulator:
     def _login_unavailable(self, domain: Any, client: dict[str, Any]) -> str | None:
         if not client.get("SupportedIdentityProviders"):
             return "no identity provider is enabled for this app client"
-        if domain.managed_login_version == 2 and not self.directory.has_branding(
+        styled = registration.REGISTERED_CLIENTS_STYLED and client.get("ClientType") == "DCR"
+        if domain.managed_login_version == 2 and not styled and not self.directory.has_branding(
                 domain.pool_id, client["ClientId"]):
             return "no managed login style exists for this app client"
         return None
@@ -282,8 +288,10 @@ class LoginEmulator:
 
     def _tokens(self, pool_id: str, issued: IssuedCode, *, refresh: bool) -> Response:
         issuer = self.issuer(pool_id)
+        # Resource binding (aud) is an ESSENTIALS+ feature (AWS developer guide, "resource binding").
+        bound = issued.resource if registration.pool_tier(self.directory, pool_id) != "LITE" else None
         access = access_claims(issuer=issuer, client_id=issued.client_id, sub=issued.sub,
-                               username=issued.username, scope=issued.scope, resource=issued.resource)
+                               username=issued.username, scope=issued.scope, resource=bound)
         body: dict[str, Any] = {"access_token": self.signer.sign(access), "token_type": "Bearer",
                                 "expires_in": 3600}
         if "openid" in issued.scope.split():

@@ -41,6 +41,7 @@ def install() -> None:
     if _installed:
         return
     _patch_cognito()
+    _patch_dynamic_registration()
     _patch_agentcore()
     _installed = True
 
@@ -258,6 +259,63 @@ def _patch_cognito() -> None:
 
     Response.set_user_pool_mfa_config = set_user_pool_mfa_config
     Response.get_user_pool_mfa_config = get_user_pool_mfa_config
+
+
+def _patch_dynamic_registration() -> None:
+    """DcrConfiguration on pools and ClientType on app clients, as botocore 1.44 models them.
+
+    Sources: botocore `cognito-idp` model — `DcrConfigurationType` ("If you provide a dynamic
+    client registration configuration without [EnableStatus], Amazon Cognito turns dynamic
+    client registration on"; "your user pool must be in the Essentials tier or higher"),
+    `UserPoolTier` ("Defaults to ESSENTIALS"), `ClientTypeType` (REGULAR | DCR),
+    `FeatureUnavailableInTierException`. moto 5.2 already keeps any CreateUserPool /
+    UpdateUserPool member verbatim (and resets what UpdateUserPool omits, as AWS does);
+    this adds the defaults and the tier rule. Unverified: whether AWS refuses DCR on a LITE
+    pool with this exception or another one.
+    """
+    from moto.cognitoidp import models
+    from moto.core.exceptions import JsonRESTError
+
+    class FeatureUnavailableInTier(JsonRESTError):
+        def __init__(self, message: str) -> None:
+            super().__init__("FeatureUnavailableInTierException", message)
+
+    Backend = models.CognitoIdpBackend
+    Client = models.CognitoIdpUserPoolClient
+
+    def normalise(config: dict[str, Any]) -> dict[str, Any]:
+        config = dict(config or {})
+        config.setdefault("UserPoolTier", "ESSENTIALS")
+        dcr = config.get("DcrConfiguration")
+        if dcr is not None:
+            dcr = {"EnableStatus": "Enabled", **dcr}
+            config["DcrConfiguration"] = dcr
+            if dcr["EnableStatus"] == "Enabled" and config["UserPoolTier"] == "LITE":
+                raise FeatureUnavailableInTier(
+                    "Dynamic client registration requires the Essentials tier or higher.")
+        return config
+
+    original_create_pool = Backend.create_user_pool
+    original_update_pool = Backend.update_user_pool
+
+    def create_user_pool(self: Any, name: str, extended_config: dict[str, Any]) -> Any:
+        return original_create_pool(self, name, normalise(extended_config))
+
+    def update_user_pool(self: Any, user_pool_id: str, extended_config: dict[str, Any]) -> None:
+        original_update_pool(self, user_pool_id, normalise(extended_config))
+
+    Backend.create_user_pool = create_user_pool
+    Backend.update_user_pool = update_user_pool
+
+    client_to_json = Client.to_json
+
+    def to_json(self: Any, extended: bool = False) -> dict[str, Any]:
+        data = client_to_json(self, extended)
+        if extended:
+            data["ClientType"] = getattr(self, "client_type", "REGULAR")
+        return data
+
+    Client.to_json = to_json
 
 
 def _with_webauthn(result: Any, pool: Any) -> Any:
