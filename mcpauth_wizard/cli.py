@@ -321,6 +321,8 @@ register_template_commands(cli)
               help="An OAuth proxy: do not start authorizations to check that its state is shared.")
 @click.option("--state-probes", type=click.IntRange(1, 64), default=8, show_default=True,
               help="An OAuth proxy: how many authorizations the state probe starts at once.")
+@click.option("--probe-registration", is_flag=True,
+              help="Register a client as an MCP client would, check its login page, delete it.")
 @pass_options
 def doctor(opts: Options, url: str | None, allow_breaking: bool, **flags: Any) -> None:
     """Walk the MCP OAuth flow like a client and name the root cause of a failure.

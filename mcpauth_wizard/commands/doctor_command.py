@@ -43,7 +43,8 @@ def run_doctor(opts: Options, *, url: str | None, platforms: str | None, client_
                client_secret_env: str | None, pool_id: str | None, gateway_id: str | None,
                login: bool, login_platform: str | None, token_env: str | None, step: bool,
                as_json: bool, fix: bool, no_browser: bool, issuer: str | None = None,
-               no_state_probe: bool = False, state_probes: int = 8) -> None:
+               no_state_probe: bool = False, state_probes: int = 8,
+               probe_registration: bool = False) -> None:
     from mcpauth_wizard.doctor import render
     from mcpauth_wizard.doctor.run import aws_access, make_target
     from mcpauth_wizard.doctor.run import run as run_checks
@@ -54,6 +55,7 @@ def run_doctor(opts: Options, *, url: str | None, platforms: str | None, client_
                          token_env=token_env, issuer=issuer,
                          login_platform=(login_platform or "") if login or login_platform else None,
                          state_probes=0 if no_state_probe else state_probes)
+    target.probe_registration = probe_registration
     aws, problem = aws_access(opts, target)
     pause = None
     if step and opts.interactive and not as_json:

@@ -79,6 +79,7 @@ class Target:
     proxy_client: str | None = None  # an OAuth proxy's own Cognito app client (upstream)
     proxy_base_url: str | None = None  # that proxy's base URL (its callback: <base>/auth/callback)
     state_probes: int = 8  # authorizations the proxy state probe starts; 0: --no-state-probe
+    probe_registration: bool = False  # --probe-registration: register a client, then delete it
 
 
 class Context:

@@ -8,7 +8,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from mcpauth_wizard.doctor import authorize, aws_checks, discovery, login, proxy, token
+from mcpauth_wizard.doctor import (
+    authorize,
+    aws_checks,
+    discovery,
+    login,
+    proxy,
+    registration_checks,
+    token,
+)
 from mcpauth_wizard.doctor.context import Context, Target
 from mcpauth_wizard.doctor.findings import Finding, StepResult
 from mcpauth_wizard.doctor.report import Report, build_report
@@ -131,8 +139,8 @@ def aws_access(opts: Any, target: Target) -> tuple[Any | None, str | None]:
 def all_steps(ctx: Context) -> list[Step]:
     if ctx.target.proxy_client:  # MCP clients sign in at the proxy, not with Cognito clients
         return [*aws_checks.steps(ctx), *discovery.steps(), *proxy.steps(ctx)]
-    return [*aws_checks.steps(ctx), *discovery.steps(), *authorize.steps(ctx),
-            *login.steps(ctx), *token.steps(ctx), *proxy.steps(ctx)]
+    return [*aws_checks.steps(ctx), *registration_checks.steps(ctx), *discovery.steps(),
+            *authorize.steps(ctx), *login.steps(ctx), *token.steps(ctx), *proxy.steps(ctx)]
 
 
 async def diagnose(target: Target, aws: Any | None, aws_problem: str | None, *,
