@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from mcpauth_wizard import __version__
+from mcpauth_wizard.commands.clients_command import register as register_clients_commands
 from mcpauth_wizard.commands.template_commands import register as register_template_commands
 from mcpauth_wizard.errors import McpAuthError
 
@@ -296,6 +297,7 @@ def show(opts: Options, reveal: bool, as_json: bool) -> None:
 
 
 register_template_commands(cli)
+register_clients_commands(cli)
 
 
 @cli.command("doctor")
