@@ -260,6 +260,11 @@ def _ports(values: tuple[str, ...]) -> dict[str, int]:
 @click.option("--allow-breaking", is_flag=True,
               help="With --yes: also apply changes that take access away from someone.")
 @click.option("--first-user", metavar="EMAIL", help="Invite a first user.")
+@click.option("--registration", type=click.Choice(["static", "dcr", "both"]),
+              help="static: an app client per platform; dcr: clients register themselves; "
+              "both (default without a terminal: static).")
+@click.option("--upgrade-tier", is_flag=True, default=None,
+              help="With --registration dcr|both: upgrade a LITE pool to ESSENTIALS.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan and results as JSON.")
 @click.option("--save-answers", metavar="FILE", type=click.Path(dir_okay=False),

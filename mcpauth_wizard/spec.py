@@ -62,6 +62,8 @@ class Spec:
     gateway_allowed_scopes: bool = False
     gateway_audience: bool | None = None  # require aud = mcp_url at the gateway (None: keep)
     first_user: str | None = None
+    registration: str = "static"  # static | dcr | both (see provision/registration.py)
+    dcr_platforms: tuple[str, ...] = ()  # platforms that register themselves
     warnings: tuple[str, ...] = field(default=(), compare=False)
     # The answers (flags, file, prompts) this Spec was built from: to print or save them.
     answers: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

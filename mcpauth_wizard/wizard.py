@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from mcpauth_wizard.errors import BadInput
 from mcpauth_wizard.platforms import MIN_PORT, PLATFORMS
+from mcpauth_wizard.provision import registration
 from mcpauth_wizard.spec import (
     USER_SCOPES,
     NewPool,
@@ -33,7 +34,7 @@ ANSWER_KEYS = {
     "domain": str, "classic_login": bool, "gateway_id": str, "mcp_url": str,
     "scopes": list, "platforms": list, "shared_client": bool, "public": list, "secret": list,
     "ports": dict, "user_scopes": list, "gateway_allowed_scopes": bool, "first_user": str,
-    "gateway_audience": bool,
+    "gateway_audience": bool, "registration": str, "upgrade_tier": bool,
 }
 DEFAULT_PLATFORMS = ["chatgpt", "claude", "inspector"]
 NEW = "__new__"
@@ -224,6 +225,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
         raise BadInput("pass either --pool-id or --new-pool, not both")
     new_pool = None
     existing_domain = None
+    pool_tier = None
     if a.get("new_pool"):
         if "tier" not in a:
             a["tier"] = prompter.select("tier", "Tier (managed login needs ESSENTIALS or PLUS)",
@@ -237,6 +239,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
         cognito.check_pool_id(a["pool_id"])
         pool = cognito.describe_user_pool(aws, a["pool_id"])
         existing_domain = pool.get("CustomDomain") or pool.get("Domain")
+        pool_tier = pool.get("UserPoolTier")
     if "passkeys" not in a:
         a["passkeys"] = prompter.confirm("passkeys", "Offer passkeys (managed login only)?", False)
     if new_pool and new_pool.tier == "LITE" and (a["passkeys"] or not a.get("classic_login")):
@@ -293,26 +296,28 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
             DEFAULT_PLATFORMS, required=True)
         if not a["platforms"]:
             raise BadInput("no MCP client chosen; pick at least one")
+    choice = _registration(a, prompter, new_pool.tier if new_pool else pool_tier)
+    static, registering = registration.split_platforms(choice, list(a["platforms"]))
     ports = {k: int(v) for k, v in (a.get("ports") or {}).items()}
-    for name in a["platforms"]:
+    for name in static:
         platform = PLATFORMS.get(name)
         if platform and platform.needs_port and platform.default_port is None and name not in ports:
             port = prompter.text(f"port_{name}", f"Fixed callback port for {platform.title}", "",
                                  validate=_validator(_port))
             ports[name] = _port(port)
-    if "shared_client" not in a and len(a["platforms"]) > 1:
+    if "shared_client" not in a and len(static) > 1:
         a["shared_client"] = not prompter.confirm(
             "separate_clients", "One app client per platform (each can be revoked alone)?", True)
-    if "public" not in a and "secret" not in a:
-        chosen = [PLATFORMS[p] for p in a["platforms"] if p in PLATFORMS]
+    if "public" not in a and "secret" not in a and static:
+        chosen = [PLATFORMS[p] for p in static if p in PLATFORMS]
         with_secret = prompter.checkbox(
             "secret", "Which get a client secret? (the others are public clients with PKCE)",
             [Option(p.name, p.title) for p in chosen], [p.name for p in chosen if p.default_secret])
         a["secret"] = with_secret
         a["public"] = [p.name for p in chosen if p.name not in with_secret]
-    clients = client_specs(list(a["platforms"]), shared=bool(a.get("shared_client")),
+    clients = client_specs(static, shared=bool(a.get("shared_client")),
                            public=set(a.get("public") or []), secret=set(a.get("secret") or []),
-                           ports=ports)
+                           ports=ports) if static else ()
     if "user_scopes" not in a:
         a["user_scopes"] = prompter.checkbox("user_scopes", "Also let clients read",
                                              [Option("email", "email"), Option("profile", "profile")], [])
@@ -344,9 +349,35 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
         gateway_allowed_scopes=bool(a.get("gateway_allowed_scopes")),
         gateway_audience=a.get("gateway_audience"),
         first_user=first_user,
+        registration=choice,
+        dcr_platforms=tuple(registering),
         warnings=tuple(warnings),
         answers={k: v for k, v in a.items() if k in ANSWER_KEYS and v not in (None, "", [], {})},
     )
+
+
+def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None) -> str:
+    """How clients get an id: pre-registered, registering themselves, or both."""
+    recommended = registration.recommend(list(a["platforms"]))
+    if not prompter.can_ask and not a.get("registration"):
+        return "static"  # without a terminal, today's setup unless --registration says otherwise
+    choice = a.get("registration") or prompter.select("registration", "How do clients get a client id?", [
+        Option("static", "static: mcpauth makes an app client per platform; you paste its id"),
+        Option("dcr", "dcr: clients register themselves; you paste only the MCP URL"),
+        Option("both", "both: app clients for platforms that need one, registration for the rest"),
+    ], recommended)
+    if choice not in registration.REGISTRATIONS:
+        raise BadInput(f"unknown registration {choice!r}; accepted: {', '.join(registration.REGISTRATIONS)}")
+    if choice != "static" and tier == "LITE":
+        if a.get("new_pool"):
+            raise BadInput("client registration needs the ESSENTIALS tier or higher; accepted: "
+                           "--tier ESSENTIALS or PLUS with --registration dcr|both")
+        if not a.get("upgrade_tier") and not prompter.confirm(
+                "upgrade_tier", "Client registration needs ESSENTIALS (billed per monthly active "
+                "user). Upgrade this LITE pool?", False):
+            raise BadInput("client registration needs the ESSENTIALS tier; the pool is LITE: "
+                           "pass --upgrade-tier, or use --registration static")
+    return choice
 
 
 def precheck(a: dict[str, Any]) -> None:
@@ -372,6 +403,9 @@ def precheck(a: dict[str, Any]) -> None:
                            f"{', '.join(p for p in PLATFORMS if p != 'doctor')}")
     for port in (a.get("ports") or {}).values():
         _port(port)
+    if a.get("registration") and a["registration"] not in registration.REGISTRATIONS:
+        raise BadInput(f"unknown registration {a['registration']!r}; accepted: "
+                       f"{', '.join(registration.REGISTRATIONS)}")
     if a.get("first_user"):
         check_email(a["first_user"])
     for scope in a.get("user_scopes") or []:

@@ -205,9 +205,11 @@ def _handoffs(aws: Any, outcome: Outcome, spec: Any) -> list[Any]:
              for u in c.callback_urls if u.startswith("http://localhost:")}
     from dataclasses import replace
 
+    from mcpauth_wizard.provision.handoff import registration_handoffs
+
     return handoffs(replace(project, clients=clients), scopes=list(spec.client_scopes),
                     login_host=host, secrets=dict(outcome.secrets), has_secret=has_secret,
-                    reveal=True, ports=ports)
+                    reveal=True, ports=ports) + registration_handoffs(spec.mcp_url, spec.dcr_platforms)
 
 
 def _login_host(aws: Any, project: Any) -> str | None:

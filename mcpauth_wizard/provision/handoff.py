@@ -96,3 +96,12 @@ def _fields_for(name: str, url: str, client_id: str, secret: str | None, has_sec
     return [HandoffField("MCP server URL", url), HandoffField("Client ID", client_id),
             *_secret_field("Client Secret", secret, has_secret, reveal),
             HandoffField("Scopes", scopes)]
+
+
+def registration_handoffs(url: str, platforms: tuple[str, ...]) -> list[Handoff]:
+    """Platforms that register themselves: the URL is all there is to paste."""
+    return [Handoff(name, PLATFORMS[name].title, "(registers itself)", (
+        HandoffField("MCP server URL", url),
+        HandoffField("What happens", "the client registers itself, then opens the login page; "
+                     "no client id or secret to paste"),
+    )) for name in platforms]

@@ -24,6 +24,7 @@ from mcpauth_wizard.gateway_rules import (
     with_full_scopes,
 )
 from mcpauth_wizard.project import Project
+from mcpauth_wizard.provision import registration
 from mcpauth_wizard.spec import ClientSpec, Spec, resource_near_miss
 
 Action = Literal["create", "update", "keep"]
@@ -200,6 +201,7 @@ def build_plan(aws: AwsContext, spec: Spec, project: Project) -> Plan:
         steps.extend(_passkey_steps(aws, spec, pool, host))
     if spec.mcp_url:  # an OAuth proxy whose URL is not known yet has none
         steps.append(_resource_server_step(aws, spec, pool, warnings))
+    steps.extend(registration.pool_steps(spec, pool))
     client_ids: dict[str, str | None] = {}
     for client in spec.clients:
         client_id = _existing_client(aws, pool, project, client)
@@ -474,7 +476,8 @@ def _gateway_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, regi
                   client_ids: dict[str, str | None], login_version: int, warnings: list[str]) -> Step:
     assert spec.gateway_id
     gateway = agentcore.get_gateway(aws, spec.gateway_id)
-    scopes = list(spec.resource_scopes) if spec.gateway_allowed_scopes else []
+    dcr = spec.registration != "static"
+    scopes = list(spec.resource_scopes) if spec.gateway_allowed_scopes or dcr else []
     before = agentcore.jwt_authorizer(gateway)
     label = f"{gateway.get('name')} ({spec.gateway_id})"
     short_names = _resource_scope_names(aws, spec, pool)
@@ -487,8 +490,15 @@ def _gateway_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, regi
         ids = [out.project.clients[c.key] for c in spec.clients] if out else \
               [i or f"<new {k} client>" for k, i in client_ids.items()]
         discovery = cognito.discovery_url(pool_desc, region) if pool_desc else "<new pool's discovery URL>"
-        return merge_authorizer(gw, discovery, ids, scopes, spec.mcp_url, short_names=short_names,
-                                audience=spec.gateway_audience)
+        audience = registration.audience_trusted(spec) if dcr else spec.gateway_audience
+        return trusted(merge_authorizer(gw, discovery, ids, scopes, spec.mcp_url,
+                                        short_names=short_names, audience=audience))
+
+    def trusted(gw: dict[str, Any]) -> dict[str, Any]:
+        if dcr:  # no client list can name clients that do not exist yet
+            gw["authorizerConfiguration"] = {"customJWTAuthorizer": registration.trust_registered(
+                agentcore.jwt_authorizer(gw))}
+        return gw
 
     after = wanted(None, dict(gateway))
     after_auth = agentcore.jwt_authorizer(after)
