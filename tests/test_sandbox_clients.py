@@ -18,20 +18,25 @@ from tests.sandbox_fixtures import Setup
 CLAUDE_CALLBACK = "https://claude.ai/api/mcp/auth_callback"
 
 
-async def sdk_list_tools(url: str, client_id: str, secret: str | None, redirect_uri: str,
-                         username: str, password: str) -> list[str]:
-    """The MCP SDK's OAuthClientProvider with a pre-registered client; the browser step is the form."""
+async def sdk_list_tools(url: str, client_id: str | None, secret: str | None, redirect_uri: str,
+                         username: str, password: str, seen: dict[str, object] | None = None) -> list[str]:
+    """The MCP SDK's OAuthClientProvider with a pre-registered client (or none: then the SDK
+    registers itself); the browser step is the form. `seen` receives the tokens and client."""
     from mcp.shared.auth import OAuthClientInformationFull
 
-    from mcpauth_wizard.sandbox.proxy_lab import sdk_session
+    from mcpauth_wizard.sandbox.proxy_lab import MemoryTokenStorage, sdk_session
 
     client = OAuthClientInformationFull(
         client_id=client_id, client_secret=secret, redirect_uris=[redirect_uri],
         token_endpoint_auth_method="client_secret_basic" if secret else "none",
-        grant_types=["authorization_code", "refresh_token"], response_types=["code"])
-    async with sdk_session(url, username, password, client=client, redirect_uri=redirect_uri,
-                           browser=sign_in) as session:
-        return [t.name for t in (await session.list_tools()).tools]
+        grant_types=["authorization_code", "refresh_token"], response_types=["code"]) if client_id else None
+    storage = MemoryTokenStorage(client)
+    async with sdk_session(url, username, password, redirect_uri=redirect_uri, browser=sign_in,
+                           storage=storage) as session:
+        tools = [t.name for t in (await session.list_tools()).tools]
+    if seen is not None:
+        seen["tokens"], seen["client"] = storage.tokens, storage.client
+    return tools
 
 
 def test_mcp_sdk_client_signs_in_through_the_gateway_with_init_s_client(setup: Setup) -> None:

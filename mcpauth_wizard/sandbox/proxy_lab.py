@@ -321,10 +321,11 @@ class MemoryTokenStorage:
 @asynccontextmanager
 async def sdk_session(mcp_url: str, username: str, password: str, *, client: Any = None,
                       redirect_uri: str = "http://localhost:33418/callback",
-                      browser: Callable[[str, str, str], str] | None = None) -> AsyncIterator[Any]:
+                      browser: Callable[[str, str, str], str] | None = None,
+                      storage: MemoryTokenStorage | None = None) -> AsyncIterator[Any]:
     """An initialized session of the official MCP SDK client (mcp), signed in: the browser
     step (default: through an OAuth proxy's consent page) fills the sandbox's login form.
-    Without `client` the SDK registers itself (DCR)."""
+    Without `client` the SDK registers itself (DCR); `storage` shows the tokens and client after."""
     import asyncio
 
     import httpx2
@@ -352,7 +353,7 @@ async def sdk_session(mcp_url: str, username: str, password: str, *, client: Any
         server_url=mcp_url,
         client_metadata=OAuthClientMetadata(redirect_uris=[redirect_uri], client_name="mcp-sdk",
                                             grant_types=["authorization_code", "refresh_token"]),
-        storage=MemoryTokenStorage(client), redirect_handler=redirect_handler,
+        storage=storage or MemoryTokenStorage(client), redirect_handler=redirect_handler,
         callback_handler=callback_handler)
     async with httpx2.AsyncClient(auth=provider, timeout=20) as http, \
             streamable_http_client(mcp_url, http_client=http) as streams:

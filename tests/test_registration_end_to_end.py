@@ -1,0 +1,107 @@
+"""No client ids to paste: after `mcpauth init --registration dcr|both --yes`, the official
+MCP Python SDK client (given no client id) discovers, registers itself, signs in through the
+login page and calls a tool through the sandbox gateway; and the doctor finds no error."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpauth_wizard.redact import jwt_claims
+from mcpauth_wizard.sandbox.server import Sandbox
+from tests.sandbox_fixtures import mcpauth
+from tests.test_sandbox_clients import CLAUDE_CALLBACK, sdk_list_tools
+
+VSCODE_CALLBACK = "http://127.0.0.1:33418/"
+_count = itertools.count()
+
+
+def init(sandbox: Sandbox, folder: Path, registration: str, platforms: str) -> tuple[Any, dict[str, Any]]:
+    n = next(_count)
+    seed = sandbox.seed(pool_name=f"dcr-e2e-{n}", gateway_name=f"dcr-gw-{n}")
+    code, out = mcpauth(sandbox, folder, "init", "--pool-id", seed.pool_id, "--domain", f"dcr-e2e-{n}",
+                        "--gateway-id", seed.gateway_id, "--platform", platforms,
+                        "--registration", registration, "--yes", "--json")
+    assert code == 0, out
+    return seed, json.loads(out[out.index("{"):])
+
+
+def gateway_authorizer(sandbox: Sandbox, gateway_id: str) -> dict[str, Any]:
+    gateway = sandbox.boto("bedrock-agentcore-control").get_gateway(gatewayIdentifier=gateway_id)
+    return gateway["authorizerConfiguration"]["customJWTAuthorizer"]
+
+
+def test_sdk_client_without_a_client_id_registers_signs_in_and_calls_a_tool(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    seed, result = init(sandbox, tmp_path, "dcr", "vscode")
+    url = next(h["fields"]["MCP server URL"] for h in result["handoffs"] if h["platform"] == "vscode")
+    pool = sandbox.boto("cognito-idp").describe_user_pool(UserPoolId=seed.pool_id)["UserPool"]
+    assert pool["DcrConfiguration"] == {"EnableStatus": "Enabled", "OpenDcrEnabled": True,
+                                        "OpenDcrGrantTypes": ["code"], "AllowedScopes": [f"{url}/invoke"]}
+    authorizer = gateway_authorizer(sandbox, seed.gateway_id)
+    assert "allowedClients" not in authorizer
+    assert authorizer["allowedScopes"] == [f"{url}/invoke"]
+    assert authorizer["allowedAudience"] == [url]  # VS Code sends resource
+    clients_before = sandbox.boto("cognito-idp").list_user_pool_clients(
+        UserPoolId=seed.pool_id, MaxResults=60)["UserPoolClients"]
+    assert clients_before == []  # nothing made in advance
+
+    seen: dict[str, Any] = {}
+    tools = asyncio.run(sdk_list_tools(url, None, None, VSCODE_CALLBACK, seed.username, seed.password, seen))
+    assert tools == ["add", "echo"]
+    registered = seen["client"].client_id
+    claims = jwt_claims(seen["tokens"].access_token)
+    assert claims["client_id"] == registered
+    assert claims["aud"] == url  # the SDK sent resource; Cognito bound the token to the MCP URL
+    described = sandbox.boto("cognito-idp").describe_user_pool_client(
+        UserPoolId=seed.pool_id, ClientId=registered)["UserPoolClient"]
+    assert described["ClientType"] == "DCR"
+
+    code, out = mcpauth(sandbox, tmp_path, "doctor", "--json", "--probe-registration")
+    report = json.loads(out[out.index("{"):])
+    assert code == 0, [f for s in report["steps"] for f in s["findings"] if f["severity"] == "error"]
+
+
+def test_both_pre_registered_chatgpt_and_a_registered_client_call_tools(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    seed, result = init(sandbox, tmp_path, "both", "chatgpt,claude")
+    by_platform = {h["platform"]: h for h in result["handoffs"]}
+    assert by_platform["claude"]["client_id"] == "(registers itself)"
+    chatgpt_id = by_platform["chatgpt"]["client_id"]
+    code, shown = mcpauth(sandbox, tmp_path, "show", "--reveal", "--json")
+    secret = next(h["fields"]["Client Secret"] for h in json.loads(shown)["handoffs"]
+                  if h["platform"] == "chatgpt")
+    url = by_platform["chatgpt"]["fields"]["MCP Server URL"]
+    authorizer = gateway_authorizer(sandbox, seed.gateway_id)
+    assert "allowedClients" not in authorizer  # a list would refuse the registered client
+    assert "allowedAudience" not in authorizer  # Claude is not known to send resource
+
+    # ChatGPT's pre-registered confidential client; the SDK stands in for its connector.
+    tools = asyncio.run(sdk_list_tools(url, chatgpt_id, secret, "https://chatgpt.com/connector_platform_oauth_redirect",
+                                       seed.username, seed.password))
+    assert tools == ["add", "echo"]
+    seen: dict[str, Any] = {}
+    tools = asyncio.run(sdk_list_tools(url, None, None, CLAUDE_CALLBACK, seed.username, seed.password, seen))
+    assert tools == ["add", "echo"]
+    assert seen["client"].client_id != chatgpt_id
+
+
+def test_a_new_lite_pool_with_registration_is_bad_input(sandbox: Sandbox, tmp_path: Path) -> None:
+    code, _ = mcpauth(sandbox, tmp_path, "init", "--new-pool", "lite-dcr", "--tier", "LITE",
+                      "--classic-login", "--domain", "lite-dcr", "--mcp-url", "https://mcp.example.com/mcp",
+                      "--platform", "vscode", "--registration", "dcr", "--yes")
+    assert code == 2
+
+
+@pytest.mark.parametrize("registration", ["dcr"])
+def test_rerun_changes_nothing(sandbox: Sandbox, tmp_path: Path, registration: str) -> None:
+    seed, _ = init(sandbox, tmp_path, registration, "vscode")
+    code, out = mcpauth(sandbox, tmp_path, "init", "--pool-id", seed.pool_id, "--gateway-id", seed.gateway_id,
+                        "--platform", "vscode", "--registration", registration, "--yes", "--json")
+    assert code == 0, out
+    assert json.loads(out[out.index("{"):])["applied"] == []
