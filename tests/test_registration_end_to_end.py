@@ -66,6 +66,33 @@ def test_sdk_client_without_a_client_id_registers_signs_in_and_calls_a_tool(
     report = json.loads(out[out.index("{"):])
     assert code == 0, [f for s in report["steps"] for f in s["findings"] if f["severity"] == "error"]
 
+    # The sandbox enforces every configured field: a client list shuts the registered client out.
+    assert call_gateway(url, seen["tokens"].access_token) == 200
+    set_allowed_clients(sandbox, seed.gateway_id, ["someoneelse"])
+    assert call_gateway(url, seen["tokens"].access_token) == 401
+
+
+def call_gateway(url: str, token: str) -> int:
+    import httpx
+
+    from mcpauth_wizard.doctor.discovery import INITIALIZE, MCP_HEADERS
+
+    return httpx.post(url, json=INITIALIZE, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"},
+                      timeout=10).status_code
+
+
+def set_allowed_clients(sandbox: Sandbox, gateway_id: str, clients: list[str]) -> None:
+    from mcpauth_wizard.aws.agentcore import safe_update_gateway
+    from mcpauth_wizard.aws.session import AwsContext
+    from mcpauth_wizard.sandbox.local import environment
+
+    def change(gateway: dict[str, Any]) -> dict[str, Any]:
+        gateway["authorizerConfiguration"]["customJWTAuthorizer"]["allowedClients"] = clients
+        return gateway
+
+    with environment(sandbox.aws_env()):
+        safe_update_gateway(AwsContext(), gateway_id, change)
+
 
 def test_both_pre_registered_chatgpt_and_a_registered_client_call_tools(
         sandbox: Sandbox, tmp_path: Path) -> None:
