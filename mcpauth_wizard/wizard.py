@@ -322,7 +322,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
         a["user_scopes"] = prompter.checkbox("user_scopes", "Also let clients read",
                                              [Option("email", "email"), Option("profile", "profile")], [])
     # 8. gateway wiring
-    if gateway and "gateway_allowed_scopes" not in a:
+    if gateway and "gateway_allowed_scopes" not in a and choice == "static":  # dcr: always
         a["gateway_allowed_scopes"] = prompter.confirm(
             "gateway_allowed_scopes", "Also require the resource scope at the gateway?", False)
     if gateway and "gateway_audience" not in a and prompter.can_ask:

@@ -68,7 +68,7 @@ def test_sdk_client_without_a_client_id_registers_signs_in_and_calls_a_tool(
 
     # The sandbox enforces every configured field: a client list shuts the registered client out.
     assert call_gateway(url, seen["tokens"].access_token) == 200
-    set_allowed_clients(sandbox, seed.gateway_id, ["someoneelse"])
+    change_authorizer(sandbox, seed.gateway_id, allowedClients=["someoneelse"])
     assert call_gateway(url, seen["tokens"].access_token) == 401
 
 
@@ -81,13 +81,13 @@ def call_gateway(url: str, token: str) -> int:
                       timeout=10).status_code
 
 
-def set_allowed_clients(sandbox: Sandbox, gateway_id: str, clients: list[str]) -> None:
+def change_authorizer(sandbox: Sandbox, gateway_id: str, **fields: Any) -> None:
     from mcpauth_wizard.aws.agentcore import safe_update_gateway
     from mcpauth_wizard.aws.session import AwsContext
     from mcpauth_wizard.sandbox.local import environment
 
     def change(gateway: dict[str, Any]) -> dict[str, Any]:
-        gateway["authorizerConfiguration"]["customJWTAuthorizer"]["allowedClients"] = clients
+        gateway["authorizerConfiguration"]["customJWTAuthorizer"].update(fields)
         return gateway
 
     with environment(sandbox.aws_env()):
@@ -116,6 +116,14 @@ def test_both_pre_registered_chatgpt_and_a_registered_client_call_tools(
     tools = asyncio.run(sdk_list_tools(url, None, None, CLAUDE_CALLBACK, seed.username, seed.password, seen))
     assert tools == ["add", "echo"]
     assert seen["client"].client_id != chatgpt_id
+
+    # doctor --fix repairs a static fault without shutting registered clients out again.
+    change_authorizer(sandbox, seed.gateway_id, allowedScopes=["invoke"])
+    code, out = mcpauth(sandbox, tmp_path, "doctor", "--fix", "--yes")
+    authorizer = gateway_authorizer(sandbox, seed.gateway_id)
+    assert "allowedClients" not in authorizer, out
+    assert authorizer["allowedScopes"] == [f"{url}/invoke"]
+    assert call_gateway(url, seen["tokens"].access_token) == 200
 
 
 def test_a_new_lite_pool_with_registration_is_bad_input(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -127,10 +127,9 @@ def test_real_prompts_in_a_terminal_from_start_to_plan(aws, tmp_path) -> None:
         "MCP server",
         "Resource scopes",
         "Which MCP clients will sign in",
-        "One app client per platform",
-        "Which get a client secret",
+        "How do clients get a client id",  # recommended: both (Claude, Inspector register)
+        "Which get a client secret",  # ChatGPT's app client, the only one
         "Also let clients read",
-        "Also require the resource scope at the gateway",
         "Also require aud = the MCP URL at the gateway",
         "Invite a first user",
     ]

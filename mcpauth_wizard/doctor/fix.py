@@ -60,13 +60,21 @@ def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
                                   secret=bool(described.get("ClientSecret")),
                                   callback_urls=tuple(dict.fromkeys(urls))))
     gateway_scopes = False
+    audience = None
     if project.gateway_id:
         gateway = agentcore.get_gateway(aws, project.gateway_id)
         gateway_scopes = bool(agentcore.jwt_authorizer(gateway).get("allowedScopes"))
+        audience = agentcore.jwt_authorizer(gateway).get("allowedAudience") == [target.url]
+    # Registration on: keep trusting registered clients (no client list; audience as it is).
+    from mcpauth_wizard.doctor.registration_checks import dcr_state
+
+    registering = dcr_state(pool) is not None
     return Spec(mcp_url=target.url, pool_id=project.user_pool_id, domain_prefix=domain,
                 managed_login_version=version, passkeys="WEB_AUTHN" in factors,
                 gateway_id=project.gateway_id, scopes=tuple(project.scopes) or ("invoke",),
-                clients=tuple(clients), gateway_allowed_scopes=gateway_scopes)
+                clients=tuple(clients), gateway_allowed_scopes=gateway_scopes,
+                registration="both" if registering else "static",
+                gateway_audience=audience if registering else None)
 
 
 def plan_fix(aws: Any, project: Any, report: Report) -> Any:
