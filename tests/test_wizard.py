@@ -12,7 +12,7 @@ import pytest
 
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.errors import BadInput
-from mcpauth_wizard.wizard import NEW, URL, Option, ask
+from mcpauth_wizard.wizard import NEW, URL, NoPrompter, Option, ask
 
 
 class ScriptedPrompter:
@@ -88,11 +88,33 @@ def test_gateway_choice_uses_its_url_and_asks_about_allowed_scopes(aws) -> None:
     gw = agentcore.create_gateway(name="gw", roleArn="arn:aws:iam::123456789012:role/r",
                                   protocolType="MCP", authorizerType="AWS_IAM")
     prompter = ScriptedPrompter({"pool": NEW, "mcp_server": gw["gatewayId"],
-                                 "gateway_allowed_scopes": True})
+                                 "registration": "static", "gateway_allowed_scopes": True})
     spec = ask({}, prompter, AwsContext(endpoint_url=aws.url))
     assert spec.mcp_url == gw["gatewayUrl"] + "/mcp"
     assert spec.gateway_id == gw["gatewayId"] and spec.gateway_allowed_scopes
     assert any("auth: AWS_IAM" in o.title for o in prompter.options["mcp_server"])
+
+
+@pytest.mark.parametrize(("platforms", "recommended", "clients", "registering"), [
+    (["claude", "vscode"], "dcr", [], ["claude", "vscode"]),
+    (["chatgpt", "claude"], "both", ["chatgpt"], ["claude"]),
+    (["chatgpt", "mcp-remote"], "static", ["chatgpt", "mcp-remote"], []),
+])
+def test_registration_question_recommends_from_the_registry(aws, platforms, recommended, clients,
+                                                             registering) -> None:
+    prompter = ScriptedPrompter({"pool": NEW, "mcp_server": URL, "mcp_url": "https://mcp.example.com/mcp",
+                                 "platforms": platforms, "port_mcp-remote": "3334"})
+    spec = ask({}, prompter, AwsContext(endpoint_url=aws.url))
+    assert [o.value for o in prompter.options["registration"]] == ["static", "dcr", "both"]
+    assert spec.registration == recommended
+    assert [c.key for c in spec.clients] == clients
+    assert list(spec.dcr_platforms) == registering
+
+
+def test_without_a_terminal_registration_stays_static(aws) -> None:
+    spec = ask({"new_pool": "p", "mcp_url": "https://mcp.example.com/mcp", "domain": "p-login",
+                "platforms": ["claude"], "passkeys": False}, NoPrompter(), AwsContext(endpoint_url=aws.url))
+    assert spec.registration == "static" and [c.key for c in spec.clients] == ["claude"]
 
 
 def test_lite_tier_cannot_have_managed_login(aws) -> None:
