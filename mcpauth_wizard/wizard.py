@@ -377,6 +377,8 @@ def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None) -> st
                 "user). Upgrade this LITE pool?", False):
             raise BadInput("client registration needs the ESSENTIALS tier; the pool is LITE: "
                            "pass --upgrade-tier, or use --registration static")
+        a["upgrade_tier"] = True
+    a["registration"] = choice  # recorded for the equivalent command line / saved answers
     return choice
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.errors import BadInput
-from mcpauth_wizard.wizard import NEW, URL, NoPrompter, Option, ask
+from mcpauth_wizard.wizard import NEW, URL, NoPrompter, Option, ask, command_line
 
 
 class ScriptedPrompter:
@@ -107,6 +107,7 @@ def test_registration_question_recommends_from_the_registry(aws, platforms, reco
     spec = ask({}, prompter, AwsContext(endpoint_url=aws.url))
     assert [o.value for o in prompter.options["registration"]] == ["static", "dcr", "both"]
     assert spec.registration == recommended
+    assert f"--registration {recommended}" in command_line(spec.answers)
     assert [c.key for c in spec.clients] == clients
     assert list(spec.dcr_platforms) == registering
 
