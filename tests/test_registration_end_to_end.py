@@ -140,3 +140,18 @@ def test_rerun_changes_nothing(sandbox: Sandbox, tmp_path: Path, registration: s
                         "--platform", "vscode", "--registration", registration, "--yes", "--json")
     assert code == 0, out
     assert json.loads(out[out.index("{"):])["applied"] == []
+
+
+def test_an_existing_lite_pool_is_upgraded_only_with_consent(sandbox: Sandbox, tmp_path: Path) -> None:
+    cognito = sandbox.boto("cognito-idp")
+    pool_id = cognito.create_user_pool(PoolName="lite-existing", UserPoolTier="LITE")["UserPool"]["Id"]
+    args = ["init", "--pool-id", pool_id, "--domain", "lite-existing", "--classic-login",
+            "--mcp-url", "https://mcp.example.com/mcp", "--platform", "vscode", "--registration", "dcr"]
+    code, _ = mcpauth(sandbox, tmp_path, *args, "--yes")
+    assert code == 2  # no consent to the upgrade
+    assert cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("DcrConfiguration") is None
+    code, out = mcpauth(sandbox, tmp_path, *args, "--upgrade-tier", "--yes")
+    assert code == 0, out
+    pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    assert pool["UserPoolTier"] == "ESSENTIALS"
+    assert pool["DcrConfiguration"]["OpenDcrGrantTypes"] == ["code"]

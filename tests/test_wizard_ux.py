@@ -44,7 +44,7 @@ def test_choosing_no_client_is_refused_in_the_prompt_not_a_crash(aws, tmp_path) 
     child.expect_exact("pick at least one")
     child.expect_exact("Which MCP clients will sign in")  # asked again, with the defaults
     child.send("\r")
-    child.expect_exact("One app client per platform")
+    child.expect_exact("How do clients get a client id")
     child.sendcontrol("c")
     child.expect(pexpect.EOF)
     child.close()
@@ -75,8 +75,8 @@ def test_declining_the_plan_keeps_the_answers_as_a_command_and_a_file(aws, tmp_p
         child.send("\r")
     child.expect_exact("MCP server URL")
     child.sendline("https://mcp.example.com/mcp")
-    for question in ["Resource scopes", "Which get a client secret", "Also let clients read",
-                     "Invite a first user"]:
+    for question in ["Resource scopes", "How do clients get a client id", "Which get a client secret",
+                     "Also let clients read", "Invite a first user"]:
         child.expect_exact(question)
         child.send("\r")
     child.expect_exact("Apply ")
