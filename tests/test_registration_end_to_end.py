@@ -26,7 +26,7 @@ def init(sandbox: Sandbox, folder: Path, registration: str, platforms: str) -> t
     seed = sandbox.seed(pool_name=f"dcr-e2e-{n}", gateway_name=f"dcr-gw-{n}")
     code, out = mcpauth(sandbox, folder, "init", "--pool-id", seed.pool_id, "--domain", f"dcr-e2e-{n}",
                         "--gateway-id", seed.gateway_id, "--platform", platforms,
-                        "--registration", registration, "--yes", "--json")
+                        "--registration", registration, "--yes", "--allow-breaking", "--json")
     assert code == 0, out
     return seed, json.loads(out[out.index("{"):])
 
@@ -137,7 +137,7 @@ def test_a_new_lite_pool_with_registration_is_bad_input(sandbox: Sandbox, tmp_pa
 def test_rerun_changes_nothing(sandbox: Sandbox, tmp_path: Path, registration: str) -> None:
     seed, _ = init(sandbox, tmp_path, registration, "vscode")
     code, out = mcpauth(sandbox, tmp_path, "init", "--pool-id", seed.pool_id, "--gateway-id", seed.gateway_id,
-                        "--platform", "vscode", "--registration", registration, "--yes", "--json")
+                        "--platform", "vscode", "--registration", registration, "--yes", "--allow-breaking", "--json")
     assert code == 0, out
     assert json.loads(out[out.index("{"):])["applied"] == []
 
