@@ -15,6 +15,7 @@ import pytest
 from mcpauth_wizard.redact import jwt_claims
 from mcpauth_wizard.sandbox.server import Sandbox
 from tests.sandbox_fixtures import mcpauth
+from tests.test_gateway_audience_sandbox import update_authorizer
 from tests.test_sandbox_clients import CLAUDE_CALLBACK, sdk_list_tools
 
 VSCODE_CALLBACK = "http://127.0.0.1:33418/"
@@ -68,7 +69,7 @@ def test_sdk_client_without_a_client_id_registers_signs_in_and_calls_a_tool(
 
     # The sandbox enforces every configured field: a client list shuts the registered client out.
     assert call_gateway(url, seen["tokens"].access_token) == 200
-    change_authorizer(sandbox, seed.gateway_id, allowedClients=["someoneelse"])
+    update_authorizer(sandbox, seed.gateway_id, allowedClients=["someoneelse"])
     assert call_gateway(url, seen["tokens"].access_token) == 401
 
 
@@ -79,19 +80,6 @@ def call_gateway(url: str, token: str) -> int:
 
     return httpx.post(url, json=INITIALIZE, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"},
                       timeout=10).status_code
-
-
-def change_authorizer(sandbox: Sandbox, gateway_id: str, **fields: Any) -> None:
-    from mcpauth_wizard.aws.agentcore import safe_update_gateway
-    from mcpauth_wizard.aws.session import AwsContext
-    from mcpauth_wizard.sandbox.local import environment
-
-    def change(gateway: dict[str, Any]) -> dict[str, Any]:
-        gateway["authorizerConfiguration"]["customJWTAuthorizer"].update(fields)
-        return gateway
-
-    with environment(sandbox.aws_env()):
-        safe_update_gateway(AwsContext(), gateway_id, change)
 
 
 def test_both_pre_registered_chatgpt_and_a_registered_client_call_tools(
@@ -118,7 +106,7 @@ def test_both_pre_registered_chatgpt_and_a_registered_client_call_tools(
     assert seen["client"].client_id != chatgpt_id
 
     # doctor --fix repairs a static fault without shutting registered clients out again.
-    change_authorizer(sandbox, seed.gateway_id, allowedScopes=["invoke"])
+    update_authorizer(sandbox, seed.gateway_id, allowedScopes=["invoke"])
     code, out = mcpauth(sandbox, tmp_path, "doctor", "--fix", "--yes")
     authorizer = gateway_authorizer(sandbox, seed.gateway_id)
     assert "allowedClients" not in authorizer, out
