@@ -48,6 +48,11 @@ def proxy_base_url(ctx: Context) -> str | None:
     document = ctx.facts.get("as") or {}
     if not isinstance(issuer, str) or _origin(issuer) != _origin(ctx.target.url):
         return None
+    # The proxy's issuer is its base URL, under which the MCP endpoint lives; an authorization
+    # server that merely shares the origin (a pool's issuer path, as in the sandbox) is not one.
+    base_path, mcp_path = urlsplit(issuer).path.rstrip("/"), urlsplit(ctx.target.url).path
+    if base_path and mcp_path != base_path and not mcp_path.startswith(base_path + "/"):
+        return None
     if not isinstance(document.get("authorization_endpoint"), str):
         return None
     return (ctx.target.proxy_base_url or issuer).rstrip("/")
