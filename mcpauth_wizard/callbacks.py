@@ -134,6 +134,20 @@ def matches_template(url: str, template: str) -> bool:
     return re.match(pattern, url) is not None
 
 
+def port_in(urls: list[str] | tuple[str, ...], templates: tuple[str, ...] | str) -> int | None:
+    """The loopback port of the first URL that matches one of a platform's "{port}"
+    templates (the one place a port is read back out of callback URLs)."""
+    for template in (templates,) if isinstance(templates, str) else templates:
+        if "{port}" not in template:
+            continue
+        for url in urls:
+            if matches_template(url, template):
+                port = urlsplit(url).port
+                if port is not None:
+                    return port
+    return None
+
+
 @dataclass(frozen=True)
 class CallbackChange:
     """The callback list of one app client before and after a change."""

@@ -117,7 +117,7 @@ def _user_pool(aws: AwsContext, pool: dict[str, Any]) -> dict[str, Any]:
 def _client(described: dict[str, Any], pool_ref: str) -> dict[str, Any]:
     properties: dict[str, Any] = {"UserPoolId": _ref(pool_ref)}
     properties.update({k: described[k] for k in _CLIENT_KEYS if described.get(k) not in (None, [])})
-    properties["GenerateSecret"] = bool(described.get("ClientSecret"))  # the value, never
+    properties["GenerateSecret"] = cognito.is_confidential(described)  # the value, never
     return properties
 
 
@@ -131,7 +131,7 @@ def _gateway(aws: AwsContext, gateway: dict[str, Any], pool: dict[str, Any], reg
     jwt = (properties.get("AuthorizerConfiguration") or {}).get("CustomJWTAuthorizer") or {}
     if jwt.get("DiscoveryUrl") == cognito.discovery_url(pool, region):
         host = "issuer-cognito-idp" if "issuer-cognito-idp." in jwt["DiscoveryUrl"] else "cognito-idp"
-        jwt["DiscoveryUrl"] = {"Fn::Sub": f"https://{host}.${{AWS::Region}}.amazonaws.com/"
+        jwt["DiscoveryUrl"] = {"Fn::Sub": f"https://{host}.${{AWS::Region}}.${{AWS::URLSuffix}}/"
                                           f"${{{pool_ref}}}/.well-known/openid-configuration"}
     if jwt.get("AllowedClients"):
         jwt["AllowedClients"] = [_ref(client_refs[c]) if c in client_refs else c

@@ -25,9 +25,18 @@ _SECTIONS = {
     "platforms_shared": ("clients_shared", "platforms"),
     "server_kind": ("server", "kind"),
     "base_url": ("proxy", "base_url"),
+    "pool_name": ("cognito", "pool_name"),
+    "passkeys": ("cognito", "passkeys"),
+    "classic_login": ("cognito", "classic_login"),
+    "gateway_allowed_scopes": ("gateway", "allowed_scopes"),
+    "platforms": ("init", "platforms"),
+    "secret": ("init", "secret"),
+    "user_scopes": ("init", "user_scopes"),
 }
 PROXY_KIND = "fastmcp-proxy"  # FastMCP's OAuth proxy: one Cognito client, clients register with it
 PROXY_CLIENT = "proxy"  # its key in [clients]
+_LISTS = ("scopes", "platforms_shared", "platforms", "secret", "user_scopes")
+_FLAGS = ("passkeys", "classic_login", "gateway_allowed_scopes")
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,15 @@ class Project:
     clients: dict[str, str] = field(default_factory=dict)  # platform (or "shared") → client id
     server_kind: str | None = None  # "fastmcp-proxy", else a gateway or a plain URL
     base_url: str | None = None  # the proxy's public base URL (None until the first deploy)
+    ports: dict[str, int] = field(default_factory=dict)  # platform → pinned loopback port
+    # The other answers of the last `init`, so a re-run asks nothing it already knows.
+    pool_name: str | None = None
+    platforms: tuple[str, ...] = ()
+    secret: tuple[str, ...] = ()  # platforms whose client has a secret (the others are public)
+    user_scopes: tuple[str, ...] = ()
+    passkeys: bool | None = None
+    classic_login: bool | None = None
+    gateway_allowed_scopes: bool | None = None
 
     @property
     def is_proxy(self) -> bool:
@@ -94,10 +112,14 @@ def load_project(path: Path | None = None) -> Project:
         value = table.get(key)
         if value is None:
             continue
-        if name in ("scopes", "platforms_shared"):
+        if name in _LISTS:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise BadInput(f"{path}: {section}.{key} must be a list of strings")
             values[name] = tuple(value)
+        elif name in _FLAGS:
+            if not isinstance(value, bool):
+                raise BadInput(f"{path}: {section}.{key} must be true or false")
+            values[name] = value
         elif isinstance(value, (str, int)):
             values[name] = str(value)
         else:
@@ -105,7 +127,12 @@ def load_project(path: Path | None = None) -> Project:
     clients = data.get("clients", {})
     if not isinstance(clients, dict) or not all(isinstance(v, str) for v in clients.values()):
         raise BadInput(f"{path}: [clients] must be a table of platform = \"client id\"")
-    return Project(**values, clients={str(k): str(v) for k, v in clients.items()})
+    ports = data.get("ports", {})
+    if not isinstance(ports, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in ports.values()):
+        raise BadInput(f"{path}: [ports] must be a table of platform = port number")
+    return Project(**values, clients={str(k): str(v) for k, v in clients.items()},
+                   ports={str(k): int(v) for k, v in ports.items()})
 
 
 def _toml_value(value: Any) -> str:
@@ -113,6 +140,8 @@ def _toml_value(value: Any) -> str:
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'
 
@@ -121,7 +150,7 @@ def dump_project(project: Project) -> str:
     """The TOML text of a project (stable order, so diffs stay small)."""
     sections: dict[str, dict[str, Any]] = {}
     for f in fields(Project):
-        if f.name == "clients":
+        if f.name in ("clients", "ports"):
             continue
         value = getattr(project, f.name)
         if value in (None, ()):
@@ -130,6 +159,8 @@ def dump_project(project: Project) -> str:
         sections.setdefault(section, {})[key] = value
     if project.clients:
         sections["clients"] = dict(sorted(project.clients.items()))
+    if project.ports:
+        sections["ports"] = dict(sorted(project.ports.items()))
     lines = ["# Written by mcpauth: what was set up for this MCP server. No secrets here."]
     for section, values in sections.items():
         lines.append(f"\n[{section}]")

@@ -64,9 +64,18 @@ class Spec:
     first_user: str | None = None
     registration: str = "static"  # static | dcr | both (see provision/registration.py)
     dcr_platforms: tuple[str, ...] = ()  # platforms that register themselves
+    ports: tuple[tuple[str, int], ...] = ()  # platform → pinned loopback port (recorded)
     warnings: tuple[str, ...] = field(default=(), compare=False)
     # The answers (flags, file, prompts) this Spec was built from: to print or save them.
     answers: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return tuple(p for c in self.clients for p in c.platforms)
+
+    @property
+    def secret_platforms(self) -> tuple[str, ...]:
+        return tuple(p for c in self.clients if c.secret for p in c.platforms)
 
     @property
     def resource_scopes(self) -> tuple[str, ...]:
@@ -78,26 +87,65 @@ class Spec:
         return ("openid", *self.user_scopes, *self.resource_scopes)
 
 
+# Cognito's resource server identifier (botocore ResourceServerIdentifierType): 1-256
+# characters of [\x21\x23-\x5B\x5D-\x7E]; the scope "<identifier>/<name>" must fit too.
+MAX_IDENTIFIER_LENGTH = 256
+ACCEPTED_URL = "accepted: https://host[:port]/path"
+
+
+def _url_problem(url: str) -> str | None:
+    """Why an MCP URL cannot be a resource identifier, or None. Checked before any AWS call."""
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url):
+        return "contains whitespace or a control character"
+    if any(c in '"\\' for c in url):
+        return "contains a quote or backslash"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "has a port outside 1-65535"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "is not an absolute http(s) URL"
+    if "@" in parts.netloc:
+        return "has user info (user:pass@); put no credentials in the URL"
+    if parts.netloc.endswith(":") or (port is not None and not 1 <= port <= 65535):
+        return "has an empty or out-of-range port (1-65535)"
+    if parts.query or "?" in url:
+        return "has a query (?...); a resource identifier has none"
+    if parts.fragment or "#" in url:
+        return "has a fragment (#...)"
+    if not parts.hostname.isascii():
+        try:
+            puny = parts.hostname.encode("idna").decode("ascii")
+        except UnicodeError:
+            return "has a host name that is not valid IDNA"
+        return f"has a non-ASCII host; use its punycode form {puny}"
+    if not url.isascii():
+        return "has non-ASCII characters in the path; percent-encode them"
+    if len(url) > MAX_IDENTIFIER_LENGTH:
+        return f"is {len(url)} characters; Cognito accepts at most {MAX_IDENTIFIER_LENGTH}"
+    return None
+
+
 def normalize_mcp_url(url: str, *, gateway: bool) -> tuple[str, list[str]]:
     """The MCP URL as the resource server identifier, with warnings for what was changed."""
     url = (url or "").strip()
     warnings: list[str] = []
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        raise BadInput(f"invalid MCP URL {url!r}; accepted: https://host/path") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BadInput(f"invalid MCP URL {url!r}; accepted: an absolute https:// URL")
+    problem = _url_problem(url)
+    if problem:
+        raise BadInput(f"invalid MCP URL {url!r}: it {problem}; {ACCEPTED_URL}")
+    parts = urlsplit(url)
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise BadInput(f"MCP URL {url!r} uses http:// on a non-loopback host; accepted: https://")
-    if parts.fragment or any(c.isspace() or c in '"\\' for c in url):
-        raise BadInput(f"invalid MCP URL {url!r}: no fragment, spaces, quotes or backslashes")
     if url.endswith("/") and parts.path not in ("", "/"):
         url = url.rstrip("/")
         warnings.append(f"dropped the trailing slash: the resource is {url}")
     if gateway and not url.endswith("/mcp"):
         url = url.rstrip("/") + "/mcp"
         warnings.append(f"an AgentCore Gateway serves MCP at /mcp: the resource is {url}")
+    if len(url) > MAX_IDENTIFIER_LENGTH:
+        raise BadInput(f"MCP URL {url!r} is {len(url)} characters; Cognito accepts at most "
+                       f"{MAX_IDENTIFIER_LENGTH}")
     return url, warnings
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -183,31 +182,105 @@ def save_answers(path: str, answers: dict[str, Any]) -> Path:
     return target
 
 
-def _pool_options(aws: Any) -> list[Option]:
+FROM_FILE = " (from mcpauth.toml)"
+# Answers that exclude each other: a flag for one drops the file's answer for the other.
+_EXCLUSIVE = (("pool_id", "new_pool"), ("gateway_id", "mcp_url"), ("public", "secret"))
+
+
+def recorded_answers(project: Any) -> dict[str, Any]:
+    """The answers mcpauth.toml recorded from the last `init` (the defaults of a re-run)."""
+    found: dict[str, Any] = {}
+    if project.user_pool_id:
+        found["pool_id"] = project.user_pool_id
+    if project.domain:
+        found["domain"] = project.domain
+    if project.gateway_id:
+        found["gateway_id"] = project.gateway_id
+    elif project.resource_url:
+        found["mcp_url"] = project.resource_url
+    if project.scopes:
+        found["scopes"] = list(project.scopes)
+    platforms = list(project.platforms) or [
+        p for key in project.clients
+        for p in (project.platforms_shared if key == "shared" else (key,)) if p in PLATFORMS]
+    if platforms:
+        found["platforms"] = platforms
+        found["shared_client"] = "shared" in project.clients
+    if project.platforms:  # written by this version: the secret choice and user scopes too
+        found["secret"] = [p for p in platforms if p in project.secret]
+        found["public"] = [p for p in platforms if p not in project.secret]
+        found["user_scopes"] = list(project.user_scopes)
+    if project.ports:
+        found["ports"] = dict(project.ports)
+    for flag in ("passkeys", "classic_login", "gateway_allowed_scopes"):
+        if getattr(project, flag) is not None:
+            found[flag] = getattr(project, flag)
+    return found
+
+
+def with_recorded(answers: dict[str, Any], recorded: dict[str, Any]) -> dict[str, Any]:
+    """Flags first, then what mcpauth.toml recorded (unless a flag chose the other of a pair)."""
+    merged = dict(answers)
+    for key, value in recorded.items():
+        pair = next((p for p in _EXCLUSIVE if key in p), (key,))
+        if not any(k in answers for k in pair):
+            merged[key] = value
+    return merged
+
+
+def _free_name(wanted: str, taken: Callable[[str], bool], *, limit: int = 20) -> str:
+    """`wanted`, or `wanted-2`, `wanted-3`… : the first one that is not taken."""
+    for n in range(1, limit + 1):
+        candidate = wanted if n == 1 else f"{wanted}-{n}"
+        if not taken(candidate):
+            return candidate
+    return ""  # no free suggestion: the user types one
+
+
+PICKER_DETAILS = 2  # pools described before the first prompt (each costs two calls)
+
+
+def _pool_options(aws: Any, pools: list[Any]) -> list[Option]:
+    """Names from ListUserPools; details only for a handful (the chosen one is described
+    after the choice), so an account with a thousand pools shows its first prompt at once."""
     from mcpauth_wizard.aws import cognito
 
-    pools = cognito.list_user_pools(aws)
-
     def detail(pool: cognito.PoolSummary) -> Option:
-        if len(pools) > 200:  # hundreds of pools: the list must stay quick
-            return Option(pool.id, f"{pool.name}  {pool.id}")
         described = cognito.describe_user_pool(aws, pool.id)
         clients = len(cognito.list_clients(aws, pool.id))
         domain = described.get("CustomDomain") or described.get("Domain") or "no domain"
         tier = described.get("UserPoolTier") or "ESSENTIALS"
         return Option(pool.id, f"{pool.name}  {pool.id}  {tier}  {domain}  {clients} clients")
 
-    with ThreadPoolExecutor(max_workers=16) as pool_reader:
-        options = list(pool_reader.map(detail, pools))
+    if len(pools) <= PICKER_DETAILS:
+        options = [detail(p) for p in pools]
+    else:
+        options = [Option(p.id, f"{p.name}  {p.id}" + (f"  created {p.created:%Y-%m-%d}" if p.created else ""))
+                   for p in pools]
     return [Option(NEW, "Create a new user pool"), *options]
 
 
-def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
-    """Fill every missing answer (asking only what is missing) and build the Spec."""
+def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
+        recorded: dict[str, Any] | None = None, *, use_recorded: bool = False) -> Spec:
+    """Fill every missing answer (asking only what is missing) and build the Spec.
+
+    `recorded` (mcpauth.toml) answers a question outright when there is no terminal or
+    `use_recorded` (--yes); otherwise each recorded answer is the question's default.
+    """
     from mcpauth_wizard.aws import agentcore, cognito
 
+    recorded = dict(recorded or {})
+    if not prompter.can_ask or use_recorded:
+        answers, recorded = with_recorded(answers, recorded), {}
     a = dict(answers)
     precheck(a)
+
+    def default(key: str, fallback: Any) -> tuple[Any, str]:
+        """The default of a question and the note that says where it came from."""
+        if key in recorded:
+            return recorded[key], FROM_FILE
+        return fallback, ""
+
     # 2. the user pool
     if not prompter.can_ask:  # no terminal: name what is missing before any AWS call
         if not a.get("pool_id") and not a.get("new_pool"):
@@ -215,9 +288,16 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
         if not a.get("gateway_id") and not a.get("mcp_url"):
             NoPrompter()._missing("mcp_server")
     if not a.get("pool_id") and not a.get("new_pool"):
-        choice = prompter.select("pool", "User pool", _pool_options(aws))
+        pools = cognito.list_user_pools(aws)
+        chosen, note = default("pool_id", None)
+        options = _pool_options(aws, pools)
+        if chosen is not None:
+            options = [Option(o.value, o.title + FROM_FILE) if o.value == chosen else o for o in options]
+        choice = prompter.select("pool", "User pool" + note, options, chosen)
         if choice == NEW:
-            a["new_pool"] = prompter.text("new_pool", "Name of the new user pool", "mcp-users",
+            names = {p.name for p in pools}
+            a["new_pool"] = prompter.text("new_pool", "Name of the new user pool",
+                                          _free_name("mcp-users", names.__contains__),
                                           validate=_validator(check_pool_name))
         else:
             a["pool_id"] = choice
@@ -240,8 +320,12 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
         pool = cognito.describe_user_pool(aws, a["pool_id"])
         existing_domain = pool.get("CustomDomain") or pool.get("Domain")
         pool_tier = pool.get("UserPoolTier")
+        prompter.say(f"User pool: {pool.get('Name')} ({a['pool_id']}), "
+                     f"{pool.get('UserPoolTier') or 'ESSENTIALS'}")
     if "passkeys" not in a:
-        a["passkeys"] = prompter.confirm("passkeys", "Offer passkeys (managed login only)?", False)
+        fallback, note = default("passkeys", False)
+        a["passkeys"] = prompter.confirm("passkeys", "Offer passkeys (managed login only)?" + note,
+                                         bool(fallback))
     if new_pool and new_pool.tier == "LITE" and (a["passkeys"] or not a.get("classic_login")):
         raise BadInput("tier LITE has no managed login or passkeys; accepted: ESSENTIALS or PLUS "
                        "(or LITE with --classic-login and no passkeys)")
@@ -253,24 +337,33 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
         if "classic_login" not in a:  # changing it would change every client of the pool
             a["classic_login"] = version == 1 and not a["passkeys"]
     elif not a.get("domain"):
-        suggestion = cognito.suggest_domain_prefix(a.get("new_pool") or a.get("pool_id", "mcp"))
-        a["domain"] = prompter.text("domain", "Login domain prefix", suggestion,
+        suggestion, note = default("domain", "")
+        if not suggestion:
+            base = cognito.suggest_domain_prefix(a.get("new_pool") or a.get("pool_id", "mcp"))
+            suggestion = _free_name(base, lambda p: cognito.describe_domain(aws, p) is not None,
+                                    limit=5)
+        a["domain"] = prompter.text("domain", "Login domain prefix" + note, suggestion,
                                     validate=_domain_validator(aws))
     if "classic_login" not in a:
+        fallback, note = default("classic_login", False)
         a["classic_login"] = False if a["passkeys"] else not prompter.confirm(
-            "managed_login", "Use managed login (v2)? No = classic hosted UI", True)
+            "managed_login", "Use managed login (v2)? No = classic hosted UI" + note, not fallback)
     if a["passkeys"] and a["classic_login"]:
         raise BadInput("passkeys need managed login; drop --classic-login or --passkeys")
     # 4. the MCP server
     if not a.get("gateway_id") and not a.get("mcp_url"):
         gateways = agentcore.list_gateways(aws)
-        options = [Option(g.id, f"{g.name}  {g.id}  {g.status}  auth: {g.authorizer_type}")
-                   for g in gateways]
-        choice = prompter.select("mcp_server", "MCP server",
+        chosen, note = default("gateway_id", URL if "mcp_url" in recorded else None)
+        options = [Option(g.id, f"{g.name}  {g.id}  {g.status}  auth: {g.authorizer_type}"
+                          + (FROM_FILE if g.id == chosen else "")) for g in gateways]
+        if "mcp_url" in recorded:
+            note = FROM_FILE
+        choice = prompter.select("mcp_server", "MCP server" + note,
                                  [*options, Option(URL, "Enter a URL (FastMCP on Lambda, API Gateway, …)")],
-                                 None if options else URL)
+                                 chosen if chosen is not None else (None if options else URL))
         if choice == URL:
-            a["mcp_url"] = prompter.text("mcp_url", "MCP server URL", "",
+            url, note = default("mcp_url", "")
+            a["mcp_url"] = prompter.text("mcp_url", "MCP server URL" + note, url,
                                          validate=_validator(lambda u: normalize_mcp_url(u, gateway=False)))
         else:
             a["gateway_id"] = choice
@@ -285,46 +378,58 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
     mcp_url, warnings = normalize_mcp_url(raw_url, gateway=gateway)
     # 5. scopes
     if not a.get("scopes"):
-        text = prompter.text("scopes", "Resource scopes (comma separated)", "invoke")
+        fallback, note = default("scopes", ["invoke"])
+        text = prompter.text("scopes", "Resource scopes (comma separated)" + note, ", ".join(fallback))
         a["scopes"] = [s.strip() for s in text.split(",") if s.strip()]
     scopes = check_scope_names(tuple(a["scopes"]), mcp_url)
     # 6. platforms and their clients
     if not a.get("platforms"):
+        fallback, note = default("platforms", DEFAULT_PLATFORMS)
         a["platforms"] = prompter.checkbox(
-            "platforms", "Which MCP clients will sign in?",
+            "platforms", "Which MCP clients will sign in?" + note,
             [Option(p.name, p.title) for p in PLATFORMS.values() if p.name != "doctor"],
-            DEFAULT_PLATFORMS, required=True)
+            list(fallback), required=True)
         if not a["platforms"]:
             raise BadInput("no MCP client chosen; pick at least one")
     choice = _registration(a, prompter, new_pool.tier if new_pool else pool_tier)
     static, registering = registration.split_platforms(choice, list(a["platforms"]))
-    ports = {k: int(v) for k, v in (a.get("ports") or {}).items()}
+    ports = {k: _port(v) for k, v in (a.get("ports") or {}).items()}
+    recorded_ports = recorded.get("ports") or {}
     for name in static:
         platform = PLATFORMS.get(name)
         if platform and platform.needs_port and platform.default_port is None and name not in ports:
-            port = prompter.text(f"port_{name}", f"Fixed callback port for {platform.title}", "",
-                                 validate=_validator(_port))
+            recorded_port = recorded_ports.get(name)
+            port = prompter.text(f"port_{name}", f"Fixed callback port for {platform.title}"
+                                 + (FROM_FILE if recorded_port else ""),
+                                 str(recorded_port or ""), validate=_validator(_port))
             ports[name] = _port(port)
     if "shared_client" not in a and len(static) > 1:
+        fallback, note = default("shared_client", False)
         a["shared_client"] = not prompter.confirm(
-            "separate_clients", "One app client per platform (each can be revoked alone)?", True)
+            "separate_clients", "One app client per platform (each can be revoked alone)?" + note,
+            not fallback)
     if "public" not in a and "secret" not in a and static:
         chosen = [PLATFORMS[p] for p in static if p in PLATFORMS]
+        fallback, note = default("secret", [p.name for p in chosen if p.default_secret])
         with_secret = prompter.checkbox(
-            "secret", "Which get a client secret? (the others are public clients with PKCE)",
-            [Option(p.name, p.title) for p in chosen], [p.name for p in chosen if p.default_secret])
+            "secret", "Which get a client secret? (the others are public clients with PKCE)" + note,
+            [Option(p.name, p.title) for p in chosen], list(fallback))
         a["secret"] = with_secret
         a["public"] = [p.name for p in chosen if p.name not in with_secret]
     clients = client_specs(static, shared=bool(a.get("shared_client")),
                            public=set(a.get("public") or []), secret=set(a.get("secret") or []),
                            ports=ports) if static else ()
     if "user_scopes" not in a:
-        a["user_scopes"] = prompter.checkbox("user_scopes", "Also let clients read",
-                                             [Option("email", "email"), Option("profile", "profile")], [])
+        fallback, note = default("user_scopes", [])
+        a["user_scopes"] = prompter.checkbox("user_scopes", "Also let clients read" + note,
+                                             [Option("email", "email"), Option("profile", "profile")],
+                                             list(fallback))
     # 8. gateway wiring
     if gateway and "gateway_allowed_scopes" not in a and choice == "static":  # dcr: always
+        fallback, note = default("gateway_allowed_scopes", False)
         a["gateway_allowed_scopes"] = prompter.confirm(
-            "gateway_allowed_scopes", "Also require the resource scope at the gateway?", False)
+            "gateway_allowed_scopes", "Also require the resource scope at the gateway?" + note,
+            bool(fallback))
     if gateway and "gateway_audience" not in a and prompter.can_ask:
         from mcpauth_wizard.gateway_rules import audience_question
 
@@ -351,6 +456,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any) -> Spec:
         first_user=first_user,
         registration=choice,
         dcr_platforms=tuple(registering),
+        ports=tuple(sorted(ports.items())),
         warnings=tuple(warnings),
         answers={k: v for k, v in a.items() if k in ANSWER_KEYS and v not in (None, "", [], {})},
     )

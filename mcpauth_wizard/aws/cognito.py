@@ -10,10 +10,16 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from mcpauth_wizard.aws.session import AwsContext, translate_aws_error, update_params
+from mcpauth_wizard.aws.session import (
+    AwsContext,
+    dns_suffix,
+    partition_of,
+    translate_aws_error,
+    update_params,
+)
 from mcpauth_wizard.errors import AwsProblem, BadInput, NotFound
 
 POOL_ID = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
@@ -51,14 +57,45 @@ def _not_found(exc: Exception, what: str) -> Exception:
 class PoolSummary:
     id: str
     name: str
+    created: Any = None  # datetime from ListUserPools, when AWS gives it
+
+
+THROTTLED = ("ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded")
+
+
+def with_backoff(call: Callable[[], Any], *, attempts: int = 8, first_delay: float = 0.2,
+                 sleep: Callable[[float], None] | None = None) -> Any:
+    """Retry a throttled call with exponential backoff and jitter, beyond botocore's own
+    retries (a list of a thousand pools must not end the wizard on one throttle)."""
+    import random
+    import time
+
+    delay = first_delay
+    for attempt in range(attempts):
+        try:
+            return call()
+        except Exception as exc:
+            code = (getattr(exc, "response", None) or {}).get("Error", {}).get("Code")
+            if code not in THROTTLED or attempt == attempts - 1:
+                raise
+            (sleep or time.sleep)(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 5.0)
+    raise AssertionError("unreachable")
 
 
 def list_user_pools(aws: AwsContext) -> list[PoolSummary]:
-    """Every user pool in the region (paginated: accounts can have hundreds)."""
-    return [
-        PoolSummary(id=p["Id"], name=p["Name"])
-        for p in _paginate(aws, "list_user_pools", "UserPools", MaxResults=60)
-    ]
+    """Every user pool in the region: ListUserPools pages of 60 (its maximum), names only."""
+    client = aws.client("cognito-idp")
+    pools: list[PoolSummary] = []
+    token: str | None = None
+    while True:
+        params: dict[str, Any] = {"MaxResults": 60, **({"NextToken": token} if token else {})}
+        page = with_backoff(lambda params=params: client.list_user_pools(**params))
+        pools.extend(PoolSummary(id=p["Id"], name=p["Name"], created=p.get("CreationDate"))
+                     for p in page.get("UserPools", []))
+        token = page.get("NextToken")
+        if not token:
+            return pools
 
 
 def describe_user_pool(aws: AwsContext, pool_id: str) -> dict[str, Any]:
@@ -102,16 +139,73 @@ def list_resource_servers(aws: AwsContext, pool_id: str) -> list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
-class ClientUpdate:
-    """What a safe update did: the client before and after, and whether it wrote."""
+class SafeUpdate:
+    """What a read → merge → write → verify did to one resource."""
 
     before: dict[str, Any]
     after: dict[str, Any]
     written: bool
-    remerged: bool  # someone changed the client after it was shown; the change was re-applied
+    remerged: bool  # someone else changed it since it was read or shown: re-applied on top
+    verified: bool  # read back after the write and found as wanted (or nothing to write)
+    notes: tuple[str, ...] = ()  # what someone else changed, and what was done about it
 
 
-ClientChange = Callable[[dict[str, Any]], dict[str, Any]]
+ClientUpdate = SafeUpdate  # the name callers of safe_update_client know
+Change = Callable[[dict[str, Any]], dict[str, Any]]
+ClientChange = Change
+_MAX_ROUNDS = 3  # a resource that keeps changing under us: stop and say so
+
+
+def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+
+
+def read_merge_write(what: str, read: Callable[[], dict[str, Any]],
+                     to_params: Callable[[dict[str, Any]], dict[str, Any]],
+                     write: Callable[[dict[str, Any]], None], change: Change,
+                     *, seen: dict[str, Any] | None = None) -> SafeUpdate:
+    """The one way to call a full-replace Update: read → merge → write → read back.
+
+    Cognito has no conditional write, so the gap between the last read and the write can
+    only be narrowed: the resource is read again right before the write (a change found
+    there is kept and `change` re-applied on top), and read back after it. A field of ours
+    that the read-back lacks (someone wrote after us) is re-applied; a field someone else
+    changed is kept. Each of these is a note the caller must show.
+    """
+    first = current = read()
+    notes: list[str] = []
+    remerged = False
+    if seen is not None and to_params(seen) != to_params(current):
+        remerged = True
+        notes.append(f"{what} changed since it was shown ({', '.join(_changed(to_params(seen), to_params(current)))}): "
+                     "the change was applied on top, theirs kept")
+    written = False
+    for _ in range(_MAX_ROUNDS):
+        params = to_params(change(copy.deepcopy(current)))
+        if params == to_params(current):
+            return SafeUpdate(first, current, written, remerged, True, tuple(notes))
+        fresh = read()
+        if to_params(fresh) != to_params(current):
+            remerged = True
+            notes.append(f"{what}: someone else changed {', '.join(_changed(to_params(current), to_params(fresh)))} "
+                         "while mcpauth was applying; kept, and the change re-applied on top")
+            current = fresh
+            continue
+        write(params)
+        written = True
+        after = read()
+        back = to_params(after)
+        # AWS fills defaults for what was never set: compare what was sent or was there.
+        keys = set(params) | set(to_params(current))
+        lost = sorted(k for k in keys if back.get(k) != params.get(k))
+        if not lost:
+            return SafeUpdate(first, after, True, remerged, True, tuple(notes))
+        remerged = True
+        notes.append(f"{what}: {', '.join(lost)} read back differently right after the write "
+                     "(someone else wrote too); re-applying mcpauth's change on top of theirs")
+        current = after
+    raise AwsProblem(f"{what} kept changing while mcpauth updated it ({_MAX_ROUNDS} rounds); "
+                     "nothing else was changed: re-run when no one else is editing it")
 
 
 def safe_update_client(
@@ -121,22 +215,19 @@ def safe_update_client(
     change: ClientChange,
     *,
     seen: dict[str, Any] | None = None,
-) -> ClientUpdate:
+) -> SafeUpdate:
     """Apply `change` to the app client without losing any attribute.
 
     `change` receives a copy of the current description and returns the wanted one. If the
     client changed since `seen` (the description the user was shown), the change is
     re-applied to the fresh read instead of overwriting the other change.
     """
-    current = describe_client(aws, pool_id, client_id)
-    remerged = seen is not None and current.get("LastModifiedDate") != seen.get("LastModifiedDate")
-    wanted = change(copy.deepcopy(current))
-    before_params = update_params(aws, "cognito-idp", "UpdateUserPoolClient", current)
-    params = update_params(aws, "cognito-idp", "UpdateUserPoolClient", wanted)
-    if params == before_params:
-        return ClientUpdate(before=current, after=current, written=False, remerged=remerged)
-    after = aws.client("cognito-idp").update_user_pool_client(**params)["UserPoolClient"]
-    return ClientUpdate(before=current, after=after, written=True, remerged=remerged)
+    return read_merge_write(
+        f"app client {client_id}",
+        lambda: describe_client(aws, pool_id, client_id),
+        lambda c: update_params(aws, "cognito-idp", "UpdateUserPoolClient", c),
+        lambda params: aws.client("cognito-idp").update_user_pool_client(**params),
+        change, seen=seen)
 
 
 # --- user pools ---------------------------------------------------------------
@@ -149,7 +240,7 @@ def issuer_url(pool: dict[str, Any], region: str) -> str:
     host = "cognito-idp"
     if (pool.get("IssuerConfiguration") or {}).get("Type") == "UPDATED":
         host = "issuer-cognito-idp"
-    return f"https://{host}.{region}.amazonaws.com/{pool['Id']}"
+    return f"https://{host}.{region}.{dns_suffix(region)}/{pool['Id']}"
 
 
 def discovery_url(pool: dict[str, Any], region: str) -> str:
@@ -170,29 +261,101 @@ def create_user_pool(aws: AwsContext, name: str, *, tier: str, admin_only: bool,
     }
     if passkeys:
         params["Policies"] = {"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]}}
-    return aws.client("cognito-idp").create_user_pool(**params)["UserPool"]
+    started = _utcnow()
+    response = aws.client("cognito-idp").create_user_pool(**params)
+    pool = response["UserPool"]
+    if _retried(response):
+        _drop_lost_creates(
+            f"user pool {name!r}", pool["Id"], started,
+            [(p.id, p.created) for p in find_pools_by_name(aws, name)
+             if made_by_mcpauth(describe_user_pool(aws, p.id))],
+            lambda pool_id: delete_user_pool(aws, pool_id), aws)
+    return pool
+
+
+def find_pools_by_name(aws: AwsContext, name: str) -> list[PoolSummary]:
+    return [p for p in list_user_pools(aws) if p.name == name]
 
 
 def find_pool_by_name(aws: AwsContext, name: str) -> PoolSummary | None:
-    matches = [p for p in list_user_pools(aws) if p.name == name]
+    matches = find_pools_by_name(aws, name)
     return matches[0] if len(matches) == 1 else None
 
 
-def safe_update_user_pool(aws: AwsContext, pool_id: str,
-                          change: Callable[[dict[str, Any]], dict[str, Any]]) -> bool:
-    """UpdateUserPool resets what it omits: read → merge → write. True if it wrote."""
-    current = describe_user_pool(aws, pool_id)
-    wanted = change(copy.deepcopy(current))
+def made_by_mcpauth(pool: dict[str, Any]) -> bool:
+    return (pool.get("UserPoolTags") or {}).get(CREATED_BY_TAG[0]) == CREATED_BY_TAG[1]
 
-    def params(pool: dict[str, Any]) -> dict[str, Any]:
-        # Describe says Name and Id; Update says PoolName and UserPoolId.
-        renamed = {**pool, "UserPoolId": pool["Id"], "PoolName": pool.get("Name")}
-        return update_params(aws, "cognito-idp", "UpdateUserPool", renamed)
 
-    if params(wanted) == params(current):
-        return False
-    aws.client("cognito-idp").update_user_pool(**params(wanted))
-    return True
+# --- creates whose response was lost -------------------------------------------
+# botocore retries a create that answered 5xx or timed out; if the first attempt had
+# reached AWS, the retry makes a second resource. Create calls carry no idempotency token,
+# so after a retried create the run looks for what it made (same name, made since the
+# call started, minus clock skew) and keeps only the one AWS answered with.
+CLOCK_SKEW_S = 300
+
+
+def _utcnow() -> Any:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC)
+
+
+def _retried(response: dict[str, Any]) -> bool:
+    return bool((response.get("ResponseMetadata") or {}).get("RetryAttempts"))
+
+
+def _drop_lost_creates(what: str, kept: str, started: Any, found: list[tuple[str, Any]],
+                       delete: Callable[[str], None], aws: AwsContext) -> None:
+    import datetime as dt
+
+    since = started - dt.timedelta(seconds=CLOCK_SKEW_S)
+    for other, created in found:
+        if other != kept and created is not None and created >= since:
+            delete(other)
+            aws.notes.append(f"{what}: the first create reached AWS but its answer was lost; "
+                             f"deleted the duplicate {other} it made, kept {kept}")
+
+
+# UpdateUserPool refuses some combinations that DescribeUserPool returns for pools made in
+# the console, so the write leaves them out:
+# - the legacy AdminCreateUserConfig.UnusedAccountValidityDays once the pool has
+#   PasswordPolicy.TemporaryPasswordValidityDays (botocore PasswordPolicyType
+#   .TemporaryPasswordValidityDays: "you can no longer set a value for the legacy
+#   UnusedAccountValidityDays parameter in that user pool").
+# - MfaConfiguration ON / OPTIONAL without an SmsConfiguration ("SMS configuration and Auto
+#   verification for phone_number are required when MFA is required/optional" — reported:
+#   panther-labs/panther#637, cloudformation-coverage-roadmap#769, #2221). MFA stays the
+#   business of SetUserPoolMfaConfig; safe_update_user_pool puts it back if the write reset it.
+def _pool_params(aws: AwsContext, pool: dict[str, Any]) -> dict[str, Any]:
+    # Describe says Name and Id; Update says PoolName and UserPoolId.
+    renamed = {**pool, "UserPoolId": pool["Id"], "PoolName": pool.get("Name")}
+    params = update_params(aws, "cognito-idp", "UpdateUserPool", renamed)
+    admin = dict(params.get("AdminCreateUserConfig") or {})
+    password = ((params.get("Policies") or {}).get("PasswordPolicy") or {})
+    if "UnusedAccountValidityDays" in admin and password.get("TemporaryPasswordValidityDays"):
+        admin.pop("UnusedAccountValidityDays")
+        params["AdminCreateUserConfig"] = admin
+    if params.get("MfaConfiguration") in ("ON", "OPTIONAL") and not params.get("SmsConfiguration"):
+        params.pop("MfaConfiguration")  # left as it is; SetUserPoolMfaConfig owns it
+    return params
+
+
+def safe_update_user_pool(aws: AwsContext, pool_id: str, change: Change) -> SafeUpdate:
+    """UpdateUserPool resets what it omits: read → merge → write → verify (MFA included)."""
+    mfa = get_mfa_config(aws, pool_id)
+    result = read_merge_write(
+        f"user pool {pool_id}",
+        lambda: describe_user_pool(aws, pool_id),
+        lambda p: _pool_params(aws, p),
+        lambda params: aws.client("cognito-idp").update_user_pool(**params),
+        change)
+    if result.written and get_mfa_config(aws, pool_id).get("MfaConfiguration") != mfa.get("MfaConfiguration"):
+        # The write could not carry MFA (see _pool_params) and the pool fell back to a default.
+        params = update_params(aws, "cognito-idp", "SetUserPoolMfaConfig", mfa)
+        aws.client("cognito-idp").set_user_pool_mfa_config(**params, UserPoolId=pool_id)
+        note = f"user pool {pool_id}: MFA ({mfa.get('MfaConfiguration')}) was reset by UpdateUserPool; restored"
+        result = replace(result, notes=(*result.notes, note))
+    return result
 
 
 def get_mfa_config(aws: AwsContext, pool_id: str) -> dict[str, Any]:
@@ -242,11 +405,18 @@ def suggest_domain_prefix(pool_name: str) -> str:
     return f"{text}-login" if not text.endswith("login") else text
 
 
+# Prefix domains live under amazoncognito.com, and amazoncognito.com.cn in the China
+# partition (Cognito guide "Using the Amazon Cognito domain"; the .cn form is reported by
+# several public deployments, not verified against a primary source).
+_LOGIN_SUFFIX = {"aws-cn": "amazoncognito.com.cn"}
+
+
 def login_host(prefix_or_host: str, region: str) -> str:
     """The managed login host of a prefix domain (a custom domain is its own host)."""
     if "." in prefix_or_host:
         return prefix_or_host
-    return f"{prefix_or_host}.auth.{region}.amazoncognito.com"
+    suffix = _LOGIN_SUFFIX.get(partition_of(region).id, "amazoncognito.com")
+    return f"{prefix_or_host}.auth.{region}.{suffix}"
 
 
 def create_domain(aws: AwsContext, pool_id: str, prefix: str, managed_login_version: int) -> None:
@@ -296,20 +466,26 @@ def create_resource_server(aws: AwsContext, pool_id: str, identifier: str, name:
 
 
 def safe_update_resource_server(aws: AwsContext, pool_id: str, identifier: str,
-                                add_scopes: list[dict[str, str]]) -> bool:
-    """Add scopes; UpdateResourceServer replaces name and scopes, so send them all."""
-    current = describe_resource_server(aws, pool_id, identifier)
-    if current is None:
-        raise NotFound(f"resource server {identifier} not found in user pool {pool_id}")
-    scopes = list(current.get("Scopes") or [])
-    names = {s["ScopeName"] for s in scopes}
-    new = [s for s in add_scopes if s["ScopeName"] not in names]
-    if not new:
-        return False
-    params = update_params(aws, "cognito-idp", "UpdateResourceServer", current)
-    params["Scopes"] = scopes + new
-    aws.client("cognito-idp").update_resource_server(**params)
-    return True
+                                add_scopes: list[dict[str, str]]) -> SafeUpdate:
+    """Add scopes; UpdateResourceServer replaces name and scopes: read → merge → write → verify."""
+
+    def read() -> dict[str, Any]:
+        current = describe_resource_server(aws, pool_id, identifier)
+        if current is None:
+            raise NotFound(f"resource server {identifier} not found in user pool {pool_id}")
+        return current
+
+    def add(server: dict[str, Any]) -> dict[str, Any]:
+        scopes = list(server.get("Scopes") or [])
+        names = {s["ScopeName"] for s in scopes}
+        server["Scopes"] = scopes + [s for s in add_scopes if s["ScopeName"] not in names]
+        return server
+
+    return read_merge_write(
+        f"resource server {identifier}", read,
+        lambda server: update_params(aws, "cognito-idp", "UpdateResourceServer", server),
+        lambda params: aws.client("cognito-idp").update_resource_server(**params),
+        add)
 
 
 def delete_resource_server(aws: AwsContext, pool_id: str, identifier: str) -> None:
@@ -321,17 +497,60 @@ def delete_resource_server(aws: AwsContext, pool_id: str, identifier: str) -> No
 
 def create_client(aws: AwsContext, pool_id: str, settings: dict[str, Any],
                   *, secret: bool) -> dict[str, Any]:
-    return aws.client("cognito-idp").create_user_pool_client(
-        UserPoolId=pool_id, GenerateSecret=secret, **settings
-    )["UserPoolClient"]
+    started = _utcnow()
+    response = aws.client("cognito-idp").create_user_pool_client(
+        UserPoolId=pool_id, GenerateSecret=secret, **settings)
+    created = response["UserPoolClient"]
+    if _retried(response):
+        name = settings["ClientName"]
+        same = [c["ClientId"] for c in list_clients(aws, pool_id) if c.get("ClientName") == name]
+        _drop_lost_creates(
+            f"app client {name!r}", created["ClientId"], started,
+            [(cid, describe_client(aws, pool_id, cid).get("CreationDate")) for cid in same],
+            lambda cid: delete_client(aws, pool_id, cid), aws)
+    return created
+
+
+def is_confidential(described: dict[str, Any]) -> bool:
+    """Has the client a secret? Cognito returns it, or only its Secrets Manager ARN
+    (botocore UserPoolClientType.ClientSecretArn) when Secrets Manager holds it."""
+    return bool(described.get("ClientSecret") or described.get("ClientSecretArn"))
+
+
+def client_secret(aws: AwsContext, described: dict[str, Any]) -> str | None:
+    """The client's secret: as described, or read from Secrets Manager by its ARN (whose
+    SecretString is JSON with clientSecretValue, per botocore ClientSecretArn)."""
+    if described.get("ClientSecret"):
+        return str(described["ClientSecret"])
+    arn = described.get("ClientSecretArn")
+    if not arn:
+        return None
+    import json
+
+    try:
+        value = aws.client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"]
+        return str(json.loads(value)["clientSecretValue"])
+    except (ValueError, KeyError, TypeError):
+        raise AwsProblem(f"the Secrets Manager secret {arn} has no clientSecretValue") from None
+    except Exception as exc:
+        problem = translate_aws_error(exc)
+        if problem is None:
+            raise
+        raise AwsProblem(f"cannot read the client secret from Secrets Manager ({problem}): allow "
+                         f"secretsmanager:GetSecretValue on {arn}, or pass the secret with "
+                         "--client-secret-env VAR") from None
 
 
 def delete_client(aws: AwsContext, pool_id: str, client_id: str) -> None:
     aws.client("cognito-idp").delete_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
 
 
+def find_clients_by_name(aws: AwsContext, pool_id: str, name: str) -> list[str]:
+    return [c["ClientId"] for c in list_clients(aws, pool_id) if c.get("ClientName") == name]
+
+
 def find_client_by_name(aws: AwsContext, pool_id: str, name: str) -> str | None:
-    ids = [c["ClientId"] for c in list_clients(aws, pool_id) if c.get("ClientName") == name]
+    ids = find_clients_by_name(aws, pool_id, name)
     if len(ids) > 1:
         raise BadInput(f"user pool {pool_id} has {len(ids)} app clients named {name!r} "
                        f"({', '.join(ids)}); delete or rename the extra ones")

@@ -6,12 +6,11 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 from mcpauth_wizard.errors import AwsProblem, BadInput, McpAuthError, NotFound
 
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 DEFAULT_REGION = "us-east-1"
 
 # Operations that only read: everything else counts as a change (dry-run, idempotency).
@@ -29,6 +28,8 @@ class AwsContext:
     endpoint_url: str | None = None
     # Observers of every AWS call (operation name, params): -v logging, dry-run guard.
     call_observers: list[Callable[[str, str, dict[str, Any]], None]] = field(default_factory=list)
+    # What the AWS layer did on its own that the user must hear of (e.g. a duplicate deleted).
+    notes: list[str] = field(default_factory=list)
     _clients: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -50,8 +51,7 @@ class AwsContext:
     @property
     def region_name(self) -> str:
         region = self.region or self.session.region_name or DEFAULT_REGION
-        if not _REGION.match(region):
-            raise BadInput(f"unknown AWS region {region!r}; accepted: e.g. us-east-1, eu-west-1")
+        partition_of(region)  # refuses a region no AWS partition has
         return region
 
     @property
@@ -87,6 +87,50 @@ class AwsContext:
 
     def account_id(self) -> str:
         return self.client("sts").get_caller_identity()["Account"]
+
+
+@dataclass(frozen=True)
+class Partition:
+    """An AWS partition (botocore data/partitions.json): its regions and DNS suffix."""
+
+    id: str
+    dns_suffix: str  # e.g. amazonaws.com, amazonaws.com.cn, amazonaws.eu
+    region_regex: str
+    regions: tuple[str, ...]
+
+
+def partitions() -> tuple[Partition, ...]:
+    """Every partition botocore knows (so new regions need no code change)."""
+    return _partitions()
+
+
+@lru_cache(maxsize=1)
+def _partitions() -> tuple[Partition, ...]:
+    from botocore.loaders import create_loader
+
+    data = create_loader().load_data("partitions")
+    return tuple(
+        Partition(id=p["id"], dns_suffix=p["outputs"]["dnsSuffix"], region_regex=p["regionRegex"],
+                  regions=tuple(r for r in p.get("regions", {}) if not r.endswith("-global")))
+        for p in data["partitions"]
+    )
+
+
+def partition_of(region: str) -> Partition:
+    """The partition of a region (listed, or matching its regionRegex); else BadInput."""
+    for partition in partitions():
+        if region in partition.regions:
+            return partition
+    for partition in partitions():
+        if re.match(partition.region_regex, region or ""):
+            return partition
+    raise BadInput(f"unknown AWS region {region!r}; accepted: a region of an AWS partition, "
+                   "e.g. us-east-1, eu-west-1, cn-north-1, us-gov-west-1, eusc-de-east-1")
+
+
+def dns_suffix(region: str) -> str:
+    """The DNS suffix of AWS service hosts in that region (amazonaws.com, .com.cn, .eu…)."""
+    return partition_of(region).dns_suffix
 
 
 def update_params(aws: AwsContext, service: str, operation: str, described: dict[str, Any]) -> dict[str, Any]:

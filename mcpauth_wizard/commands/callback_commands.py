@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -60,10 +60,15 @@ def add(opts: Options, target_text: str, client_id: str | None, pool_id: str | N
     if dry_run:
         console.note("Dry run: nothing was changed.")
         return
-    result = provision.apply(aws, plan, enable_code=enable)
-    if result.remerged:
-        console.warn("the client changed since it was read; the change was applied on top of it")
-    console.note(f"[green]Updated[/] app client {client}: every other setting kept.")
+    _report(client, provision.apply(aws, plan, enable_code=enable))
+
+
+def _report(client: str, result: Any) -> None:
+    """Say what the verified update found; "every other setting kept" only when read back."""
+    for note in result.notes:
+        console.warn(note)
+    if result.verified:
+        console.note(f"[green]Updated[/] app client {client}: read back, every other setting kept.")
 
 
 def remove(opts: Options, target_text: str, client_id: str | None, pool_id: str | None,
@@ -83,8 +88,7 @@ def remove(opts: Options, target_text: str, client_id: str | None, pool_id: str 
     if dry_run:
         console.note("Dry run: nothing was changed.")
         return
-    provision.apply(aws, plan)
-    console.note(f"[green]Updated[/] app client {client}: every other setting kept.")
+    _report(client, provision.apply(aws, plan))
 
 
 def show(opts: Options, client_id: str | None, pool_id: str | None, as_json: bool) -> None:

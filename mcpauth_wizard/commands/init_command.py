@@ -21,6 +21,7 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     from mcpauth_wizard.provision import proxy, setup
 
     merged = {**(wizard.load_config(config) if config else {}), **answers}
+    wizard.precheck(merged)  # bad answers are refused before any AWS call, even the account check
     project = opts.project()
     base_url: str | None = None
     for_proxy = proxy.is_proxy_init(merged, project)
@@ -35,7 +36,9 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         aws = _confirm_account(opts, aws, prompter)
     else:
         prompter = wizard.NoPrompter()
-    spec = wizard.ask(merged, prompter, aws)
+    # mcpauth.toml's answers: taken as they are with --yes or without a terminal, else the
+    # default of each question.
+    spec = wizard.ask(merged, prompter, aws, wizard.recorded_answers(project), use_recorded=opts.yes)
     if for_proxy:
         spec = proxy.proxy_spec(spec, base_url)
         project = proxy.proxy_project(project, base_url)
@@ -164,6 +167,8 @@ def apply_with_progress(opts: Options, aws: Any, plan: Plan, project: Any, *, qu
                 status.stop()
     except setup.ApplyFailed as failed:
         save_project(failed.outcome.project)
+        for note in failed.outcome.notes:
+            console.warn(note)
         console.error_line(str(failed))
         if failed.outcome.done:
             console.err.print("done before the failure: " + "; ".join(failed.outcome.done))
@@ -193,16 +198,19 @@ def _plan_json(plan: Plan) -> list[dict[str, Any]]:
 
 def _handoffs(aws: Any, outcome: Outcome, spec: Any) -> list[Any]:
     from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.callbacks import port_in
+    from mcpauth_wizard.platforms import PLATFORMS
     from mcpauth_wizard.provision.handoff import handoffs
 
     project = outcome.project
     clients = {c.key: project.clients[c.key] for c in spec.clients if c.key in project.clients}
-    has_secret = {c.key: c.key in outcome.secrets or bool(
-        cognito.describe_client(aws, project.user_pool_id, cid).get("ClientSecret"))
+    has_secret = {c.key: c.key in outcome.secrets or cognito.is_confidential(
+        cognito.describe_client(aws, project.user_pool_id, cid))
         for c in spec.clients if (cid := clients.get(c.key))}
     host = _login_host(aws, project)
-    ports = {c.key: int(u.split(":")[2].split("/")[0]) for c in spec.clients
-             for u in c.callback_urls if u.startswith("http://localhost:")}
+    # Ports are per platform (a shared client serves several): read each platform's own.
+    ports = {p: port for c in spec.clients for p in c.platforms
+             if (port := port_in(c.callback_urls, PLATFORMS[p].callback_templates))} | dict(spec.ports)
     from dataclasses import replace
 
     from mcpauth_wizard.provision.handoff import registration_handoffs
@@ -223,7 +231,9 @@ def _login_host(aws: Any, project: Any) -> str | None:
 
 def run_show(opts: Options, reveal: bool, as_json: bool) -> None:
     from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.callbacks import port_in
     from mcpauth_wizard.errors import BadInput
+    from mcpauth_wizard.platforms import PLATFORMS
     from mcpauth_wizard.provision.handoff import handoffs
 
     project = opts.project()
@@ -241,12 +251,15 @@ def run_show(opts: Options, reveal: bool, as_json: bool) -> None:
     scopes: list[str] = []
     for key, client_id in project.clients.items():
         described = cognito.describe_client(aws, project.user_pool_id, client_id)
-        has_secret[key] = bool(described.get("ClientSecret"))
-        secrets[key] = described.get("ClientSecret") if reveal else None
+        has_secret[key] = cognito.is_confidential(described)
+        secrets[key] = cognito.client_secret(aws, described) if reveal else None
         scopes = scopes or list(described.get("AllowedOAuthScopes") or [])
-        for url in described.get("CallbackURLs") or []:
-            if url.startswith("http://localhost:") and key in ("claude-code", "mcp-remote"):
-                ports[key] = int(url.split(":")[2].split("/")[0])
+        served = project.platforms_shared if key == "shared" else (key,)
+        for name in (n for n in served if n in PLATFORMS):  # ports are per platform
+            port = port_in(described.get("CallbackURLs") or [], PLATFORMS[name].callback_templates)
+            if port:
+                ports.setdefault(name, port)
+    ports.update(project.ports)  # what init recorded wins over what the URLs suggest
     host = _login_host(aws, project)
     found = handoffs(project, scopes=scopes, login_host=host, secrets=secrets,
                      has_secret=has_secret, reveal=reveal, ports=ports)

@@ -162,7 +162,8 @@ async def token_probe(ctx: Context, platform: str) -> Outcome:
     client = (ctx.facts.get("clients") or {}).get(platform) or {}
     known = ctx.target.secrets.get(platform)
     if (client.get("ClientSecret") or client.get("ClientSecretArn")) and not known:
-        raise Skip("confidential client and no secret (pass --client-secret-env)")
+        reason = (ctx.facts.get("secret_problems") or {}).get(platform)
+        raise Skip(reason or "confidential client and no secret (pass --client-secret-env)")
     refusal = secret_refusal(ctx, token_url) if known else None
     secret = None if refusal else known
     form = {"grant_type": "authorization_code", "code": "mcpauth-doctor-probe",

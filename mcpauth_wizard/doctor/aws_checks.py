@@ -9,7 +9,7 @@ from mcpauth_wizard.callbacks import near_misses
 from mcpauth_wizard.doctor.context import Context
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
-from mcpauth_wizard.errors import NotFound
+from mcpauth_wizard.errors import McpAuthError, NotFound
 from mcpauth_wizard.gateway_rules import (
     binding_problem,
     dead_audience,
@@ -139,8 +139,14 @@ async def client(ctx: Context, platform: str) -> Outcome:
         return Outcome([Finding("COGNITO_CLIENT_NOT_FOUND", f"app client {client_id} is not in {pool_id}",
                                 platform=platform, fix="check the client id, or `mcpauth init`")])
     ctx.facts.setdefault("clients", {})[platform] = described
-    if described.get("ClientSecret") and platform not in ctx.target.secrets:
-        ctx.target.secrets[platform] = described["ClientSecret"]  # for the token probe; never shown
+    if cognito.is_confidential(described) and platform not in ctx.target.secrets:
+        try:  # for the token probe; never shown (Secrets Manager when the client keeps it there)
+            secret = await _call(cognito.client_secret, aws, described)
+        except McpAuthError as exc:
+            ctx.facts.setdefault("secret_problems", {})[platform] = str(exc)
+        else:
+            if secret:
+                ctx.target.secrets[platform] = secret
     findings: list[Finding] = []
     flows = described.get("AllowedOAuthFlows") or []
 

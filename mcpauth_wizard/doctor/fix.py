@@ -23,12 +23,9 @@ def fixable(report: Report) -> list[str]:
 
 
 def _port_of(urls: list[str], template: str) -> int | None:
-    from mcpauth_wizard.callbacks import matches_template
+    from mcpauth_wizard.callbacks import port_in
 
-    for url in urls:
-        if matches_template(url, template):
-            return int(url.split(":")[2].split("/")[0])
-    return None
+    return port_in(urls, template)
 
 
 def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
@@ -57,7 +54,7 @@ def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
                     continue  # a port only the user knows: `add-callback NAME --port N`
             urls.extend(platform.callback_urls(port))
         clients.append(ClientSpec(key=key, platforms=tuple(platforms),
-                                  secret=bool(described.get("ClientSecret")),
+                                  secret=cognito.is_confidential(described),
                                   callback_urls=tuple(dict.fromkeys(urls))))
     gateway_scopes = False
     audience = None

@@ -50,6 +50,9 @@ class Outcome:
     notes: list[str] = field(default_factory=list)  # warnings found while applying
     on_wait: Callable[[str, float], None] | None = None  # progress of long waits
 
+    def noted(self, update: cognito.SafeUpdate) -> None:
+        self.notes.extend(update.notes)
+
     @property
     def pool_id(self) -> str:
         assert self.project.user_pool_id, "the user pool step runs first"
@@ -193,7 +196,7 @@ def build_plan(aws: AwsContext, spec: Spec, project: Project) -> Plan:
     region = aws.region_name
     warnings = list(spec.warnings)
     steps: list[Step] = []
-    pool = _existing_pool(aws, spec, project)
+    pool = _existing_pool(aws, spec, project, warnings)
     steps.append(_pool_step(spec, pool))
     domain_prefix, login_version = _plan_domain(aws, spec, pool, steps, warnings)
     host = cognito.login_host(domain_prefix, region)
@@ -204,7 +207,7 @@ def build_plan(aws: AwsContext, spec: Spec, project: Project) -> Plan:
     steps.extend(registration.pool_steps(spec, pool))
     client_ids: dict[str, str | None] = {}
     for client in spec.clients:
-        client_id = _existing_client(aws, pool, project, client)
+        client_id = _existing_client(aws, pool, project, client, warnings)
         client_ids[client.key] = client_id
         steps.append(_client_step(aws, spec, pool, client, client_id))
     if login_version == 2:
@@ -217,28 +220,48 @@ def build_plan(aws: AwsContext, spec: Spec, project: Project) -> Plan:
     return Plan(spec=spec, steps=tuple(steps), warnings=tuple(warnings), region=region)
 
 
-def _existing_pool(aws: AwsContext, spec: Spec, project: Project) -> dict[str, Any] | None:
+def _existing_pool(aws: AwsContext, spec: Spec, project: Project,
+                   warnings: list[str]) -> dict[str, Any] | None:
     if spec.pool_id:
         return cognito.describe_user_pool(aws, spec.pool_id)
     assert spec.new_pool
+    name = spec.new_pool.name
     # Resume: a pool this tool made earlier with the same name (recorded, or tagged).
+    recorded = None
     if project.user_pool_id:
         try:
-            pool = cognito.describe_user_pool(aws, project.user_pool_id)
+            recorded = cognito.describe_user_pool(aws, project.user_pool_id)
         except McpAuthError:
-            pool = None
-        if pool and pool.get("Name") == spec.new_pool.name:
-            return pool
-    found = cognito.find_pool_by_name(aws, spec.new_pool.name)
-    if found:
-        pool = cognito.describe_user_pool(aws, found.id)
-        if (pool.get("UserPoolTags") or {}).get(cognito.CREATED_BY_TAG[0]) == cognito.CREATED_BY_TAG[1]:
-            return pool
+            recorded = None
+        if recorded and recorded.get("Name") != name:
+            recorded = None
+    ours = [p for p in cognito.find_pools_by_name(aws, name)
+            if recorded is None or p.id != recorded["Id"]]
+    described = [cognito.describe_user_pool(aws, p.id) for p in ours]
+    tagged = [p for p in described if cognito.made_by_mcpauth(p)]
+    if recorded is not None:
+        if tagged:  # a create whose answer was lost may have left these behind
+            warnings.append(_duplicates_note(f"user pool {name!r}", recorded["Id"], tagged, "Id"))
+        return recorded
+    if len(tagged) > 1:
+        raise BadInput(f"{len(tagged)} user pools named {name!r} were made by mcpauth "
+                       f"({', '.join(p['Id'] for p in tagged)}), likely by a retried create: "
+                       "pick the one to keep with --pool-id and delete the others")
+    if tagged:
+        return tagged[0]
+    if described:
         raise BadInput(
-            f"a user pool named {spec.new_pool.name!r} exists ({found.id}) and was not made by "
+            f"a user pool named {name!r} exists ({described[0]['Id']}) and was not made by "
             "mcpauth; pick it with --pool-id or choose another name"
         )
     return None
+
+
+def _duplicates_note(what: str, kept: str, others: list[dict[str, Any]], key: str) -> str:
+    listed = ", ".join(f"{o[key]} (made {o.get('CreationDate') or '?'})" for o in others)
+    return (f"{what}: besides {kept} (recorded in mcpauth.toml) there are {listed} with the same "
+            "name, likely left by a create whose answer was lost; mcpauth keeps using "
+            f"{kept}: delete the others if nothing uses them")
 
 
 def _pool_step(spec: Spec, pool: dict[str, Any] | None) -> Step:
@@ -348,7 +371,7 @@ def _passkey_steps(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, hos
             steps.append(Step(
                 "update", "sign-in policy", pool["Id"],
                 (FieldChange("AllowedFirstAuthFactors", factors, wanted),),
-                run=lambda a, o: cognito.safe_update_user_pool(a, o.pool_id, add_factor)))
+                run=lambda a, o: o.noted(cognito.safe_update_user_pool(a, o.pool_id, add_factor))))
     current_rp = None
     if pool is not None:
         current_rp = (cognito.get_mfa_config(aws, pool["Id"]).get("WebAuthnConfiguration") or {}).get(
@@ -391,22 +414,28 @@ def _resource_server_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | No
     return Step(
         "update", "resource server", spec.mcp_url,
         (FieldChange("Scopes", have, have + missing),),
-        run=lambda a, o: cognito.safe_update_resource_server(a, o.pool_id, spec.mcp_url, wanted),
+        run=lambda a, o: o.noted(cognito.safe_update_resource_server(a, o.pool_id, spec.mcp_url, wanted)),
     )
 
 
 def _existing_client(aws: AwsContext, pool: dict[str, Any] | None, project: Project,
-                     client: ClientSpec) -> str | None:
+                     client: ClientSpec, warnings: list[str]) -> str | None:
     if pool is None:
         return None
     recorded = project.clients.get(client.key) if project.user_pool_id == pool["Id"] else None
     if recorded:
         try:
             cognito.describe_client(aws, pool["Id"], recorded)
-            return recorded
         except McpAuthError:
-            pass
-    return cognito.find_client_by_name(aws, pool["Id"], client.name)
+            recorded = None
+    if recorded is None:
+        return cognito.find_client_by_name(aws, pool["Id"], client.name)
+    others = [i for i in cognito.find_clients_by_name(aws, pool["Id"], client.name) if i != recorded]
+    if others:
+        warnings.append(_duplicates_note(
+            f"app client {client.name!r}", recorded,
+            [cognito.describe_client(aws, pool["Id"], i) for i in others], "ClientId"))
+    return recorded
 
 
 def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, client: ClientSpec,
@@ -437,9 +466,9 @@ def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, clien
     merged = merge_client(current, spec, client)
     fields = _diff(current, merged, CLIENT_KEYS)
     note = ""
-    if client.secret != bool(current.get("ClientSecret")):
+    if client.secret != cognito.is_confidential(current):
         note = ("has a secret; Cognito cannot remove it (make a new client for a public one)"
-                if current.get("ClientSecret") else
+                if cognito.is_confidential(current) else
                 "has no secret; Cognito cannot add one later (delete it to get a confidential one)")
     if "client_credentials" in (current.get("AllowedOAuthFlows") or []):
         raise BadInput(
@@ -451,8 +480,8 @@ def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, clien
         return Step("keep", "app client", f"{label} {client_id}", note=note,
                     run=lambda a, o: record(o, client_id))
     def update(aws: AwsContext, out: Outcome) -> None:
-        cognito.safe_update_client(aws, out.pool_id, client_id,
-                                   lambda c: merge_client(c, spec, client), seen=current)
+        out.noted(cognito.safe_update_client(aws, out.pool_id, client_id,
+                                             lambda c: merge_client(c, spec, client), seen=current))
         record(out, client_id)
 
     return Step("update", "app client", f"{label} {client_id}", fields, note=note, run=update)
@@ -583,22 +612,34 @@ def apply_plan(aws: AwsContext, plan: Plan, project: Project,
                on_step: Callable[[Step, Outcome], None] | None = None,
                on_wait: Callable[[str, float], None] | None = None) -> Outcome:
     """Run every step in order; after each, `on_step` may record the outcome (mcpauth.toml)."""
-    outcome = Outcome(project=replace(project, region=plan.region, resource_url=plan.spec.mcp_url or None,
-                                      scopes=plan.spec.scopes,
-                                      gateway_id=plan.spec.gateway_id),
-                      region=plan.region, on_wait=on_wait)
+    outcome = Outcome(project=recorded(project, plan), region=plan.region, on_wait=on_wait)
     for step in plan.steps:
         if step.run is not None:  # a "keep" step only records ids (or waits for a domain)
             try:
                 step.run(aws, outcome)
             except Exception as exc:
                 raise ApplyFailed(step, exc, outcome) from exc
+            finally:  # what the AWS layer did on its own (e.g. removed a duplicate it made)
+                outcome.notes.extend(aws.notes)
+                aws.notes.clear()
             if step.action != "keep":
                 outcome.done.append(step.label)
         if on_step:
             on_step(step, outcome)
     _record_domain(aws, outcome)
     return outcome
+
+
+def recorded(project: Project, plan: Plan) -> Project:
+    """The answers of this run as mcpauth.toml records them: a re-run starts from them."""
+    spec = plan.spec
+    return replace(
+        project, region=plan.region, resource_url=spec.mcp_url or None, scopes=spec.scopes,
+        gateway_id=spec.gateway_id, ports=dict(spec.ports),
+        pool_name=spec.new_pool.name if spec.new_pool else project.pool_name,
+        platforms=spec.platforms, secret=spec.secret_platforms, user_scopes=spec.user_scopes,
+        passkeys=spec.passkeys, classic_login=spec.managed_login_version == 1,
+        gateway_allowed_scopes=spec.gateway_allowed_scopes if spec.gateway_id else None)
 
 
 def _record_domain(aws: AwsContext, outcome: Outcome) -> None:

@@ -1,10 +1,18 @@
 """The managed-login emulator: Cognito's discovery, JWKS and OAuth endpoints, on loopback.
 
-Every decision reads the live configuration (Directory), and every answer follows what
-Cognito documents (../shared/design/aws-facts.md): redirect_mismatch shown on an error
-page without redirecting, invalid_scope / unauthorized_client / invalid_request sent to
-the client, invalid_client / invalid_grant / unauthorized_client at the token endpoint,
-codes single-use for 5 minutes, PKCE S256 only.
+Every decision reads the live configuration (Directory). Each behaviour below names its
+source, or says "unverified" (then the product must work whichever way AWS really goes,
+and tests run it under each: see TOKEN_RESOURCE_MODES). Sources:
+- [authorize] Cognito developer guide, "The redirect and authorization endpoint"
+  (docs.aws.amazon.com/cognito/latest/developerguide/authorization-endpoint.html):
+  parameters, registered redirect_uri, S256, error responses.
+- [token] guide, "The token issuer endpoint" (…/token-endpoint.html): grants, client
+  authentication (basic or post), invalid_client / invalid_grant / unauthorized_client.
+- [binding] guide, "Resource binding" and AWS What's New (Oct 2025): resource= on
+  /oauth2/authorize puts that URL in the access token's aud (ESSENTIALS+, managed login).
+- [tokens] guide, "Understanding the access token" / "the ID token": claims.
+- [discovery] the discovery document Cognito serves; no code_challenge_methods_supported
+  is reported (claude-code#67258, claude-ai-mcp#946), not documented.
 """
 
 from __future__ import annotations
@@ -26,7 +34,13 @@ from mcpauth_wizard.sandbox import registration
 from mcpauth_wizard.sandbox.directory import Directory
 from mcpauth_wizard.sandbox.tokens import Signer, access_claims, id_claims
 
-CODE_LIFETIME = 300  # seconds, as Cognito
+CODE_LIFETIME = 300  # seconds [token]: "authorization codes are valid for five minutes"
+
+# What /oauth2/token does with a `resource` parameter: unverified (some proxies strip it and
+# report invalid_grant). "ignore": the code's binding decides aud; "accept": it must name a
+# resource server of the pool and becomes aud; "refuse": invalid_request. Tests run the
+# product under each (tests/test_sandbox_sourcing.py).
+TOKEN_RESOURCE_MODES = ("ignore", "accept", "refuse")
 
 
 @dataclass
@@ -47,7 +61,10 @@ class IssuedCode:
 class LoginEmulator:
     """Per pool: discovery + JWKS at the issuer; per domain: authorize, login, token, userInfo."""
 
-    def __init__(self, base_url: str, directory: Directory, signer: Signer) -> None:
+    def __init__(self, base_url: str, directory: Directory, signer: Signer,
+                 token_resource: str = "ignore") -> None:
+        assert token_resource in TOKEN_RESOURCE_MODES, token_resource
+        self.token_resource = token_resource  # unverified behaviour: switchable
         self.base = base_url.rstrip("/")
         self.directory = directory
         self.signer = signer
@@ -82,7 +99,7 @@ class LoginEmulator:
         domain = self.directory.domain_of_pool(pool_id)
         issuer = self.issuer(pool_id)
         document: dict[str, Any] = {
-            # Shaped like Cognito's: note there is no code_challenge_methods_supported.
+            # [discovery] shaped like Cognito's: no code_challenge_methods_supported (reported).
             "issuer": issuer,
             "jwks_uri": f"{issuer}/.well-known/jwks.json",
             "response_types_supported": ["code", "token"],
@@ -137,6 +154,8 @@ class LoginEmulator:
             return self._error_page(prefix, "invalid_request", client_id or None), {}
         redirect_uri = params.get("redirect_uri", "")
         if redirect_uri not in (client.get("CallbackURLs") or []):
+            # [authorize] exact match with a registered callback URL; the error page and not
+            # a redirect to the unregistered URI is observed behaviour (reported), unverified.
             return self._error_page(prefix, "redirect_mismatch", client_id), {}
         state = params.get("state")
         response_type = params.get("response_type")
@@ -147,11 +166,13 @@ class LoginEmulator:
                 or not client.get("AllowedOAuthFlowsUserPoolClient")):
             return self._to_client(redirect_uri, state, "unauthorized_client",
                                    "client is not allowed this response type"), {}
-        method = params.get("code_challenge_method")
+        method = params.get("code_challenge_method")  # [authorize]: "must be S256"
         if params.get("code_challenge") and method != "S256" or method and method != "S256":
             return self._to_client(redirect_uri, state, "invalid_request",
                                    "code_challenge_method must be S256"), {}
         allowed = client.get("AllowedOAuthScopes") or []
+        # [authorize] scope optional: without it, every scope of the client (documented);
+        # MCP clients that send none and then fail with invalid_grant are reported (#90190).
         requested = params.get("scope", "").split() or list(allowed)
         existing = self.directory.existing_scopes(domain.pool_id)
         bad = [s for s in requested if s not in allowed or s not in existing]
@@ -159,6 +180,8 @@ class LoginEmulator:
             return self._to_client(redirect_uri, state, "invalid_scope",
                                    f"scope not allowed: {' '.join(bad)}"), {}
         resource = params.get("resource")
+        # [binding] one resource, a resource server identifier of the pool; the error code
+        # for another value (invalid_target, RFC 8707) is unverified.
         if resource and resource not in self.directory.resource_identifiers(domain.pool_id):
             return self._to_client(redirect_uri, state, "invalid_target",
                                    "resource is not a resource server of this pool"), {}
@@ -239,12 +262,12 @@ class LoginEmulator:
 
             client_id, _, secret = (unquote(p) for p in decoded.partition(":"))
         client = self.directory.client(pool_id, client_id or "")
-        if client is None:
+        if client is None:  # [token] invalid_client
             return None, "unknown client"
         if client.get("ClientSecret"):
             if not secret or not secrets.compare_digest(secret, client["ClientSecret"]):
                 return None, "client secret is missing or wrong"
-        elif secret:
+        elif secret:  # unverified: Cognito's answer to a secret from a public client
             return None, "public client sent a secret"
         return client, None
 
@@ -263,7 +286,9 @@ class LoginEmulator:
             issued = self.refresh_tokens.get(form.get("refresh_token", ""))
             if issued is None or issued.client_id != client["ClientId"]:
                 return self._token_error("invalid_grant", "refresh token is not valid")
-            return self._tokens(domain.pool_id, issued, refresh=False)
+            problem = self._token_resource(domain.pool_id, form, issued)
+            # [binding] the bound resource is kept on refresh
+            return problem or self._tokens(domain.pool_id, issued, refresh=False)
         if grant in ("client_credentials", "implicit"):
             return self._token_error("unauthorized_client", f"{grant} is not allowed for this client")
         return self._token_error("unsupported_grant_type")
@@ -276,8 +301,11 @@ class LoginEmulator:
             return self._token_error("invalid_grant", "code is unknown, used or expired")
         if issued.client_id != client["ClientId"]:
             return self._token_error("invalid_grant", "code was issued to another client")
-        if form.get("redirect_uri") != issued.redirect_uri:
+        if form.get("redirect_uri") != issued.redirect_uri:  # [token]; the code is unverified
             return self._token_error("unauthorized_client", "invalid_redirect")
+        problem = self._token_resource(pool_id, form, issued)
+        if problem is not None:
+            return problem
         if issued.code_challenge:
             verifier = form.get("code_verifier", "")
             digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
@@ -285,6 +313,19 @@ class LoginEmulator:
                 return self._token_error("invalid_grant", "PKCE verification failed")
         issued.used = True
         return self._tokens(pool_id, issued, refresh=True)
+
+    def _token_resource(self, pool_id: str, form: dict[str, str], issued: IssuedCode) -> Response | None:
+        """`resource` at the token endpoint (MCP clients send it): unverified, switchable."""
+        resource = form.get("resource")
+        if not resource or self.token_resource == "ignore":
+            return None
+        if self.token_resource == "refuse":
+            return self._token_error("invalid_request", "resource is not accepted here")
+        if resource not in self.directory.resource_identifiers(pool_id) or (
+                issued.resource and resource != issued.resource):
+            return self._token_error("invalid_target", "resource does not match the grant")
+        issued.resource = resource
+        return None
 
     def _tokens(self, pool_id: str, issued: IssuedCode, *, refresh: bool) -> Response:
         issuer = self.issuer(pool_id)

@@ -5,6 +5,12 @@ a way that would hide a bug (it merges on UpdateUserPoolClient and UpdateGateway
 AWS resets omitted fields) or lacks an operation mcpauth calls (managed login branding,
 UpdateResourceServer, …), this module patches it, following the botocore API model.
 `install()` is idempotent; it changes moto in this process only.
+
+Each behaviour added here names its source — a botocore model member ("botocore X.Y") or
+an AWS guide page — or says "unverified" / "reported" (public reports, not a primary
+source). Where the product depends on an unverified one, its tests cover each plausible
+behaviour (the token endpoint's `resource`: sandbox/login.py TOKEN_RESOURCE_MODES;
+UpdateUserPool and MFA: the product restores MFA whether or not AWS resets it).
 """
 
 from __future__ import annotations
@@ -22,7 +28,11 @@ STANDARD_SCOPES = frozenset(
     {"openid", "email", "phone", "profile", "aws.cognito.signin.user.admin"}
 )
 _CLIENT_DEFAULTS: dict[str, Any] = {
-    # What AWS puts back when UpdateUserPoolClient omits a field.
+    # What AWS puts back when UpdateUserPoolClient omits a field (botocore
+    # UpdateUserPoolClient: "If you don't provide a value for an attribute, Amazon Cognito
+    # sets it to its default value"). Values: botocore UpdateUserPoolClientRequest
+    # .AllowedOAuthFlowsUserPoolClient ("defaults to false"), .RefreshTokenValidity (30
+    # days); AuthSessionValidity 3 and EnableTokenRevocation true: unverified for Update.
     "AllowedOAuthFlowsUserPoolClient": False,
     "AuthSessionValidity": 3,
     "EnablePropagateAdditionalUserContextData": False,
@@ -65,6 +75,10 @@ def _patch_cognito() -> None:
     Response = responses.CognitoIdpResponse
 
     def check_scopes(pool: Any, config: dict[str, Any]) -> None:
+        """botocore CreateUserPoolClient / UpdateUserPoolClient errors include
+        ScopeDoesNotExistException (message wording unverified); client_credentials with
+        code is refused (reported; the guide "App client types" keeps them apart); http://
+        callbacks only on localhost (guide, "The redirect and authorization endpoint")."""
         known = {
             f"{rs.identifier}/{s['ScopeName']}"
             for rs in pool.resource_servers.values()
@@ -85,7 +99,8 @@ def _patch_cognito() -> None:
                     "cannot use the HTTP protocol for a callback URL that is not localhost"
                 )
 
-    # --- app clients: dates, and Update resets what it omits -----------------
+    # --- app clients: dates (botocore UserPoolClientType.CreationDate / LastModifiedDate),
+    # and Update resets what it omits (botocore UpdateUserPoolClient) ------------------
     original_init = Client.__init__
 
     def client_init(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -96,6 +111,12 @@ def _patch_cognito() -> None:
 
     def client_to_json(self: Any, extended: bool = False) -> dict[str, Any]:
         data = original_to_json(self, extended)
+        arn = getattr(self, "mcpauth_secret_arn", None)
+        if arn and "ClientSecret" in data:
+            # botocore UserPoolClientType.ClientSecretArn: "returns this ARN instead of
+            # ClientSecret for app clients whose secret it manages in Secrets Manager".
+            del data["ClientSecret"]
+            data["ClientSecretArn"] = arn
         if extended:
             data["CreationDate"] = getattr(self, "creation_date", _now())
             data["LastModifiedDate"] = getattr(self, "last_modified_date", _now())
@@ -106,7 +127,26 @@ def _patch_cognito() -> None:
     def create_user_pool_client(self: Any, user_pool_id: str, generate_secret: bool,
                                 extended_config: dict[str, Any] | None) -> Any:
         check_scopes(self.describe_user_pool(user_pool_id), extended_config or {})
-        return original_create_client(self, user_pool_id, generate_secret, extended_config)
+        config = dict(extended_config or {})
+        publish = config.pop("PublishSecretsInAWSSecretsManager", False)
+        client = original_create_client(self, user_pool_id, generate_secret, config)
+        if publish and generate_secret:
+            # botocore CreateUserPoolClientRequest.PublishSecretsInAWSSecretsManager and
+            # UserPoolClientType.ClientSecretArn: the SecretString is JSON with userPoolId,
+            # userPoolClientId and clientSecretValue. Rotation (every 7 days) is not emulated.
+            import json
+
+            from moto.secretsmanager.models import secretsmanager_backends
+
+            secrets = secretsmanager_backends[self.account_id][self.region_name]
+            created = json.loads(secrets.create_secret(
+                name=f"cognito-idp/{user_pool_id}/{client.id}",
+                secret_string=json.dumps({"userPoolId": user_pool_id, "userPoolClientId": client.id,
+                                          "clientSecretValue": client.secret}),
+                secret_binary=None, description=None, tags=None, kms_key_id=None,
+                client_request_token=None, replica_regions=[], force_overwrite=False))
+            client.mcpauth_secret_arn = created["ARN"]
+        return client
 
     def update_user_pool_client(self: Any, user_pool_id: str, client_id: str,
                                 extended_config: dict[str, Any]) -> Any:
@@ -125,7 +165,38 @@ def _patch_cognito() -> None:
     Backend.create_user_pool_client = create_user_pool_client
     Backend.update_user_pool_client = update_user_pool_client
 
-    # --- resource servers: update (full replace) and delete --------------------
+    # --- user pools: Update refuses what a console-made pool describes ---------
+    original_update_pool = Backend.update_user_pool
+
+    def update_user_pool(self: Any, user_pool_id: str, extended_config: dict[str, Any]) -> None:
+        pool = self.describe_user_pool(user_pool_id)
+        mfa = extended_config.get("MfaConfiguration")
+        # Reported (panther-labs/panther#637, cloudformation-coverage-roadmap#769 and #2221):
+        # MFA required/optional without an SMS configuration is refused.
+        if mfa in ("ON", "OPTIONAL") and not extended_config.get("SmsConfiguration"):
+            raise InvalidParameterException(
+                "SMS configuration and Auto verification for phone_number are required when "
+                "MFA is required/optional")
+        # botocore PasswordPolicyType.TemporaryPasswordValidityDays: once a pool has it, "you
+        # can no longer set a value for the legacy UnusedAccountValidityDays parameter".
+        policy = lambda c: ((c.get("Policies") or {}).get("PasswordPolicy") or {})  # noqa: E731
+        has_temporary = policy(pool.extended_config).get("TemporaryPasswordValidityDays") or \
+            policy(extended_config).get("TemporaryPasswordValidityDays")
+        if has_temporary and (extended_config.get("AdminCreateUserConfig") or {}).get(
+                "UnusedAccountValidityDays") is not None:
+            raise InvalidParameterException(
+                "Please use TemporaryPasswordValidityDays in PasswordPolicy instead of "
+                "UnusedAccountValidityDays")
+        original_update_pool(self, user_pool_id, extended_config)
+        # botocore UpdateUserPool: "If you don't provide a value for an attribute, Amazon
+        # Cognito sets it to its default value" — applied to MfaConfiguration (default OFF);
+        # whether AWS really resets MFA this way is unverified: the product restores it either way.
+        pool.mfa_config = mfa or "OFF"
+
+    Backend.update_user_pool = update_user_pool
+
+    # --- resource servers: update (full replace — botocore UpdateResourceServer: "If you
+    # don't provide a value for an attribute, it is set to the default value") and delete.
     def update_resource_server(self: Any) -> Any:
         pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
         identifier = self._get_param("Identifier")
@@ -146,7 +217,9 @@ def _patch_cognito() -> None:
     Response.update_resource_server = update_resource_server
     Response.delete_resource_server = delete_resource_server
 
-    # --- domains: managed login version, one per pool, prefixes AWS refuses ---
+    # --- domains: managed login version (botocore DomainDescriptionType.ManagedLoginVersion,
+    # .Version), one per pool and no aws/amazon/cognito in a prefix (guide, "Using the
+    # Amazon Cognito domain"; the error messages' wording is unverified) -------------------
     Domain = models.CognitoIdpUserPoolDomain
     original_domain_to_json = Domain.to_json
 
@@ -190,7 +263,8 @@ def _patch_cognito() -> None:
     Response.create_user_pool_domain = create_user_pool_domain
     Response.update_user_pool_domain = update_user_pool_domain
 
-    # --- managed login branding (one style per client) ------------------------
+    # --- managed login branding, one style per client (botocore CreateManagedLoginBranding,
+    # its ManagedLoginBrandingExistsException, DescribeManagedLoginBrandingByClient) ------
     def brandings(backend: Any) -> dict[str, dict[str, Any]]:
         if not hasattr(backend, "mcpauth_brandings"):
             backend.mcpauth_brandings = {}
@@ -239,7 +313,8 @@ def _patch_cognito() -> None:
     Response.describe_managed_login_branding = describe_managed_login_branding
     Response.delete_managed_login_branding = delete_managed_login_branding
 
-    # --- WebAuthn (passkey) configuration is kept and returned -----------------
+    # --- WebAuthn (passkey) configuration is kept and returned (botocore
+    # SetUserPoolMfaConfigRequest.WebAuthnConfiguration, GetUserPoolMfaConfigResponse) ----
     def set_user_pool_mfa_config(self: Any) -> Any:
         pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
         webauthn = self._get_param("WebAuthnConfiguration")
@@ -366,6 +441,9 @@ def _patch_agentcore() -> None:
 
     models.Gateway.to_dict = to_dict
 
+    # botocore bedrock-agentcore-control UpdateGateway: the request carries the whole
+    # configuration; that omitted fields are reset (not kept) is unverified, and assumed
+    # because it is the harsher of the two. UPDATING → READY timing: unverified.
     def update(self: Any, name: str, role_arn: str, protocol_type: str, authorizer_type: str,
                description: str | None, protocol_configuration: Any, authorizer_configuration: Any,
                kms_key_arn: str | None, interceptor_configurations: Any,

@@ -8,6 +8,7 @@ Differences from AWS are listed in the README's sandbox section.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -90,7 +91,9 @@ class Sandbox:
         probe.close()
         self.web_url = self._public_web_url or f"http://{self.host}:{web_port}"
         moto_ext.gateway_url_base = f"{self.web_url}/gateways"
-        self.login = LoginEmulator(self.web_url, self.directory, self.signer)
+        # What the token endpoint does with `resource` is unverified: choose with this variable.
+        self.login = LoginEmulator(self.web_url, self.directory, self.signer,
+                                   os.environ.get("MCPAUTH_SANDBOX_TOKEN_RESOURCE", "ignore"))
         self.gateway = GatewayLookAlike(self.web_url, self.directory, self.signer,
                                         self.login.issuer, gateway_tools_app())
         router = Router(routes=self.login.routes())

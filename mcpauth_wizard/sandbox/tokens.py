@@ -10,7 +10,8 @@ from typing import Any
 
 @dataclass
 class Signer:
-    """One RSA key for every sandbox pool (Cognito has one key set per pool)."""
+    """One RSA key for every sandbox pool (Cognito has one key set per pool, RS256 — guide,
+    "Verifying a JSON Web Token"); one key for all pools is a simplification."""
 
     kid: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
@@ -36,7 +37,10 @@ class Signer:
 
 def access_claims(*, issuer: str, client_id: str, sub: str, username: str, scope: str,
                   resource: str | None, lifetime: int = 3600) -> dict[str, Any]:
-    """An access token's claims as Cognito writes them: no aud unless a resource was bound."""
+    """An access token's claims as Cognito writes them (Cognito guide, "Understanding the
+    access token": sub, iss, client_id, origin_jti, event_id, token_use, scope, auth_time,
+    exp, iat, jti, username, version). No aud unless a resource was bound (guide, "Resource
+    binding", RFC 8707 — AWS What's New, Oct 2025)."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "sub": sub, "iss": issuer, "client_id": client_id, "origin_jti": str(uuid.uuid4()),
@@ -51,6 +55,8 @@ def access_claims(*, issuer: str, client_id: str, sub: str, username: str, scope
 
 def id_claims(*, issuer: str, client_id: str, sub: str, username: str, email: str | None,
               nonce: str | None, lifetime: int = 3600) -> dict[str, Any]:
+    """An ID token's claims (guide, "Understanding the identity (ID) token": aud is the
+    client id, cognito:username, nonce echoed)."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "sub": sub, "aud": client_id, "iss": issuer, "token_use": "id", "auth_time": now,
