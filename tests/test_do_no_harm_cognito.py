@@ -92,9 +92,9 @@ def test_recorded_answers_are_the_defaults_of_every_question(run, aws) -> None:
             self.messages[key] = message
             return super().select(key, message, options, default)
 
-        def checkbox(self, key, message, options, defaults):
+        def checkbox(self, key, message, options, defaults, required=False):
             self.messages[key] = message
-            return super().checkbox(key, message, options, defaults)
+            return super().checkbox(key, message, options, defaults, required)
 
         def text(self, key, message, default="", validate=None):
             self.messages[key] = message

@@ -97,7 +97,7 @@ def test_export_round_trips_every_resource_and_callback(run, aws, setup, tmp_pat
     [gateway] = resources_of(template, "AWS::BedrockAgentCore::Gateway").values()
     jwt = gateway["Properties"]["AuthorizerConfiguration"]["CustomJWTAuthorizer"]
     assert sorted(c["Ref"] for c in jwt["AllowedClients"]) == sorted(exported_clients)
-    assert jwt["DiscoveryUrl"] == {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/"
+    assert jwt["DiscoveryUrl"] == {"Fn::Sub": "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/"
                                               "${UserPool}/.well-known/openid-configuration"}
     assert gateway["Properties"]["Name"] == "tools"
     assert gateway["Properties"]["RoleArn"] == ROLE
