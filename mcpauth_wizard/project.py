@@ -32,6 +32,7 @@ _SECTIONS = {
     "platforms": ("init", "platforms"),
     "secret": ("init", "secret"),
     "user_scopes": ("init", "user_scopes"),
+    "registration": ("init", "registration"),
 }
 PROXY_KIND = "fastmcp-proxy"  # FastMCP's OAuth proxy: one Cognito client, clients register with it
 PROXY_CLIENT = "proxy"  # its key in [clients]
@@ -63,6 +64,7 @@ class Project:
     passkeys: bool | None = None
     classic_login: bool | None = None
     gateway_allowed_scopes: bool | None = None
+    registration: str | None = None  # static | dcr | both
 
     @property
     def is_proxy(self) -> bool:

@@ -71,7 +71,7 @@ class Spec:
 
     @property
     def platforms(self) -> tuple[str, ...]:
-        return tuple(p for c in self.clients for p in c.platforms)
+        return (*(p for c in self.clients for p in c.platforms), *self.dcr_platforms)
 
     @property
     def secret_platforms(self) -> tuple[str, ...]:

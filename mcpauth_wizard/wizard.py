@@ -215,6 +215,8 @@ def recorded_answers(project: Any) -> dict[str, Any]:
     for flag in ("passkeys", "classic_login", "gateway_allowed_scopes"):
         if getattr(project, flag) is not None:
             found[flag] = getattr(project, flag)
+    if project.registration:
+        found["registration"] = project.registration
     return found
 
 
@@ -391,7 +393,8 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
             list(fallback), required=True)
         if not a["platforms"]:
             raise BadInput("no MCP client chosen; pick at least one")
-    choice = _registration(a, prompter, new_pool.tier if new_pool else pool_tier)
+    choice = _registration(a, prompter, new_pool.tier if new_pool else pool_tier,
+                           recorded.get("registration"))
     static, registering = registration.split_platforms(choice, list(a["platforms"]))
     ports = {k: _port(v) for k, v in (a.get("ports") or {}).items()}
     recorded_ports = recorded.get("ports") or {}
@@ -462,12 +465,14 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
     )
 
 
-def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None) -> str:
+def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None,
+                  recorded: str | None = None) -> str:
     """How clients get an id: pre-registered, registering themselves, or both."""
-    recommended = registration.recommend(list(a["platforms"]))
+    recommended = recorded or registration.recommend(list(a["platforms"]))
     if not prompter.can_ask and not a.get("registration"):
         return "static"  # without a terminal, today's setup unless --registration says otherwise
-    choice = a.get("registration") or prompter.select("registration", "How do clients get a client id?", [
+    note = FROM_FILE if recorded else ""
+    choice = a.get("registration") or prompter.select("registration", "How do clients get a client id?" + note, [
         Option("static", "static: mcpauth makes an app client per platform; you paste its id"),
         Option("dcr", "dcr: clients register themselves; you paste only the MCP URL"),
         Option("both", "both: app clients for platforms that need one, registration for the rest"),

@@ -639,7 +639,8 @@ def recorded(project: Project, plan: Plan) -> Project:
         pool_name=spec.new_pool.name if spec.new_pool else project.pool_name,
         platforms=spec.platforms, secret=spec.secret_platforms, user_scopes=spec.user_scopes,
         passkeys=spec.passkeys, classic_login=spec.managed_login_version == 1,
-        gateway_allowed_scopes=spec.gateway_allowed_scopes if spec.gateway_id else None)
+        gateway_allowed_scopes=spec.gateway_allowed_scopes if spec.gateway_id else None,
+        registration=spec.registration)
 
 
 def _record_domain(aws: AwsContext, outcome: Outcome) -> None:
