@@ -126,12 +126,29 @@ def near_misses(wanted: list[str], registered: list[str]) -> list[NearMiss]:
     return found
 
 
+# What a template's placeholders stand for: a client-chosen port, a per-connector id.
+_PLACEHOLDERS = {r"\{port\}": r"\d{1,5}", r"\{callback_id\}": r"[A-Za-z0-9._~-]+"}
+
+
 def matches_template(url: str, template: str) -> bool:
-    """Does `url` equal `template`, where "{port}" stands for any port number?"""
-    if "{port}" not in template:
+    """Does `url` equal `template`, where "{port}" stands for any port number and
+    "{callback_id}" for one path segment the client chose?"""
+    if "{" not in template:
         return url == template
-    pattern = "^" + re.escape(template).replace(r"\{port\}", r"\d{1,5}") + "$"
-    return re.match(pattern, url) is not None
+    pattern = re.escape(template)
+    for placeholder, meaning in _PLACEHOLDERS.items():
+        pattern = pattern.replace(placeholder, meaning)
+    return re.fullmatch(pattern, url) is not None
+
+
+def origin_of(url: str) -> str:
+    """scheme://host[:port]/ of a URL or template (the part a client never varies but for
+    a loopback port)."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    if "{port}" in host or (scheme == "http" and _host(host) in LOOPBACK_HOSTS):
+        host = _host(host) + ":PORT"  # any port: the user pins it
+    return f"{scheme.lower()}://{host.lower()}/"
 
 
 def port_in(urls: list[str] | tuple[str, ...], templates: tuple[str, ...] | str) -> int | None:

@@ -1,7 +1,8 @@
 """The MCP client registry: callback URLs and known behaviour, as data.
 
 A new platform is one new entry in PLATFORMS. Every fact carries where it came from and
-whether it was verified, so `doctor` can say how sure a prediction is.
+whether it was verified (read in the client's own source, or measured here), so `doctor`
+can say how sure a prediction is and word a reported one as "reported to …".
 """
 
 from __future__ import annotations
@@ -11,6 +12,62 @@ from dataclasses import dataclass, field
 from mcpauth_wizard.errors import BadInput
 
 MIN_PORT = 1024  # loopback clients listen on unprivileged ports
+
+# What a client sends as `scope` when neither the challenge nor the metadata names one.
+SCOPE_NOTHING = "nothing"  # no scope parameter at all
+SCOPE_ALL_AS = "all AS scopes_supported"  # every scope the authorization server's metadata lists
+SCOPE_CONFIGURED = "what the user configured"
+UNKNOWN = "unknown"
+
+REGISTRATION_KINDS = ("pre-registered", "DCR", "CIMD")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One behaviour of a client, with where it comes from."""
+
+    value: str | bool
+    source: str
+    verified: bool  # True: read in the client's source or measured; False: reported
+
+    @property
+    def confidence(self) -> str:
+        return "confirmed" if self.verified else "reported"
+
+
+def _unknown(what: str) -> Fact:
+    return Fact(UNKNOWN, f"no public source found for {what}", False)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How a client talks OAuth, as far as it decides whether Cognito works with it."""
+
+    sends_resource: Fact = field(default_factory=lambda: _unknown("resource"))
+    # value: "authorize+token", "authorize", "no", or UNKNOWN
+    scope_when_none_advertised: Fact = field(default_factory=lambda: _unknown("scope"))
+    token_auth_method: Fact = field(default_factory=lambda: _unknown("token auth"))
+    strict_s256: Fact = field(default_factory=lambda: _unknown("S256 strictness"))
+    # value True: refuses metadata without code_challenge_methods_supported ∋ S256
+    needs_iss_for_stable_callback: Fact = field(
+        default_factory=lambda: Fact(False, "its callback does not depend on the AS", True))
+    loopback_port: Fact = field(
+        default_factory=lambda: Fact("none", "a web client: no loopback listener", True))
+    # value: "none", "fixed", "configurable", "random unless set", "derived from the server URL"
+
+    def facts(self) -> dict[str, Fact]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class CallbackVersion:
+    """The redirect URIs one version (range) of a client sends."""
+
+    versions: str
+    urls: tuple[str, ...]  # may contain "{port}" or "{callback_id}"
+    source: str
+    verified: bool
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -29,7 +86,7 @@ class Platform:
 
     name: str
     title: str
-    callback_templates: tuple[str, ...]  # may contain "{port}"
+    callback_templates: tuple[str, ...]  # what `add-callback NAME` registers; may contain "{port}"
     default_port: int | None  # None with a "{port}" template: the user must pin one
     sends_secret: bool  # can the user enter a client secret in this client?
     registration: str
@@ -38,10 +95,23 @@ class Platform:
     quirks: tuple[Quirk, ...] = field(default=())
     note: str = ""
     default_secret: bool = False  # init's default: a confidential client (with a secret)?
+    registration_kinds: tuple[str, ...] = ()  # of REGISTRATION_KINDS, in the client's order
+    callback_versions: tuple[CallbackVersion, ...] = ()
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    port_setting: str = ""  # how the user pins the loopback port
+    # Used instead of callback_templates when the AS sends no RFC 9207 `iss` (Cognito).
+    callbacks_without_iss: tuple[str, ...] = ()
 
     @property
     def needs_port(self) -> bool:
         return any("{port}" in t for t in self.callback_templates)
+
+    @property
+    def all_templates(self) -> tuple[str, ...]:
+        """Every redirect URI shape this client is known to send, any version."""
+        urls = [*self.callback_templates, *self.callbacks_without_iss]
+        urls += [u for v in self.callback_versions for u in v.urls]
+        return tuple(dict.fromkeys(urls))
 
     def callback_urls(self, port: int | None = None) -> tuple[str, ...]:
         """The exact redirect URIs this platform sends, for the given loopback port."""
@@ -53,20 +123,45 @@ class Platform:
         if chosen is None:
             raise BadInput(
                 f"{self.name} needs --port: its callback port is random unless you fix it "
-                f"(pass the port you configured, {MIN_PORT}-65535)"
+                f"({self.port_setting or 'pass the port you configured'}; {MIN_PORT}-65535)"
             )
         if not MIN_PORT <= chosen <= 65535:
             raise BadInput(f"port {chosen} is out of range; accepted: {MIN_PORT}-65535")
         return tuple(t.format(port=chosen) for t in self.callback_templates)
+
+    def callbacks_for(self, *, iss_supported: bool, port: int | None = None) -> tuple[str, ...]:
+        """What this client really sends to an AS that does / does not advertise RFC 9207
+        `iss` ("{callback_id}" marks a part only the client's settings page shows)."""
+        if self.callbacks_without_iss and not iss_supported:
+            return self.callbacks_without_iss
+        return self.callback_urls(port)
+
+    def sources(self) -> tuple[str, ...]:
+        """Every source this entry rests on."""
+        found = [self.source, *(v.source for v in self.callback_versions),
+                 *(f.source for f in self.behaviour.facts().values()), *(q.source for q in self.quirks)]
+        return tuple(dict.fromkeys(s for s in found if s))
 
 
 _S256_STRICT = Quirk(
     code="AS_NO_S256",
     text="refuses an authorization server whose metadata lacks code_challenge_methods_supported "
     "with S256 (Cognito's discovery document has none)",
-    source="public issue reports against Claude Code / Claude.ai (2025)",
+    source="public issue reports: anthropics/claude-code#13275, #35846; anthropics/claude-ai-mcp#946",
     verified=False,
 )
+
+# Sources, named once: each is a public page, repository file or issue thread.
+_OPENAI_AUTH = ("OpenAI Apps SDK authentication docs as quoted by third parties; "
+                "makeplane/plane-mcp-server#165")
+_CLAUDE_HELP = "support.claude.com article 11503834 (custom connectors); anthropics/claude-ai-mcp#215, #667"
+_CLAUDE_CODE = "Claude Code MCP docs (claude mcp add --client-id/--client-secret/--callback-port)"
+_INSPECTOR_V1 = "modelcontextprotocol/inspector client/src/lib/auth.ts (v1)"
+_INSPECTOR_V2 = "modelcontextprotocol/inspector clients/web/src/utils/oauthFlow.ts (v2)"
+_VSCODE = "microsoft/vscode src/vs/base/common/oauth.ts (fetchDynamicRegistration, DEFAULT_AUTH_FLOW_PORT)"
+_CURSOR = "Cursor MCP docs (static OAuth `auth` block) as quoted by several server READMEs"
+_MCP_REMOTE = "npm mcp-remote 0.15.1: README and dist (pinned in tests/clients)"
+_GEMINI = "google-gemini/gemini-cli packages/core/src/mcp/oauth-provider.ts, oauth-utils.ts"
 
 PLATFORMS: dict[str, Platform] = {
     p.name: p
@@ -76,13 +171,32 @@ PLATFORMS: dict[str, Platform] = {
             default_secret=True,
             title="ChatGPT",
             callback_templates=("https://chatgpt.com/connector_platform_oauth_redirect",),
+            callbacks_without_iss=("https://chatgpt.com/connector/oauth/{callback_id}",),
             default_port=None,
             sends_secret=True,
-            registration="client id + secret entered in the connector settings",
-            source="seen in real requests",
+            registration="CIMD, DCR, or client id + secret entered in the connector settings",
+            registration_kinds=("CIMD", "DCR", "pre-registered"),
+            source=_OPENAI_AUTH,
             verified=False,
-            note="ChatGPT may show a per-connector URL (https://chatgpt.com/connector/oauth/{id});"
-            " add the exact URL it displays with `mcpauth add-callback chatgpt --url URL`",
+            callback_versions=(
+                CallbackVersion("AS advertising RFC 9207 iss",
+                                ("https://chatgpt.com/connector_platform_oauth_redirect",),
+                                _OPENAI_AUTH, False),
+                CallbackVersion("AS without iss (Cognito)",
+                                ("https://chatgpt.com/connector/oauth/{callback_id}",),
+                                _OPENAI_AUTH, False,
+                                "shown in the connector's settings; add it with --url"),
+            ),
+            behaviour=Behaviour(
+                sends_resource=Fact("authorize+token", _OPENAI_AUTH, False),
+                scope_when_none_advertised=Fact(
+                    SCOPE_NOTHING, "OpenAI community thread 'Oauth missing scopes after Reconnect'",
+                    False),
+                needs_iss_for_stable_callback=Fact(True, _OPENAI_AUTH, False),
+            ),
+            note="Cognito sends no RFC 9207 iss, so ChatGPT uses a per-connector URL "
+            "(https://chatgpt.com/connector/oauth/…) shown in the connector settings: add it with "
+            "`mcpauth add-callback chatgpt --url URL`",
         ),
         Platform(
             name="claude",
@@ -94,10 +208,16 @@ PLATFORMS: dict[str, Platform] = {
             ),
             default_port=None,
             sends_secret=True,
-            registration="DCR, or client id + secret under Advanced settings",
-            source="widely used in public setups",
+            registration="DCR, CIMD, or client id + secret under Advanced settings",
+            registration_kinds=("DCR", "CIMD", "pre-registered"),
+            source=_CLAUDE_HELP,
             verified=False,
             quirks=(_S256_STRICT,),
+            behaviour=Behaviour(
+                token_auth_method=Fact("client_secret_post", "anthropics/claude-ai-mcp#215, #667",
+                                       False),
+                strict_s256=Fact(True, "anthropics/claude-ai-mcp#946 (open, unresolved)", False),
+            ),
         ),
         Platform(
             name="inspector",
@@ -108,10 +228,25 @@ PLATFORMS: dict[str, Platform] = {
             ),
             default_port=6274,
             sends_secret=True,
-            registration="DCR or static client id/secret",
-            source="MCP Inspector source",
+            registration="DCR, CIMD (v2) or static client id/secret",
+            registration_kinds=("DCR", "CIMD", "pre-registered"),
+            source=_INSPECTOR_V1,
             verified=True,
             note="open Inspector at http://localhost:6274 (not 127.0.0.1): the origin is the URL",
+            callback_versions=(
+                CallbackVersion("v1", ("http://localhost:{port}/oauth/callback",
+                                       "http://localhost:{port}/oauth/callback/debug"),
+                                _INSPECTOR_V1, True),
+                CallbackVersion("v2", ("http://localhost:{port}/oauth/callback",), _INSPECTOR_V2, True),
+            ),
+            port_setting="the port Inspector's web UI is served on (CLIENT_PORT, default 6274)",
+            behaviour=Behaviour(
+                sends_resource=Fact("authorize+token", "the MCP TypeScript SDK's auth() that "
+                                    "Inspector calls (resource from PRM)", True),
+                scope_when_none_advertised=Fact(SCOPE_CONFIGURED, _INSPECTOR_V1 + " (Scope field)",
+                                                True),
+                loopback_port=Fact("configurable", "Inspector README (CLIENT_PORT)", True),
+            ),
         ),
         Platform(
             name="claude-code",
@@ -120,9 +255,22 @@ PLATFORMS: dict[str, Platform] = {
             default_port=None,
             sends_secret=True,
             registration="claude mcp add --client-id … --client-secret … --callback-port PORT",
-            source="Claude Code documentation",
+            registration_kinds=("pre-registered", "DCR"),
+            source=_CLAUDE_CODE,
             verified=False,
             quirks=(_S256_STRICT,),
+            port_setting="`claude mcp add --callback-port PORT`, `oauth.callbackPort` or "
+            "MCP_OAUTH_CALLBACK_PORT",
+            note="never uses 127.0.0.1; a pre-set client id may still try DCR "
+            "(anthropics/claude-code#67258)",
+            behaviour=Behaviour(
+                scope_when_none_advertised=Fact(
+                    SCOPE_NOTHING, "anthropics/claude-code#90190 (open): no scope when neither the "
+                    "challenge nor PRM names one; Cognito's code then fails with invalid_grant", False),
+                strict_s256=Fact(True, "anthropics/claude-code#13275, #35846 (2025–early 2026); "
+                                 "a 2026-08 report (#90190) reached Cognito's login page", False),
+                loopback_port=Fact("random unless set", _CLAUDE_CODE, False),
+            ),
         ),
         Platform(
             name="vscode",
@@ -131,13 +279,27 @@ PLATFORMS: dict[str, Platform] = {
                 "http://127.0.0.1:33418/",
                 "http://127.0.0.1:33418",
                 "https://vscode.dev/redirect",
+                "https://insiders.vscode.dev/redirect",
             ),
             default_port=None,
             sends_secret=True,
-            registration="prompts for a client id when DCR is missing",
-            source="VS Code source",
+            registration="DCR (public, application_type native), else prompts for a client id "
+            "and secret",
+            registration_kinds=("DCR", "pre-registered"),
+            source=_VSCODE,
             verified=True,
-            note="registered with and without the trailing slash",
+            note="registered with and without the trailing slash; 33418 is used when free",
+            callback_versions=(
+                CallbackVersion("2025-2026", ("https://insiders.vscode.dev/redirect",
+                                              "https://vscode.dev/redirect", "http://127.0.0.1/",
+                                              "http://127.0.0.1:33418/"), _VSCODE, True),
+            ),
+            port_setting="fixed at 33418 while it is free (DEFAULT_AUTH_FLOW_PORT)",
+            behaviour=Behaviour(
+                sends_resource=Fact("authorize+token", _VSCODE, True),
+                token_auth_method=Fact("none", _VSCODE + " (DCR registers a public client)", True),
+                loopback_port=Fact("fixed", _VSCODE, True),
+            ),
         ),
         Platform(
             name="cursor",
@@ -145,9 +307,22 @@ PLATFORMS: dict[str, Platform] = {
             callback_templates=("cursor://anysphere.cursor-mcp/oauth/callback",),
             default_port=None,
             sends_secret=True,
-            registration="DCR / static",
-            source="issue reports",
+            registration="DCR, or a static `auth` block (CLIENT_ID, CLIENT_SECRET, scopes) in mcp.json",
+            registration_kinds=("DCR", "pre-registered"),
+            source=_CURSOR,
             verified=False,
+            callback_versions=(
+                CallbackVersion("static auth config", ("cursor://anysphere.cursor-mcp/oauth/callback",),
+                                _CURSOR, False),
+                CallbackVersion("desktop", ("http://localhost:8787/callback",), _CURSOR, False),
+                CallbackVersion("web agents", ("https://www.cursor.com/agents/mcp/oauth/callback",),
+                                _CURSOR, False),
+            ),
+            behaviour=Behaviour(
+                scope_when_none_advertised=Fact(
+                    SCOPE_ALL_AS, _CURSOR + ": without `scopes` it asks for every scope advertised",
+                    False),
+            ),
         ),
         Platform(
             name="mcp-remote",
@@ -155,10 +330,53 @@ PLATFORMS: dict[str, Platform] = {
             callback_templates=("http://localhost:{port}/oauth/callback",),
             default_port=3334,
             sends_secret=True,
-            registration="--static-oauth-client-info",
-            source="mcp-remote README",
-            verified=False,
-            note="falls back to a random port if 3334 is busy",
+            registration="--static-oauth-client-info, CIMD (--client-metadata-url) or DCR",
+            registration_kinds=("pre-registered", "CIMD", "DCR"),
+            source=_MCP_REMOTE,
+            verified=True,
+            note="the port is pinned by passing it after the server URL; a pinned port that is "
+            "busy fails",
+            callback_versions=(
+                CallbackVersion("0.1.x", ("http://localhost:3334/oauth/callback",),
+                                "geelen/mcp-remote README (0.1.x): default port 3334", False),
+                CallbackVersion("0.15", ("http://localhost:{port}/oauth/callback",), _MCP_REMOTE, True,
+                                "port derived from the server URL (3335-49150) unless passed"),
+            ),
+            port_setting="the port argument after the server URL (`npx mcp-remote URL 3334`)",
+            behaviour=Behaviour(
+                sends_resource=Fact("authorize+token", _MCP_REMOTE + " (PRM resource, the SDK's "
+                                    "selectResourceURL)", True),
+                scope_when_none_advertised=Fact(
+                    SCOPE_ALL_AS, _MCP_REMOTE + " (requestedScope: AS scopes_supported, unless "
+                    "--static-oauth-client-metadata pins a scope)", True),
+                token_auth_method=Fact("client_secret_basic", _MCP_REMOTE + " (selectClientAuthMethod: "
+                                       "basic when the AS lists it and a secret is set)", True),
+                strict_s256=Fact(False, _MCP_REMOTE + " (refuses only metadata listing methods "
+                                 "without S256)", True),
+                loopback_port=Fact("derived from the server URL", _MCP_REMOTE, True),
+            ),
+        ),
+        Platform(
+            name="gemini-cli",
+            title="Gemini CLI",
+            callback_templates=("http://localhost:7777/oauth/callback",),
+            default_port=None,
+            sends_secret=True,
+            registration="DCR, or oauth.clientId / clientSecret in settings.json",
+            registration_kinds=("pre-registered", "DCR"),
+            source=_GEMINI,
+            verified=True,
+            port_setting="fixed: the listener binds 7777 (REDIRECT_PORT)",
+            behaviour=Behaviour(
+                sends_resource=Fact("authorize+token", _GEMINI + " (buildAuthorizationUrl, "
+                                    "exchangeCodeForToken)", True),
+                scope_when_none_advertised=Fact(
+                    SCOPE_ALL_AS, _GEMINI + " (metadataToOAuthConfig: scopes = AS scopes_supported)",
+                    True),
+                token_auth_method=Fact("client_secret_post", _GEMINI + " (exchangeCodeForToken)", True),
+                strict_s256=Fact(False, _GEMINI + " (sends S256 without checking metadata)", True),
+                loopback_port=Fact("fixed", _GEMINI + " (REDIRECT_PORT = 7777)", True),
+            ),
         ),
         Platform(
             name="doctor",
@@ -167,8 +385,15 @@ PLATFORMS: dict[str, Platform] = {
             default_port=8976,
             sends_secret=True,
             registration="the client under test",
-            source="this tool",
+            registration_kinds=("pre-registered",),
+            source="this tool (mcpauth_wizard/doctor/login.py)",
             verified=True,
+            behaviour=Behaviour(
+                sends_resource=Fact("authorize+token", "this tool", True),
+                token_auth_method=Fact("client_secret_basic", "this tool", True),
+                strict_s256=Fact(False, "this tool", True),
+                loopback_port=Fact("configurable", "this tool (`add-callback doctor --port`)", True),
+            ),
         ),
     )
 }
@@ -185,11 +410,12 @@ def get_platform(name: str) -> Platform:
 
 
 def platforms_of_url(url: str) -> list[Platform]:
-    """The platforms that send this exact redirect URI (any port for port-pinned ones)."""
+    """The platforms that send this exact redirect URI (any port or callback id where the
+    client chooses one)."""
     from mcpauth_wizard.callbacks import matches_template
 
     return [
         platform
         for platform in PLATFORMS.values()
-        if any(matches_template(url, t) for t in platform.callback_templates)
+        if any(matches_template(url, t) for t in platform.all_templates)
     ]

@@ -13,6 +13,7 @@ from mcpauth_wizard.project import Project, save_project
 from tests.conftest import RESOURCE, full_client_settings
 
 CHATGPT = "https://chatgpt.com/connector_platform_oauth_redirect"
+CLAUDE = ["https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback"]
 
 
 def describe(cognito: Any, pool: str, client: str) -> dict[str, Any]:
@@ -23,11 +24,11 @@ def test_add_callback_keeps_every_other_client_setting(run, cognito, pool_with_c
     pool, client = pool_with_client
     before = describe(cognito, pool, client)
 
-    result = run("add-callback", "chatgpt", "--pool-id", pool, "--client-id", client)
+    result = run("add-callback", "claude", "--pool-id", pool, "--client-id", client)
 
     assert result.code == 0, result.err
     after = describe(cognito, pool, client)
-    assert after["CallbackURLs"] == ["https://app.example.com/callback", CHATGPT]
+    assert after["CallbackURLs"] == ["https://app.example.com/callback", *CLAUDE]
     for key, value in full_client_settings(RESOURCE).items():
         if key != "CallbackURLs":
             assert after[key] == value, key
@@ -47,10 +48,10 @@ def test_the_harness_resets_omitted_fields_like_aws(cognito, pool_with_client) -
 
 def test_adding_what_is_there_makes_no_update_call(run, pool_with_client, aws) -> None:
     pool, client = pool_with_client
-    assert run("add-callback", "chatgpt", "--pool-id", pool, "--client-id", client).code == 0
+    assert run("add-callback", "claude", "--pool-id", pool, "--client-id", client).code == 0
     aws.log.clear()
 
-    result = run("add-callback", "chatgpt", "--pool-id", pool, "--client-id", client)
+    result = run("add-callback", "claude", "--pool-id", pool, "--client-id", client)
 
     assert result.code == 0
     assert "already registered" in result.out
@@ -95,6 +96,40 @@ def test_chatgpt_exact_url_override(run, cognito, pool_with_client) -> None:
     result = run("add-callback", "chatgpt", "--url", url, "--pool-id", pool, "--client-id", client)
     assert result.code == 0, result.err
     assert url in describe(cognito, pool, client)["CallbackURLs"]
+    assert "chatgpt" in result.out.split(url)[1].splitlines()[0]  # the row is ChatGPT's
+
+
+def test_chatgpt_without_url_asks_for_the_url_chatgpt_shows(run, cognito, pool_with_client, aws) -> None:
+    """Cognito sends no RFC 9207 iss, so ChatGPT sends its per-connector URL, not the stable one:
+    registering the stable one would look right and still end in redirect_mismatch."""
+    pool, client = pool_with_client
+    aws.log.clear()
+    result = run("add-callback", "chatgpt", "--pool-id", pool, "--client-id", client)
+    assert result.code == 2
+    assert "--url https://chatgpt.com/connector/oauth/" in result.err
+    assert "iss" in result.err and result.err.strip().count("\n") == 0
+    assert aws.log.operations() == []
+    assert CHATGPT not in describe(cognito, pool, client)["CallbackURLs"]
+
+
+@pytest.mark.parametrize("url", ["https://evil.example/connector/oauth/abc",
+                                 "http://chatgpt.com/connector/oauth/abc",
+                                 "https://chatgpt.com.evil.example/connector/oauth/abc"])
+def test_chatgpt_url_must_be_on_chatgpt_com(run, pool_with_client, aws, url: str) -> None:
+    pool, client = pool_with_client
+    aws.log.clear()
+    result = run("add-callback", "chatgpt", "--url", url, "--pool-id", pool, "--client-id", client)
+    assert result.code == 2
+    assert "accepted: a URL starting with https://chatgpt.com/" in result.err
+    assert aws.log.operations() == []
+
+
+def test_remove_callback_chatgpt_removes_the_stable_url(run, cognito, pool_with_client) -> None:
+    pool, client = pool_with_client
+    assert run("add-callback", CHATGPT, "--pool-id", pool, "--client-id", client).code == 0
+    result = run("remove-callback", "chatgpt", "--pool-id", pool, "--client-id", client)
+    assert result.code == 0, result.err
+    assert CHATGPT not in describe(cognito, pool, client)["CallbackURLs"]
 
 
 @pytest.fixture
@@ -110,7 +145,7 @@ def client_without_code_grant(cognito, pool_with_client) -> tuple[str, str]:
 def test_client_without_code_grant_is_refused_without_consent(run, client_without_code_grant, aws) -> None:
     pool, client = client_without_code_grant
     aws.log.clear()
-    result = run("add-callback", "chatgpt", "--pool-id", pool, "--client-id", client, "--no-input")
+    result = run("add-callback", "claude", "--pool-id", pool, "--client-id", client, "--no-input")
     assert result.code == 1
     assert "code grant is not allowed" in result.err
     assert "--enable-code-flow" in result.err
@@ -119,13 +154,13 @@ def test_client_without_code_grant_is_refused_without_consent(run, client_withou
 
 def test_enable_code_flow_switches_it_on_and_keeps_the_rest(run, cognito, client_without_code_grant) -> None:
     pool, client = client_without_code_grant
-    result = run("add-callback", "chatgpt", "--pool-id", pool, "--client-id", client, "--enable-code-flow")
+    result = run("add-callback", "claude", "--pool-id", pool, "--client-id", client, "--enable-code-flow")
     assert result.code == 0, result.err
     after = describe(cognito, pool, client)
     assert after["AllowedOAuthFlowsUserPoolClient"] is True
     assert after["AllowedOAuthFlows"] == ["code"]
     assert after["SupportedIdentityProviders"] == ["COGNITO"]
-    assert after["CallbackURLs"] == [CHATGPT]
+    assert after["CallbackURLs"] == CLAUDE
     assert after["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH"]
     assert after["RefreshTokenValidity"] == 5
 
@@ -138,7 +173,7 @@ def test_machine_to_machine_client_is_not_turned_into_a_sign_in_client(run, cogn
         AllowedOAuthScopes=[f"{RESOURCE}/invoke"],
     )["UserPoolClient"]["ClientId"]
     aws.log.clear()
-    result = run("add-callback", "chatgpt", "--pool-id", pool, "--client-id", client, "--enable-code-flow")
+    result = run("add-callback", "claude", "--pool-id", pool, "--client-id", client, "--enable-code-flow")
     assert result.code == 1
     assert "machine-to-machine" in result.err
     assert aws.log.mutating() == []
@@ -179,14 +214,14 @@ def test_callbacks_json_names_platforms(run, pool_with_client) -> None:
 
 def test_ids_come_from_the_project_file(run, cognito, pool_with_client) -> None:
     pool, client = pool_with_client
-    save_project(Project(region="us-east-1", user_pool_id=pool, clients={"chatgpt": client}))
-    result = run("add-callback", "chatgpt")
+    save_project(Project(region="us-east-1", user_pool_id=pool, clients={"claude": client}))
+    result = run("add-callback", "claude")
     assert result.code == 0, result.err
-    assert CHATGPT in describe(cognito, pool, client)["CallbackURLs"]
+    assert CLAUDE[0] in describe(cognito, pool, client)["CallbackURLs"]
 
 
 def test_missing_ids_are_bad_input_before_any_call(run, aws) -> None:
-    result = run("add-callback", "chatgpt")
+    result = run("add-callback", "claude")
     assert result.code == 2
     assert "no user pool id" in result.err
     assert aws.log.operations() == []

@@ -50,10 +50,10 @@ def test_add_callback_happy_path_as_a_process(run_process, cognito, pool_with_cl
         (["add-callback", "http://example.com/cb"], "uses http:// on a non-loopback host"),
         (["add-callback", "https://example.com/cb#x"], "has a fragment"),
         (["add-callback", "claude-code"], "claude-code needs --port"),
-        (["add-callback", "chatgpt", "--pool-id", "not a pool"], "invalid user pool id"),
-        (["add-callback", "chatgpt", "--pool-id", "us-east-1_abc", "--client-id", "a/b"],
+        (["add-callback", "claude", "--pool-id", "not a pool"], "invalid user pool id"),
+        (["add-callback", "claude", "--pool-id", "us-east-1_abc", "--client-id", "a/b"],
          "invalid app client id"),
-        (["add-callback", "chatgpt", "--region", "mars-1"], "unknown AWS region 'mars-1'"),
+        (["add-callback", "claude", "--region", "mars-1"], "unknown AWS region 'mars-1'"),
         (["callbacks", "--pool-id", "us-east-1_abc"], "no app client id"),
     ],
 )

@@ -73,7 +73,7 @@ def _report(client: str, result: Any) -> None:
 
 def remove(opts: Options, target_text: str, client_id: str | None, pool_id: str | None,
            port: int | None, exact_url: str | None, dry_run: bool) -> None:
-    target = provision.resolve_target(target_text, port=port, url=exact_url)
+    target = provision.resolve_target(target_text, port=port, url=exact_url, adding=False)
     pool, client = resolve_ids(opts, target.platform and target.platform.name, client_id, pool_id)
     aws = opts.aws()
     plan = provision.plan_remove(aws, pool, client, target)

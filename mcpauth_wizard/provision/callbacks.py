@@ -12,6 +12,7 @@ from mcpauth_wizard.callbacks import (
     NearMiss,
     add_urls,
     near_misses,
+    origin_of,
     remove_urls,
     validate_callback_url,
 )
@@ -31,8 +32,13 @@ class CallbackTarget:
         return self.platform.title if self.platform else self.urls[0]
 
 
-def resolve_target(name_or_url: str, *, port: int | None = None, url: str | None = None) -> CallbackTarget:
-    """Turn `chatgpt`, `claude-code --port 8765` or a literal URL into checked URLs."""
+def resolve_target(name_or_url: str, *, port: int | None = None, url: str | None = None,
+                   adding: bool = True) -> CallbackTarget:
+    """Turn `chatgpt --url …`, `claude-code --port 8765` or a literal URL into checked URLs.
+
+    When adding, a platform's URLs are those it really sends to Cognito, which advertises
+    no RFC 9207 `iss`; a URL only the client can show (ChatGPT's per-connector one) needs --url.
+    """
     if "://" in name_or_url:
         if port is not None or url is not None:
             raise BadInput("--port and --url go with a platform name, not with a literal URL")
@@ -41,9 +47,27 @@ def resolve_target(name_or_url: str, *, port: int | None = None, url: str | None
     if url is not None:
         if port is not None:
             raise BadInput("pass either --url or --port, not both")
-        return CallbackTarget(urls=(validate_callback_url(url),), platform=platform)
-    urls = tuple(validate_callback_url(u) for u in platform.callback_urls(port))
+        return CallbackTarget(urls=(validate_callback_url(_platform_url(platform, url)),),
+                              platform=platform)
+    urls = platform.callbacks_for(iss_supported=False, port=port) if adding else \
+        platform.callback_urls(port)
+    if any("{callback_id}" in u for u in urls):
+        raise BadInput(
+            f"{platform.title} sends Cognito (no RFC 9207 iss) a per-connector callback URL that only "
+            f"{platform.title} shows: create the connector, copy its callback URL, then run "
+            f"`mcpauth add-callback {platform.name} --url {urls[0].replace('{callback_id}', '…')}` "
+            f"(reported: {platform.behaviour.needs_iss_for_stable_callback.source})")
+    urls = tuple(validate_callback_url(u) for u in urls)
     return CallbackTarget(urls=urls, platform=platform)
+
+
+def _platform_url(platform: Platform, url: str) -> str:
+    """--url must be on an origin the platform is known to send (ChatGPT: https://chatgpt.com/)."""
+    allowed = sorted({origin_of(t) for t in platform.all_templates})
+    if origin_of(url) not in allowed:
+        raise BadInput(f"--url {url!r} is not a {platform.title} callback; accepted: a URL starting "
+                       f"with {' or '.join(allowed)} (the exact URL {platform.title} shows)")
+    return url
 
 
 def oauth_problems(client: dict[str, Any]) -> list[str]:
