@@ -293,12 +293,18 @@ def init(opts: Options, config: str | None, dry_run: bool, as_json: bool,
 @cli.command("show")
 @click.option("--reveal", is_flag=True, help="Print client secrets instead of masking them.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--write", metavar="DIR", type=click.Path(file_okay=False),
+              help="Also write each client's config files (mcp.json, settings.json, …) under DIR.")
 @pass_options
-def show(opts: Options, reveal: bool, as_json: bool) -> None:
-    """Print what to paste into each MCP client for the setup in mcpauth.toml."""
-    from mcpauth_wizard.commands.init_command import run_show
+def show(opts: Options, reveal: bool, as_json: bool, write: str | None) -> None:
+    """Print what goes where in each MCP client for the setup in mcpauth.toml.
 
-    run_show(opts, reveal, as_json)
+    ChatGPT and Claude.ai: the settings path and each field; Claude Code: the `claude mcp add`
+    line; Cursor, VS Code, Gemini CLI: their config entry; mcp-remote: its command.
+    """
+    from mcpauth_wizard.commands.show_command import run_show
+
+    run_show(opts, reveal, as_json, write)
 
 
 register_template_commands(cli)

@@ -128,6 +128,10 @@ def handoff_panel(handoff: Any) -> Any:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")
+    if getattr(handoff, "where", ""):
+        grid.add_row("Where", escape(handoff.where))
     for f in handoff.fields:
         grid.add_row(escape(f.label), escape(f.value))
+    for caveat in getattr(handoff, "caveats", ()):
+        grid.add_row("[yellow]Note[/]", escape(caveat))
     return Panel(grid, title=f"Paste into {escape(handoff.title)}", title_align="left")

@@ -419,3 +419,33 @@ def platforms_of_url(url: str) -> list[Platform]:
         for platform in PLATFORMS.values()
         if any(matches_template(url, t) for t in platform.all_templates)
     ]
+
+
+def _says(fact: Fact, does: str) -> str:
+    """A fact in words: confirmed behaviour plainly, reported behaviour as "reported to …"."""
+    return f"{'confirmed' if fact.verified else 'reported'} to {does} ({fact.source})"
+
+
+def caveats(platform: Platform) -> list[str]:
+    """What a user of this client should know before connecting it to Cognito, from the facts."""
+    b = platform.behaviour
+    found = []
+    scope = b.scope_when_none_advertised
+    if scope.value == SCOPE_NOTHING:
+        found.append(_says(scope, "send no scope when neither the challenge nor the metadata names "
+                                  "one; Cognito's code then fails with invalid_grant, so the server "
+                                  "must advertise its scope"))
+    elif scope.value == SCOPE_ALL_AS:
+        found.append(_says(scope, "ask for every scope the authorization server lists when none is "
+                                  "advertised (Cognito lists openid email phone profile), which "
+                                  "Cognito refuses with invalid_scope; pin the scope in its config"))
+    if b.strict_s256.value is True:
+        found.append(_says(b.strict_s256, "refuse metadata without code_challenge_methods_supported "
+                                          "(Cognito's has none)"))
+    if b.needs_iss_for_stable_callback.value is True:
+        found.append(_says(b.needs_iss_for_stable_callback,
+                           "use a per-connector callback URL with an authorization server without "
+                           "RFC 9207 iss (Cognito): add the URL it shows"))
+    if b.loopback_port.value == "random unless set":
+        found.append(f"pin its callback port: {platform.port_setting}")
+    return found

@@ -1,15 +1,20 @@
-"""What to paste into each MCP client once the setup exists ("handoff" panels and JSON)."""
+"""What to paste into each MCP client once the setup exists: where it goes, each field by the
+client's own label, and the client's configuration file or command line, ready to write."""
 
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from mcpauth_wizard.platforms import PLATFORMS
 from mcpauth_wizard.project import Project
 
 MASK = "********"
+SECRET_PLACEHOLDER = "<client secret: `mcpauth show --reveal`>"
+MCP_REMOTE_SECRET_ENV = "MCP_REMOTE_CLIENT_SECRET"  # mcp-remote expands ${VAR} in its client info
 
 
 @dataclass(frozen=True)
@@ -20,23 +25,193 @@ class HandoffField:
 
 
 @dataclass(frozen=True)
+class HandoffFile:
+    """A file to write for one client (path relative to the --write folder)."""
+
+    path: str
+    content: str
+    secret: bool = False  # holds a revealed client secret: written owner-only
+
+
+@dataclass(frozen=True)
 class Handoff:
     platform: str
     title: str
     client_id: str
     fields: tuple[HandoffField, ...]
+    where: str = ""  # the navigation path in the client, or the file the entry goes into
+    files: tuple[HandoffFile, ...] = ()
+    caveats: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {"platform": self.platform, "title": self.title, "client_id": self.client_id,
-                "fields": {f.label: f.value for f in self.fields}}
+                "where": self.where, "fields": {f.label: f.value for f in self.fields},
+                "files": {f.path: f.content for f in self.files}, "caveats": list(self.caveats)}
 
 
-def _secret_field(label: str, secret: str | None, has_secret: bool, reveal: bool) -> list[HandoffField]:
-    if not has_secret:
+@dataclass(frozen=True)
+class ClientConfig:
+    """Everything one client's configuration is made of."""
+
+    platform: str
+    url: str
+    client_id: str
+    secret: str | None  # the real secret, only when the user asked to reveal it
+    has_secret: bool
+    scopes: tuple[str, ...]
+    port: int | None
+
+    @property
+    def name(self) -> str:
+        """A server name for the client's config: the first label of the MCP server's host."""
+        host = urlsplit(self.url).hostname or "mcp"
+        return host.split(".")[0] or "mcp"
+
+    @property
+    def scope_text(self) -> str:
+        return " ".join(self.scopes)
+
+    def secret_or(self, placeholder: str) -> str:
+        return self.secret if self.secret else placeholder
+
+
+def _secret_field(label: str, config: ClientConfig) -> list[HandoffField]:
+    if not config.has_secret:
         return [HandoffField(label, "(none: public client, PKCE)")]
-    if secret is None:
-        return [HandoffField(label, "(shown once at creation; see `mcpauth show --reveal`)", True)]
-    return [HandoffField(label, secret if reveal else MASK, True)]
+    if config.secret is None:
+        return [HandoffField(label, f"{MASK} (`mcpauth show --reveal` prints it)", True)]
+    return [HandoffField(label, config.secret, True)]
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _chatgpt(c: ClientConfig) -> Handoff:
+    fields = [HandoffField("Name", c.name), HandoffField("MCP Server URL", c.url),
+              HandoffField("Authentication", "OAuth"), HandoffField("OAuth Client ID", c.client_id),
+              *_secret_field("OAuth Client Secret", c), HandoffField("Scopes", c.scope_text),
+              HandoffField("Then", "copy the callback URL ChatGPT shows for the connector and run "
+                                   "`mcpauth add-callback chatgpt --url URL`")]
+    return _handoff(c, fields, "ChatGPT › Settings › Apps & Connectors › Advanced settings: "
+                    "Developer mode on; then Settings › Apps & Connectors › Create")
+
+
+def _claude(c: ClientConfig) -> Handoff:
+    fields = [HandoffField("Name", c.name), HandoffField("Remote MCP server URL", c.url),
+              HandoffField("Advanced settings › OAuth Client ID", c.client_id),
+              *_secret_field("Advanced settings › OAuth Client Secret", c)]
+    return _handoff(c, fields, "Claude › Settings › Connectors › Add custom connector")
+
+
+def _inspector(c: ClientConfig) -> Handoff:
+    fields = [HandoffField("Transport Type", "Streamable HTTP"), HandoffField("URL", c.url),
+              HandoffField("OAuth 2.0 Flow › Client ID", c.client_id),
+              *_secret_field("OAuth 2.0 Flow › Client Secret", c),
+              HandoffField("OAuth 2.0 Flow › Scope", c.scope_text)]
+    return _handoff(c, fields, f"npx @modelcontextprotocol/inspector, then open "
+                    f"http://localhost:{c.port or 6274} › Authentication")
+
+
+def _claude_code(c: ClientConfig) -> Handoff:
+    port = str(c.port) if c.port else "PORT"
+    words = ["claude", "mcp", "add", "--transport", "http", "--client-id", c.client_id]
+    if c.has_secret:
+        words.append("--client-secret")  # Claude Code then asks for it, masked
+    words += ["--callback-port", port, c.name, c.url]
+    command = shlex.join(words)
+    fields = [HandoffField("Command", command),
+              *_secret_field("Client secret (the command asks for it)", c),
+              HandoffField("Scopes (oauth.scopes in the server's entry)", c.scope_text)]
+    return _handoff(c, fields, "a terminal", [HandoffFile("claude-code/claude-mcp-add.sh",
+                                                          f"#!/bin/sh\n{command}\n")])
+
+
+def _cursor(c: ClientConfig) -> Handoff:
+    auth: dict[str, Any] = {"CLIENT_ID": c.client_id}
+    if c.has_secret:
+        auth["CLIENT_SECRET"] = c.secret_or(SECRET_PLACEHOLDER)
+    auth["scopes"] = list(c.scopes)
+    document = {"mcpServers": {c.name: {"url": c.url, "auth": auth}}}
+    fields = [HandoffField("mcp.json entry", _json(document).strip(), c.secret is not None)]
+    return _handoff(c, fields, ".cursor/mcp.json (project) or ~/.cursor/mcp.json",
+                    [HandoffFile("cursor/.cursor/mcp.json", _json(document), c.secret is not None)])
+
+
+def _vscode(c: ClientConfig) -> Handoff:
+    document = {"servers": {c.name: {"type": "http", "url": c.url}}}
+    fields = [HandoffField("mcp.json entry", _json(document).strip()),
+              HandoffField("When VS Code asks for a client ID", c.client_id),
+              *_secret_field("When VS Code asks for a client secret", c)]
+    return _handoff(c, fields, ".vscode/mcp.json (workspace) or MCP: Open User Configuration",
+                    [HandoffFile("vscode/.vscode/mcp.json", _json(document))])
+
+
+def mcp_remote_args(c: ClientConfig) -> list[str]:
+    """mcp-remote's arguments: the port pinned (it is the registered callback), the client,
+    and the scope pinned (without one it asks for every scope Cognito's metadata lists)."""
+    info = {"client_id": c.client_id}
+    if c.has_secret:
+        info["client_secret"] = c.secret_or("${" + MCP_REMOTE_SECRET_ENV + "}")
+    args = ["mcp-remote", c.url, str(c.port or 3334),
+            "--static-oauth-client-info", json.dumps(info, separators=(",", ":"))]
+    if c.scopes:
+        args += ["--static-oauth-client-metadata",
+                 json.dumps({"scope": c.scope_text}, separators=(",", ":"))]
+    return args
+
+
+def _mcp_remote(c: ClientConfig) -> Handoff:
+    args = mcp_remote_args(c)
+    command = shlex.join(["npx", "-y", *args])
+    secret = c.secret is not None
+    document = {"mcpServers": {c.name: {"command": "npx", "args": ["-y", *args]}}}
+    fields = [HandoffField("Command", command, secret),
+              HandoffField("MCP client config (e.g. claude_desktop_config.json)",
+                           _json(document).strip(), secret)]
+    if c.has_secret and not secret:
+        fields.append(HandoffField("Environment", f"{MCP_REMOTE_SECRET_ENV}=<client secret> "
+                                                  "(mcp-remote expands ${…} in its client info)"))
+    return _handoff(c, fields, "a terminal, or the MCP client's config file",
+                    [HandoffFile("mcp-remote/command.sh", f"#!/bin/sh\n{command}\n", secret),
+                     HandoffFile("mcp-remote/mcp-servers.json", _json(document), secret)])
+
+
+def _gemini(c: ClientConfig) -> Handoff:
+    oauth: dict[str, Any] = {"enabled": True, "clientId": c.client_id}
+    if c.has_secret:
+        oauth["clientSecret"] = c.secret_or(SECRET_PLACEHOLDER)
+    oauth["scopes"] = list(c.scopes)
+    document = {"mcpServers": {c.name: {"httpUrl": c.url, "oauth": oauth}}}
+    fields = [HandoffField("settings.json entry", _json(document).strip(), c.secret is not None),
+              HandoffField("Then", f"/mcp auth {c.name}")]
+    return _handoff(c, fields, ".gemini/settings.json (project) or ~/.gemini/settings.json",
+                    [HandoffFile("gemini-cli/.gemini/settings.json", _json(document),
+                                 c.secret is not None)])
+
+
+def _generic(c: ClientConfig) -> Handoff:
+    fields = [HandoffField("MCP server URL", c.url), HandoffField("Client ID", c.client_id),
+              *_secret_field("Client Secret", c), HandoffField("Scopes", c.scope_text)]
+    return _handoff(c, fields, "")
+
+
+def _handoff(c: ClientConfig, fields: list[HandoffField], where: str,
+             files: list[HandoffFile] | None = None) -> Handoff:
+    from mcpauth_wizard.platforms import caveats
+
+    platform = PLATFORMS[c.platform]
+    return Handoff(c.platform, platform.title, c.client_id, tuple(fields), where,
+                   tuple(files or ()), tuple(caveats(platform)))
+
+
+_BUILDERS = {"chatgpt": _chatgpt, "claude": _claude, "inspector": _inspector,
+             "claude-code": _claude_code, "cursor": _cursor, "vscode": _vscode,
+             "mcp-remote": _mcp_remote, "gemini-cli": _gemini}
+
+
+def handoff_for(config: ClientConfig) -> Handoff:
+    return _BUILDERS.get(config.platform, _generic)(config)
 
 
 def handoffs(project: Project, *, scopes: list[str], login_host: str | None,
@@ -44,58 +219,34 @@ def handoffs(project: Project, *, scopes: list[str], login_host: str | None,
              reveal: bool, ports: dict[str, int] | None = None) -> list[Handoff]:
     """One hand-off per platform served by a recorded client."""
     url = project.resource_url or ""
-    scope_text = " ".join(scopes)
     result = []
     for key, client_id in project.clients.items():
         platforms = [key] if key in PLATFORMS else [p for p in PLATFORMS if p != "doctor"]
         if key == "shared":
             platforms = list(project.platforms_shared or platforms)
-        secret = secrets.get(key)
-        secret_known = has_secret.get(key, False)
+        secret = secrets.get(key) if reveal else None
         for name in platforms:
             platform = PLATFORMS[name]
-            f = _fields_for(name, url, client_id, secret, secret_known, reveal, scope_text,
-                            (ports or {}).get(name) or platform.default_port)
+            config = ClientConfig(name, url, client_id, secret or None, has_secret.get(key, False),
+                                  tuple(scopes), (ports or {}).get(name) or platform.default_port)
+            handoff = handoff_for(config)
             if login_host:
-                f.append(HandoffField("Authorization server",
-                                      f"https://{login_host}/oauth2/authorize"))
-            result.append(Handoff(name, platform.title, client_id, tuple(f)))
+                handoff = Handoff(handoff.platform, handoff.title, handoff.client_id,
+                                  (*handoff.fields, HandoffField(
+                                      "Authorization server", f"https://{login_host}/oauth2/authorize")),
+                                  handoff.where, handoff.files, handoff.caveats)
+            result.append(handoff)
     return result
 
 
-def _fields_for(name: str, url: str, client_id: str, secret: str | None, has_secret: bool,
-                reveal: bool, scopes: str, port: int | None) -> list[HandoffField]:
-    shown_secret = secret if (secret and reveal) else None
-    if name == "chatgpt":
-        return [HandoffField("MCP Server URL", url), HandoffField("Authentication", "OAuth"),
-                HandoffField("Client ID", client_id),
-                *_secret_field("Client Secret", secret, has_secret, reveal),
-                HandoffField("Scopes", scopes)]
-    if name == "claude":
-        return [HandoffField("Remote MCP server URL", url),
-                HandoffField("Advanced settings › OAuth Client ID", client_id),
-                *_secret_field("Advanced settings › OAuth Client Secret", secret, has_secret, reveal)]
-    if name == "inspector":
-        return [HandoffField("Transport Type", "Streamable HTTP"), HandoffField("URL", url),
-                HandoffField("OAuth 2.0 Flow › Client ID", client_id),
-                *_secret_field("OAuth 2.0 Flow › Client Secret", secret, has_secret, reveal),
-                HandoffField("OAuth 2.0 Flow › Scope", scopes)]
-    if name == "claude-code":
-        command = f"claude mcp add --transport http --client-id {client_id} --callback-port {port}"
-        if has_secret:
-            command += " --client-secret"
-        return [HandoffField("Command", f"{command} my-mcp {url}"),
-                *_secret_field("Client secret (asked by the command)", secret, has_secret, reveal)]
-    if name == "mcp-remote":
-        info = {"client_id": client_id}
-        if has_secret:
-            info["client_secret"] = shown_secret or "<client secret>"
-        return [HandoffField("Command", f"npx mcp-remote {url} {port} --static-oauth-client-info "
-                                        f"'{json.dumps(info)}'", secret=has_secret),
-                *_secret_field("Client secret", secret, has_secret, reveal)]
-    return [HandoffField("MCP server URL", url), HandoffField("Client ID", client_id),
-            *_secret_field("Client Secret", secret, has_secret, reveal),
-            HandoffField("Scopes", scopes)]
+def text_file(handoff: Handoff) -> HandoffFile:
+    """The panel as text: where to go and each field (for clients configured by hand)."""
+    lines = [f"{handoff.title}", f"Where: {handoff.where}" if handoff.where else "", ""]
+    lines += [f"{f.label}: {f.value}" for f in handoff.fields]
+    lines += [f"Note: {c}" for c in handoff.caveats]
+    secret = any(f.secret and f.value and not f.value.startswith(MASK) for f in handoff.fields)
+    return HandoffFile(f"{handoff.platform}/{handoff.platform}.txt",
+                       "\n".join(line for line in lines if line is not None) + "\n", secret)
 
 
 def registration_handoffs(url: str, platforms: tuple[str, ...]) -> list[Handoff]:

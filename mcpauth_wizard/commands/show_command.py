@@ -1,0 +1,91 @@
+"""`mcpauth show`: what to paste into each MCP client, and `--write DIR` for their files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mcpauth_wizard import console
+
+if TYPE_CHECKING:
+    from mcpauth_wizard.cli import Options
+    from mcpauth_wizard.provision.handoff import Handoff
+
+
+def loopback_ports(urls: list[str]) -> dict[str, int]:
+    """The port of each loopback platform's registered callback (the one its config must pin)."""
+    from mcpauth_wizard.callbacks import matches_template
+    from mcpauth_wizard.platforms import PLATFORMS
+
+    ports: dict[str, int] = {}
+    for name, platform in PLATFORMS.items():
+        for url in urls:
+            if platform.needs_port and any(matches_template(url, t) for t in platform.callback_templates):
+                ports.setdefault(name, int(url.split(":")[2].split("/")[0]))
+    return ports
+
+
+def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
+    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.commands.init_command import _login_host
+    from mcpauth_wizard.errors import BadInput
+    from mcpauth_wizard.provision.handoff import handoffs
+
+    project = opts.project()
+    if not project.user_pool_id or not project.clients:
+        raise BadInput("no setup recorded here (mcpauth.toml): run `mcpauth init` first")
+    if project.is_proxy:  # clients register with the proxy: nothing of Cognito's to paste
+        from mcpauth_wizard.provision.proxy import proxy_handoffs
+
+        return project, proxy_handoffs(project)
+    aws = opts.aws()
+    secrets: dict[str, str | None] = {}
+    has_secret: dict[str, bool] = {}
+    ports: dict[str, int] = {}
+    scopes: list[str] = []
+    for key, client_id in project.clients.items():
+        described = cognito.describe_client(aws, project.user_pool_id, client_id)
+        has_secret[key] = bool(described.get("ClientSecret") or described.get("ClientSecretArn"))
+        secrets[key] = described.get("ClientSecret") if reveal else None
+        scopes = scopes or list(described.get("AllowedOAuthScopes") or [])
+        for name, port in loopback_ports(list(described.get("CallbackURLs") or [])).items():
+            if key in (name, "shared"):
+                ports.setdefault(name, port)
+    found = handoffs(project, scopes=scopes, login_host=_login_host(aws, project), secrets=secrets,
+                     has_secret=has_secret, reveal=reveal, ports=ports)
+    return project, found
+
+
+def write_files(folder: Path, found: list[Handoff]) -> list[Path]:
+    """Every client's files under `folder`; a file holding a secret is readable by its owner only."""
+    from mcpauth_wizard.provision.handoff import text_file
+
+    written = []
+    for handoff in found:
+        for file in (*handoff.files, text_file(handoff)):
+            path = folder / file.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+            fd = os.open(path, flags, 0o600 if file.secret else 0o644)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(file.content)
+            if file.secret:
+                path.chmod(0o600)  # an existing file keeps its mode on open: tighten it
+            written.append(path)
+    return written
+
+
+def run_show(opts: Options, reveal: bool, as_json: bool, write: str | None = None) -> None:
+    project, found = collect(opts, reveal)
+    if write:
+        written = write_files(Path(write), found)
+        if not as_json:
+            console.note(f"Wrote {len(written)} files under {write}"
+                         + ("" if reveal else " (secrets left out: add --reveal to include them)"))
+    if as_json:
+        console.print_json({"user_pool_id": project.user_pool_id, "mcp_url": project.resource_url,
+                            "handoffs": [h.as_dict() for h in found]})
+        return
+    for handoff in found:
+        console.out.print(console.handoff_panel(handoff))

@@ -1,0 +1,96 @@
+"""`mcpauth show`: per client, exactly what goes where, and `--write DIR` for their files."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mcpauth_wizard.platforms import PLATFORMS
+from mcpauth_wizard.project import load_project
+
+MCP_URL = "https://tools.example.com/mcp"
+EVERY_CLIENT = [p for p in PLATFORMS if p != "doctor"]
+
+
+@pytest.fixture
+def setup(run, cognito) -> dict[str, Any]:
+    """init for every client the registry knows; Claude Code's port pinned at 8765."""
+    result = run("init", "--new-pool", "show users", "--domain", "show-login", "--mcp-url", MCP_URL,
+                 "--platform", ",".join(EVERY_CLIENT), "--port", "claude-code=8765",
+                 "--secret", "claude-code,mcp-remote,cursor,gemini-cli", "--yes")
+    assert result.code == 0, result.err
+    project = load_project()
+    secrets = {k: cognito.describe_user_pool_client(UserPoolId=project.user_pool_id, ClientId=c)
+               ["UserPoolClient"].get("ClientSecret") for k, c in project.clients.items()}
+    return {"project": project, "secrets": secrets}
+
+
+def test_show_names_where_each_field_goes_per_client(run, setup) -> None:
+    shown = json.loads(run("show", "--json").out)
+    by = {h["platform"]: h for h in shown["handoffs"]}
+    assert set(by) == set(EVERY_CLIENT)
+    clients = setup["project"].clients
+    assert by["chatgpt"]["where"].startswith("ChatGPT › Settings › Apps & Connectors")
+    assert by["chatgpt"]["fields"]["OAuth Client ID"] == clients["chatgpt"]
+    assert "add-callback chatgpt --url" in by["chatgpt"]["fields"]["Then"]
+    assert by["claude"]["where"] == "Claude › Settings › Connectors › Add custom connector"
+    assert by["claude"]["fields"]["Advanced settings › OAuth Client ID"] == clients["claude"]
+    assert shlex.split(by["claude-code"]["fields"]["Command"]) == [
+        "claude", "mcp", "add", "--transport", "http", "--client-id", clients["claude-code"],
+        "--client-secret", "--callback-port", "8765", "tools", MCP_URL]
+    # a reported behaviour is worded as reported, with its source
+    assert any(c.startswith("reported to send no scope") and "#90190" in c
+               for c in by["claude-code"]["caveats"])
+
+
+def test_show_write_writes_every_client_file_and_each_json_parses(run, setup, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    result = run("show", "--write", str(folder))
+    assert result.code == 0, result.err
+    clients = setup["project"].clients
+    scopes = ["openid", f"{MCP_URL}/invoke"]
+
+    cursor = json.loads((folder / "cursor/.cursor/mcp.json").read_text())
+    assert cursor == {"mcpServers": {"tools": {"url": MCP_URL, "auth": {
+        "CLIENT_ID": clients["cursor"], "CLIENT_SECRET": "<client secret: `mcpauth show --reveal`>",
+        "scopes": scopes}}}}
+    vscode = json.loads((folder / "vscode/.vscode/mcp.json").read_text())
+    assert vscode == {"servers": {"tools": {"type": "http", "url": MCP_URL}}}
+    gemini = json.loads((folder / "gemini-cli/.gemini/settings.json").read_text())
+    assert gemini["mcpServers"]["tools"]["httpUrl"] == MCP_URL
+    assert gemini["mcpServers"]["tools"]["oauth"]["clientId"] == clients["gemini-cli"]
+    assert gemini["mcpServers"]["tools"]["oauth"]["scopes"] == scopes
+    remote = json.loads((folder / "mcp-remote/mcp-servers.json").read_text())
+    args = remote["mcpServers"]["tools"]["args"]
+    assert args[:4] == ["-y", "mcp-remote", MCP_URL, "3334"]
+    info = json.loads(args[args.index("--static-oauth-client-info") + 1])
+    assert info == {"client_id": clients["mcp-remote"], "client_secret": "${MCP_REMOTE_CLIENT_SECRET}"}
+    assert json.loads(args[args.index("--static-oauth-client-metadata") + 1]) == {"scope": " ".join(scopes)}
+    assert shlex.split((folder / "mcp-remote/command.sh").read_text().splitlines()[1]) == ["npx", *args]
+    assert "claude mcp add --transport http" in (folder / "claude-code/claude-mcp-add.sh").read_text()
+    chatgpt = (folder / "chatgpt/chatgpt.txt").read_text()
+    assert f"OAuth Client ID: {clients['chatgpt']}" in chatgpt
+    for name, secret in setup["secrets"].items():  # nothing written holds a secret unasked
+        for path in folder.rglob("*"):
+            if secret and path.is_file():
+                assert secret not in path.read_text(), (name, path)
+
+
+def test_show_write_reveal_puts_secrets_in_owner_only_files(run, setup, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    assert run("show", "--write", str(folder), "--reveal").code == 0
+    secrets = setup["secrets"]
+    cursor_file = folder / "cursor/.cursor/mcp.json"
+    assert json.loads(cursor_file.read_text())["mcpServers"]["tools"]["auth"]["CLIENT_SECRET"] == secrets["cursor"]
+    assert stat.S_IMODE(cursor_file.stat().st_mode) == 0o600
+    gemini = json.loads((folder / "gemini-cli/.gemini/settings.json").read_text())
+    assert gemini["mcpServers"]["tools"]["oauth"]["clientSecret"] == secrets["gemini-cli"]
+    remote = json.loads((folder / "mcp-remote/mcp-servers.json").read_text())["mcpServers"]["tools"]["args"]
+    assert json.loads(remote[remote.index("--static-oauth-client-info") + 1])["client_secret"] == \
+        secrets["mcp-remote"]
+    assert stat.S_IMODE((folder / "vscode/.vscode/mcp.json").stat().st_mode) == 0o644  # no secret
