@@ -55,17 +55,22 @@ def _tool(name: str) -> str:
 
 def install_peers() -> None:
     """`npm ci` in tests/peers when node_modules lacks the pinned oidc-provider."""
-    if (PEERS / "node_modules" / "oidc-provider" / "package.json").exists():
+    npm_ci(PEERS, "oidc-provider")
+
+
+def npm_ci(folder: Path, package: str) -> None:
+    """`npm ci` in `folder` (from its package-lock.json) when node_modules lacks `package`."""
+    if (folder / "node_modules" / package / "package.json").exists():
         return
     npm = _tool("npm")
     try:
-        proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=PEERS,
+        proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder,
                               capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
     except subprocess.TimeoutExpired:
-        _unavailable(f"`npm ci` in {PEERS} did not finish within {INSTALL_TIMEOUT:.0f}s")
+        _unavailable(f"`npm ci` in {folder} did not finish within {INSTALL_TIMEOUT:.0f}s")
     else:
         if proc.returncode != 0:
-            _unavailable(f"`npm ci` in {PEERS} failed: {(proc.stderr or proc.stdout).strip()[-500:]}")
+            _unavailable(f"`npm ci` in {folder} failed: {(proc.stderr or proc.stdout).strip()[-500:]}")
 
 
 # --- oidc-provider -------------------------------------------------------------------------
