@@ -449,3 +449,70 @@ def caveats(platform: Platform) -> list[str]:
     if b.loopback_port.value == "random unless set":
         found.append(f"pin its callback port: {platform.port_setting}")
     return found
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a client's known behaviour does against this server, before anyone signs in."""
+
+    platform: str
+    code: str  # a doctor finding code
+    error: str  # the OAuth error the user will see, "" when it is not an OAuth error
+    text: str
+    fix: str
+    fact: Fact
+
+    @property
+    def severity(self) -> str:
+        """Confirmed behaviour is an error; reported behaviour a warning (it may have changed)."""
+        return "error" if self.fact.verified else "warning"
+
+
+def predict(platform: Platform, *, advertised_scopes: list[str] | tuple[str, ...],
+            as_scopes: list[str] | tuple[str, ...], client_scopes: list[str] | tuple[str, ...],
+            s256_advertised: bool, iss_advertised: bool,
+            registered: list[str] | tuple[str, ...] = ()) -> list[Prediction]:
+    """Per-platform verdicts from the registry's facts and what the server advertises:
+    `advertised_scopes` (challenge `scope`, else PRM `scopes_supported`), the AS metadata's
+    `scopes_supported`, the app client's allowed scopes and callback URLs."""
+    b, title, found = platform.behaviour, platform.title, []
+    scope = b.scope_when_none_advertised
+    if not advertised_scopes and scope.value == SCOPE_NOTHING:
+        found.append(Prediction(
+            platform.name, "PLATFORM_SENDS_NO_SCOPE", "invalid_grant",
+            f"{title} is {_says(scope, 'send no scope when the server advertises none')}; "
+            "Cognito then issues a code that fails at the token endpoint with invalid_grant",
+            "advertise the resource scope: the gateway's allowedScopes (its challenge then names "
+            "it), or `scope=` in the server's WWW-Authenticate challenge", scope))
+    wanted = [s for s in as_scopes if s not in client_scopes]
+    if not advertised_scopes and scope.value == SCOPE_ALL_AS and wanted:
+        found.append(Prediction(
+            platform.name, "PLATFORM_ASKS_ALL_SCOPES", "invalid_scope",
+            f"{title} is {_says(scope, 'ask for every scope the AS lists when none is advertised')}"
+            f": {' '.join(as_scopes)}, and the app client does not allow {' '.join(wanted)}, so "
+            "Cognito answers invalid_scope",
+            "advertise the resource scope (gateway allowedScopes), or pin the scope in the client's "
+            "config (`mcpauth show` prints it)", scope))
+    if b.strict_s256.value is True and not s256_advertised:
+        found.append(Prediction(
+            platform.name, "AS_NO_S256", "",
+            f"{title} is " + _says(b.strict_s256, "refuse an AS whose metadata does not list S256 "
+                                   "in code_challenge_methods_supported") + "; Cognito's never does",
+            "there is no Cognito setting for it; try the client, and report what you see",
+            b.strict_s256))
+    per_connector = platform.callbacks_without_iss
+    if (b.needs_iss_for_stable_callback.value is True and not iss_advertised and per_connector
+            and not any(matches(u, per_connector) for u in registered)):
+        found.append(Prediction(
+            platform.name, "PLATFORM_CALLBACK_NEEDS_ISS", "redirect_mismatch",
+            f"{title} is " + _says(b.needs_iss_for_stable_callback, "use a per-connector callback "
+                                   "URL with an AS that sends no RFC 9207 iss") + "; none is registered",
+            f"`mcpauth add-callback {platform.name} --url <the URL {title} shows>`",
+            b.needs_iss_for_stable_callback))
+    return found
+
+
+def matches(url: str, templates: tuple[str, ...]) -> bool:
+    from mcpauth_wizard.callbacks import matches_template
+
+    return any(matches_template(url, t) for t in templates)

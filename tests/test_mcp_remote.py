@@ -57,6 +57,7 @@ class RemoteSetup:
 
 def init_for_mcp_remote(sandbox: Sandbox, folder: Path, domain: str, *extra: str) -> RemoteSetup:
     """`mcpauth init` for mcp-remote with a pinned free port, then `show --reveal --json`."""
+    folder.mkdir(parents=True, exist_ok=True)
     seed = sandbox.seed()
     port = free_port()
     code, out = mcpauth(sandbox, folder, "init", "--pool-id", seed.pool_id, "--domain", domain,
@@ -190,3 +191,60 @@ def test_mcp_remote_signs_in_with_the_generated_command_and_lists_the_tools(
         assert sorted(t["name"] for t in tools["result"]["tools"]) == ["add", "echo"], tools
     finally:
         stop(proc)
+
+
+def drop_gateway_scopes(sandbox: Sandbox, gateway_id: str) -> None:
+    """The gateway advertises no scope (no allowedScopes): neither challenge nor PRM names one."""
+    from mcpauth_wizard.aws.agentcore import jwt_authorizer, safe_update_gateway
+    from mcpauth_wizard.aws.session import AwsContext
+    from mcpauth_wizard.sandbox.local import environment
+
+    def drop(gateway: dict[str, Any]) -> dict[str, Any]:
+        jwt_authorizer(gateway).pop("allowedScopes", None)
+        return gateway
+
+    with environment(sandbox.aws_env()):
+        safe_update_gateway(AwsContext(None, "us-east-1", sandbox.endpoint_url), gateway_id, drop)
+
+
+def without_pinned_scope(command: str) -> str:
+    argv = shlex.split(command)
+    at = argv.index("--static-oauth-client-metadata")
+    return shlex.join(argv[:at] + argv[at + 2:])
+
+
+def test_the_registry_s_verified_mcp_remote_facts_are_what_the_sandbox_sees(
+        sandbox: Sandbox, tmp_path: Path, browser: Browser, mcp_remote_installed: None) -> None:
+    """With no scope advertised and none pinned, mcp-remote does what the registry says it does
+    (read in its source), and the registry's prediction is the error the sign-in really ends in."""
+    import httpx
+
+    from mcpauth_wizard.platforms import PLATFORMS, SCOPE_ALL_AS, predict
+
+    remote = init_for_mcp_remote(sandbox, tmp_path / "project", "bare-login")
+    drop_gateway_scopes(sandbox, remote.seed.gateway_id)
+    facts = PLATFORMS["mcp-remote"].behaviour
+    discovery = httpx.get(f"{sandbox.issuer(remote.seed.pool_id)}/.well-known/openid-configuration").json()
+    client = remote.sandbox.boto("cognito-idp").describe_user_pool_client(
+        UserPoolId=remote.seed.pool_id, ClientId=remote.handoff["client_id"])["UserPoolClient"]
+
+    proc, stderr = start(without_pinned_scope(remote.handoff["fields"]["Command"]), browser,
+                         tmp_path / "mcp-auth")
+    try:
+        request = parse_qs(urlsplit(browser.next_url(proc, stderr)).query)
+        landed = play_browser(browser.log.read_text().splitlines()[0], remote.seed)
+    finally:
+        stop(proc)
+
+    assert facts.scope_when_none_advertised.verified and facts.scope_when_none_advertised.value == SCOPE_ALL_AS
+    assert request["scope"] == [" ".join(discovery["scopes_supported"])]
+    assert facts.sends_resource.verified and facts.sends_resource.value.startswith("authorize")
+    assert request["resource"] == [remote.mcp_url]
+    assert facts.strict_s256.verified and facts.strict_s256.value is False
+    assert "code_challenge_methods_supported" not in discovery and request["code_challenge_method"] == ["S256"]
+    assert request["redirect_uri"] == list(PLATFORMS["mcp-remote"].callback_urls(remote.port))
+    predicted = predict(PLATFORMS["mcp-remote"], advertised_scopes=[],
+                        as_scopes=discovery["scopes_supported"], client_scopes=client["AllowedOAuthScopes"],
+                        s256_advertised=False, iss_advertised=False)
+    assert [p.error for p in predicted] == ["invalid_scope"]
+    assert parse_qs(urlsplit(landed).query)["error"] == ["invalid_scope"]
