@@ -307,6 +307,16 @@ def show(opts: Options, reveal: bool, as_json: bool, write: str | None) -> None:
     run_show(opts, reveal, as_json, write)
 
 
+@cli.command("platforms")
+@click.option("--markdown", is_flag=True, help="The README's client tables.")
+@click.option("--json", "as_json", is_flag=True, help="Every fact with its source, as JSON.")
+def platforms_command(markdown: bool, as_json: bool) -> None:
+    """The MCP clients mcpauth knows: callback URLs, registration, behaviour, caveats."""
+    from mcpauth_wizard.commands.callback_commands import list_platforms
+
+    list_platforms(markdown=markdown, as_json=as_json)
+
+
 register_template_commands(cli)
 register_clients_commands(cli)
 

@@ -49,10 +49,8 @@ class Behaviour:
     token_auth_method: Fact = field(default_factory=lambda: _unknown("token auth"))
     strict_s256: Fact = field(default_factory=lambda: _unknown("S256 strictness"))
     # value True: refuses metadata without code_challenge_methods_supported ∋ S256
-    needs_iss_for_stable_callback: Fact = field(
-        default_factory=lambda: Fact(False, "its callback does not depend on the AS", True))
-    loopback_port: Fact = field(
-        default_factory=lambda: Fact("none", "a web client: no loopback listener", True))
+    needs_iss_for_stable_callback: Fact = field(default_factory=lambda: _unknown("iss"))
+    loopback_port: Fact = field(default_factory=lambda: _unknown("the loopback port"))
     # value: "none", "fixed", "configurable", "random unless set", "derived from the server URL"
 
     def facts(self) -> dict[str, Fact]:
@@ -163,6 +161,13 @@ _CURSOR = "Cursor MCP docs (static OAuth `auth` block) as quoted by several serv
 _MCP_REMOTE = "npm mcp-remote 0.15.1: README and dist (pinned in tests/clients)"
 _GEMINI = "google-gemini/gemini-cli packages/core/src/mcp/oauth-provider.ts, oauth-utils.ts"
 
+_WEB = Fact("none", "a web client: its callback is an https URL on its own host", True)
+
+
+def _FIXED_IN_SOURCE(source: str) -> Fact:  # noqa: N802 - reads as a constant
+    return Fact(False, source + " (a fixed callback, whatever the AS)", True)
+
+
 PLATFORMS: dict[str, Platform] = {
     p.name: p
     for p in (
@@ -193,6 +198,7 @@ PLATFORMS: dict[str, Platform] = {
                     SCOPE_NOTHING, "OpenAI community thread 'Oauth missing scopes after Reconnect'",
                     False),
                 needs_iss_for_stable_callback=Fact(True, _OPENAI_AUTH, False),
+                loopback_port=_WEB,
             ),
             note="Cognito sends no RFC 9207 iss, so ChatGPT uses a per-connector URL "
             "(https://chatgpt.com/connector/oauth/…) shown in the connector settings: add it with "
@@ -217,6 +223,9 @@ PLATFORMS: dict[str, Platform] = {
                 token_auth_method=Fact("client_secret_post", "anthropics/claude-ai-mcp#215, #667",
                                        False),
                 strict_s256=Fact(True, "anthropics/claude-ai-mcp#946 (open, unresolved)", False),
+                needs_iss_for_stable_callback=Fact(False, _CLAUDE_HELP + " (one fixed URL per host)",
+                                                   False),
+                loopback_port=_WEB,
             ),
         ),
         Platform(
@@ -246,6 +255,7 @@ PLATFORMS: dict[str, Platform] = {
                 scope_when_none_advertised=Fact(SCOPE_CONFIGURED, _INSPECTOR_V1 + " (Scope field)",
                                                 True),
                 loopback_port=Fact("configurable", "Inspector README (CLIENT_PORT)", True),
+                needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_INSPECTOR_V1),
             ),
         ),
         Platform(
@@ -270,6 +280,8 @@ PLATFORMS: dict[str, Platform] = {
                 strict_s256=Fact(True, "anthropics/claude-code#13275, #35846 (2025–early 2026); "
                                  "a 2026-08 report (#90190) reached Cognito's login page", False),
                 loopback_port=Fact("random unless set", _CLAUDE_CODE, False),
+                needs_iss_for_stable_callback=Fact(False, _CLAUDE_CODE + " (a loopback callback)",
+                                                   False),
             ),
         ),
         Platform(
@@ -294,11 +306,12 @@ PLATFORMS: dict[str, Platform] = {
                                               "https://vscode.dev/redirect", "http://127.0.0.1/",
                                               "http://127.0.0.1:33418/"), _VSCODE, True),
             ),
-            port_setting="fixed at 33418 while it is free (DEFAULT_AUTH_FLOW_PORT)",
+            port_setting="33418 while it is free (DEFAULT_AUTH_FLOW_PORT)",
             behaviour=Behaviour(
                 sends_resource=Fact("authorize+token", _VSCODE, True),
                 token_auth_method=Fact("none", _VSCODE + " (DCR registers a public client)", True),
                 loopback_port=Fact("fixed", _VSCODE, True),
+                needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_VSCODE),
             ),
         ),
         Platform(
@@ -322,6 +335,7 @@ PLATFORMS: dict[str, Platform] = {
                 scope_when_none_advertised=Fact(
                     SCOPE_ALL_AS, _CURSOR + ": without `scopes` it asks for every scope advertised",
                     False),
+                loopback_port=Fact("fixed", _CURSOR + " (desktop: localhost:8787)", False),
             ),
         ),
         Platform(
@@ -354,6 +368,7 @@ PLATFORMS: dict[str, Platform] = {
                 strict_s256=Fact(False, _MCP_REMOTE + " (refuses only metadata listing methods "
                                  "without S256)", True),
                 loopback_port=Fact("derived from the server URL", _MCP_REMOTE, True),
+                needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_MCP_REMOTE),
             ),
         ),
         Platform(
@@ -366,7 +381,7 @@ PLATFORMS: dict[str, Platform] = {
             registration_kinds=("pre-registered", "DCR"),
             source=_GEMINI,
             verified=True,
-            port_setting="fixed: the listener binds 7777 (REDIRECT_PORT)",
+            port_setting="the listener binds 7777 (REDIRECT_PORT)",
             behaviour=Behaviour(
                 sends_resource=Fact("authorize+token", _GEMINI + " (buildAuthorizationUrl, "
                                     "exchangeCodeForToken)", True),
@@ -376,6 +391,7 @@ PLATFORMS: dict[str, Platform] = {
                 token_auth_method=Fact("client_secret_post", _GEMINI + " (exchangeCodeForToken)", True),
                 strict_s256=Fact(False, _GEMINI + " (sends S256 without checking metadata)", True),
                 loopback_port=Fact("fixed", _GEMINI + " (REDIRECT_PORT = 7777)", True),
+                needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_GEMINI),
             ),
         ),
         Platform(
@@ -390,6 +406,8 @@ PLATFORMS: dict[str, Platform] = {
             verified=True,
             behaviour=Behaviour(
                 sends_resource=Fact("authorize+token", "this tool", True),
+                scope_when_none_advertised=Fact(SCOPE_CONFIGURED, "this tool", True),
+                needs_iss_for_stable_callback=_FIXED_IN_SOURCE("this tool"),
                 token_auth_method=Fact("client_secret_basic", "this tool", True),
                 strict_s256=Fact(False, "this tool", True),
                 loopback_port=Fact("configurable", "this tool (`add-callback doctor --port`)", True),
@@ -516,3 +534,40 @@ def matches(url: str, templates: tuple[str, ...]) -> bool:
     from mcpauth_wizard.callbacks import matches_template
 
     return any(matches_template(url, t) for t in templates)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _fact_cell(fact: Fact) -> str:
+    value = {True: "yes", False: "no"}.get(fact.value, fact.value) if isinstance(fact.value, bool) \
+        else str(fact.value)
+    if value == UNKNOWN:
+        return "unknown"
+    return f"{value} ({fact.confidence})"
+
+
+def markdown_table() -> str:
+    """The README's client tables, generated from the registry (README.md carries this text
+    between its `clients` markers; a test keeps the two equal)."""
+    rows = ["| client (`add-callback` name) | callback URLs | registration | caveats with Cognito |",
+            "|---|---|---|---|"]
+    facts = ["| client | sends `resource` | `scope` when none is advertised | token endpoint auth "
+             "| strict about S256 | needs RFC 9207 `iss` | loopback port |",
+             "|---|---|---|---|---|---|---|"]
+    for p in PLATFORMS.values():
+        versions = p.callback_versions or (CallbackVersion("", p.callback_templates, p.source,
+                                                           p.verified),)
+        urls = "<br>".join(", ".join(f"`{u}`" for u in v.urls) + (f" ({v.versions})" if v.versions
+                                                                   else "") for v in versions)
+        notes = caveats(p) or ["none known"]
+        rows.append(f"| {p.title} (`{p.name}`) | {_cell(urls)} | {_cell(p.registration)} | "
+                    f"{_cell('; '.join(notes))} |")
+        b = p.behaviour
+        port = _fact_cell(b.loopback_port) + (f": {p.port_setting}" if p.port_setting else "")
+        facts.append(f"| {p.title} | {_fact_cell(b.sends_resource)} | "
+                     f"{_fact_cell(b.scope_when_none_advertised)} | {_fact_cell(b.token_auth_method)} | "
+                     f"{_fact_cell(b.strict_s256)} | {_fact_cell(b.needs_iss_for_stable_callback)} | "
+                     f"{_cell(port)} |")
+    return "\n".join([*rows, "", *facts]) + "\n"

@@ -115,3 +115,21 @@ def show(opts: Options, client_id: str | None, pool_id: str | None, as_json: boo
     console.out.print(console.callback_table(change, f"callback URLs of {name} ({client})"))
     for problem in provision.oauth_problems(described):
         console.warn(problem)
+
+
+def list_platforms(*, markdown: bool, as_json: bool) -> None:
+    """`mcpauth platforms`: the registry, as the README's tables, JSON or a short list."""
+    from dataclasses import asdict
+
+    from mcpauth_wizard.platforms import PLATFORMS, caveats, markdown_table
+
+    if markdown:
+        click.echo(markdown_table(), nl=False)
+        return
+    if as_json:
+        console.print_json({name: {**asdict(p), "caveats": caveats(p)} for name, p in PLATFORMS.items()})
+        return
+    for p in PLATFORMS.values():
+        console.out.print(f"[bold]{p.name}[/]  {p.title}: {', '.join(p.callback_templates)}")
+        for caveat in caveats(p):
+            console.out.print(f"    [yellow]note[/] {caveat}")
