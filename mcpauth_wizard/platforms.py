@@ -571,3 +571,28 @@ def markdown_table() -> str:
                      f"{_fact_cell(b.strict_s256)} | {_fact_cell(b.needs_iss_for_stable_callback)} | "
                      f"{_cell(port)} |")
     return "\n".join([*rows, "", *facts]) + "\n"
+
+
+def predict_from_facts(platform: Platform, facts: dict[str, object]) -> list[Prediction]:
+    """`predict` fed from what the doctor learnt: the challenge, the protected-resource and
+    authorization server metadata, and (when AWS was readable) the platform's app client.
+    Nothing is predicted without the AS metadata; client-dependent verdicts need the client."""
+    metadata = facts.get("as")
+    if not isinstance(metadata, dict):
+        return []
+    prm = facts.get("prm") if isinstance(facts.get("prm"), dict) else {}
+    advertised = str(facts.get("challenge_scope") or "").split() or \
+        [s for s in (prm or {}).get("scopes_supported") or [] if isinstance(s, str)]
+    clients = facts.get("clients") if isinstance(facts.get("clients"), dict) else {}
+    client = (clients or {}).get(platform.name)
+    as_scopes = [s for s in metadata.get("scopes_supported") or [] if isinstance(s, str)]
+    found = predict(
+        platform, advertised_scopes=advertised,
+        as_scopes=as_scopes if client else [],  # which of them the client allows needs the client
+        client_scopes=list((client or {}).get("AllowedOAuthScopes") or []),
+        s256_advertised="S256" in (metadata.get("code_challenge_methods_supported") or []),
+        iss_advertised=metadata.get("authorization_response_iss_parameter_supported") is True,
+        registered=list((client or {}).get("CallbackURLs") or []))
+    if not client:  # without the registered callbacks, a missing one cannot be told
+        found = [p for p in found if p.code != "PLATFORM_CALLBACK_NEEDS_ISS"]
+    return found

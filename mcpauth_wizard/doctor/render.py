@@ -126,6 +126,8 @@ def render(report: Report, console: Console, *, verbose: bool = False,
         codes = f" [dim]({', '.join(verdict.codes)})[/]" if verdict.codes else ""
         note = f" — {escape(verdict.note)}" if verdict.note else ""
         say(f"  {name}: {_VERDICT[verdict.verdict]}{codes}{note}")
+        for p in verdict.predicted:  # from the client registry: "reported to …" or confirmed
+            say(f"    [yellow]{escape(p.code)}[/] {escape(p.text)}. Fix: {escape(p.fix)}")
     say(f"{report.errors} error(s), {report.warnings} warning(s)")
 
 

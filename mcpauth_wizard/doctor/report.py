@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from mcpauth_wizard.doctor.context import Target
 from mcpauth_wizard.doctor.findings import Finding, StepResult
-from mcpauth_wizard.platforms import PLATFORMS
+from mcpauth_wizard.platforms import PLATFORMS, Prediction, predict_from_facts
 
 Verdict = Literal["ready", "needs_action", "incompatible", "unknown"]
 
@@ -67,11 +67,14 @@ class PlatformVerdict:
     verdict: Verdict
     codes: list[str] = field(default_factory=list)
     note: str = ""
+    predicted: list[Prediction] = field(default_factory=list)  # from the client registry's facts
 
 
-def verdicts(target: Target, findings: list[Finding]) -> dict[str, PlatformVerdict]:
+def verdicts(target: Target, findings: list[Finding],
+             facts: dict[str, Any] | None = None) -> dict[str, PlatformVerdict]:
     """Per platform: ready / needs action / cannot work as set up, with the deciding codes;
-    unknown when a step it depends on could not finish and nothing else decides it."""
+    unknown when a step it depends on could not finish and nothing else decides it; plus
+    what the registry's facts about the client predict (confirmed → needs action)."""
     codes_found = {f.code for f in findings}
     result = {}
     for name in target.platforms:
@@ -80,16 +83,20 @@ def verdicts(target: Target, findings: list[Finding]) -> dict[str, PlatformVerdi
         mine = [f for f in findings if f.platform is None or f.platform == name]
         errors = sorted({f.code for f in mine if f.severity == "error" and f.code not in DOCTOR_LIMITS})
         failed = sorted({f.code for f in mine if f.code == "DOCTOR_STEP_FAILED"})
+        predicted = [p for p in predict_from_facts(platform, facts or {})
+                     if p.code not in {q.code for q in platform.quirks}]
+        confirmed = [p.code for p in predicted if p.severity == "error"]
         if strict:
             result[name] = PlatformVerdict("incompatible", [q.code for q in strict] + errors + failed,
                                            note=f"{platform.title} " + strict[0].text
                                            + ("" if strict[0].verified else " (reported, unverified)"))
-        elif errors:
-            result[name] = PlatformVerdict("needs_action", errors + failed)
+        elif errors or confirmed:
+            result[name] = PlatformVerdict("needs_action", errors + confirmed + failed)
         elif failed:
             result[name] = PlatformVerdict("unknown", failed, note="a check it depends on did not finish")
         else:
             result[name] = PlatformVerdict("ready")
+        result[name].predicted = predicted
     return result
 
 
@@ -120,13 +127,18 @@ class Report:
                        "issuer": self.target.issuer},
             "steps": [s.as_dict() for s in self.steps],
             "root_causes": list(dict.fromkeys(f.code for f in self.roots)),
-            "platforms": {k: {"verdict": v.verdict, "codes": v.codes, "note": v.note}
+            "platforms": {k: {"verdict": v.verdict, "codes": v.codes, "note": v.note,
+                              **({"predicted": [{"code": p.code, "error": p.error, "text": p.text,
+                                                 "fix": p.fix, "confidence": p.fact.confidence}
+                                                for p in v.predicted]} if v.predicted else {})}
                           for k, v in self.platforms.items()},
             "summary": {"errors": self.errors, "warnings": self.warnings},
         }
 
 
-def build_report(target: Target, region: str | None, steps: list[StepResult]) -> Report:
+def build_report(target: Target, region: str | None, steps: list[StepResult],
+                 facts: dict[str, Any] | None = None) -> Report:
     findings = [f for s in steps for f in s.findings]
     link_causes(findings)
-    return Report(target, region, steps, findings, root_causes(findings), verdicts(target, findings))
+    return Report(target, region, steps, findings, root_causes(findings),
+                  verdicts(target, findings, facts))

@@ -166,7 +166,7 @@ async def diagnose(target: Target, aws: Any | None, aws_problem: str | None, *,
         if progress is not None:
             progress.step_done(results[0])
     region = aws.region_name if aws is not None else target.region
-    return build_report(ctx.target, region, results)
+    return build_report(ctx.target, region, results, ctx.facts)
 
 
 def run(target: Target, aws: Any | None, aws_problem: str | None, **kwargs: Any) -> Report:
