@@ -143,7 +143,7 @@ def cli(ctx: click.Context, **options: Any) -> None:
 
     \b
     Callback URLs of MCP clients:
-      mcpauth add-callback chatgpt          register ChatGPT's redirect URI
+      mcpauth add-callback chatgpt --url URL   the callback URL ChatGPT shows
       mcpauth add-callback claude-code --port 8765
       mcpauth callbacks                     list them, with the platform of each
     """
@@ -179,8 +179,9 @@ def add_callback(opts: Options, target: str, client_id: str | None, pool_id: str
                  enable_code_flow: bool) -> None:
     """Register a platform's callback URL(s), or a literal URL, on the app client.
 
-    PLATFORM is one of chatgpt, claude, inspector, claude-code, vscode, cursor,
-    mcp-remote, doctor. Adding what is already there changes nothing.
+    PLATFORM is one of chatgpt (with --url: the URL ChatGPT shows, since Cognito sends
+    no RFC 9207 iss), claude, inspector, claude-code (with --port), vscode, cursor,
+    mcp-remote, gemini-cli, doctor. Adding what is already there changes nothing.
     """
     from mcpauth_wizard.commands import callback_commands
 
@@ -246,7 +247,7 @@ def _ports(values: tuple[str, ...]) -> dict[str, int]:
 @click.option("--mcp-url", help="MCP server URL, when there is no gateway.")
 @click.option("--scope", "scopes", multiple=True, help="Resource scope name(s) (default: invoke).")
 @click.option("--platform", "platforms", multiple=True,
-              help="chatgpt, claude, inspector, claude-code, vscode, cursor, mcp-remote.")
+              help="chatgpt, claude, inspector, claude-code, vscode, cursor, mcp-remote, gemini-cli.")
 @click.option("--port", "ports", multiple=True, metavar="PLATFORM=PORT",
               help="Fixed callback port, e.g. claude-code=8765.")
 @click.option("--shared-client", is_flag=True, default=None, help="One app client for all platforms.")

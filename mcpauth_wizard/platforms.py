@@ -309,6 +309,10 @@ PLATFORMS: dict[str, Platform] = {
             port_setting="33418 while it is free (DEFAULT_AUTH_FLOW_PORT)",
             behaviour=Behaviour(
                 sends_resource=Fact("authorize+token", _VSCODE, True),
+                scope_when_none_advertised=Fact(
+                    SCOPE_ALL_AS, "microsoft/vscode src/vs/workbench/api/browser/mainThreadMcp.ts "
+                    "($getTokenFromServerMetadata: challenge scopes, else PRM, else AS "
+                    "scopes_supported)", True),
                 token_auth_method=Fact("none", _VSCODE + " (DCR registers a public client)", True),
                 loopback_port=Fact("fixed", _VSCODE, True),
                 needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_VSCODE),
@@ -456,7 +460,8 @@ def caveats(platform: Platform) -> list[str]:
     elif scope.value == SCOPE_ALL_AS:
         found.append(_says(scope, "ask for every scope the authorization server lists when none is "
                                   "advertised (Cognito lists openid email phone profile), which "
-                                  "Cognito refuses with invalid_scope; pin the scope in its config"))
+                                  "Cognito refuses with invalid_scope; advertise the resource scope, or "
+                                  "pin it in the client's config where it has a setting"))
     if b.strict_s256.value is True:
         found.append(_says(b.strict_s256, "refuse metadata without code_challenge_methods_supported "
                                           "(Cognito's has none)"))
