@@ -134,12 +134,6 @@ class Platform:
             return self.callbacks_without_iss
         return self.callback_urls(port)
 
-    def sources(self) -> tuple[str, ...]:
-        """Every source this entry rests on."""
-        found = [self.source, *(v.source for v in self.callback_versions),
-                 *(f.source for f in self.behaviour.facts().values()), *(q.source for q in self.quirks)]
-        return tuple(dict.fromkeys(s for s in found if s))
-
 
 _S256_STRICT = Quirk(
     code="AS_NO_S256",
