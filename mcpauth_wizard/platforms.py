@@ -572,6 +572,12 @@ def markdown_table() -> str:
     return "\n".join([*rows, "", *facts]) + "\n"
 
 
+def _strings(value: object) -> list[str]:
+    """A metadata member that should be a list of strings; anything else (a server may lie)
+    counts as absent."""
+    return [s for s in value if isinstance(s, str)] if isinstance(value, list) else []
+
+
 def predict_from_facts(platform: Platform, facts: dict[str, object]) -> list[Prediction]:
     """`predict` fed from what the doctor learnt: the challenge, the protected-resource and
     authorization server metadata, and (when AWS was readable) the platform's app client.
@@ -579,19 +585,21 @@ def predict_from_facts(platform: Platform, facts: dict[str, object]) -> list[Pre
     metadata = facts.get("as")
     if not isinstance(metadata, dict):
         return []
-    prm = facts.get("prm") if isinstance(facts.get("prm"), dict) else {}
-    advertised = str(facts.get("challenge_scope") or "").split() or \
-        [s for s in (prm or {}).get("scopes_supported") or [] if isinstance(s, str)]
-    clients = facts.get("clients") if isinstance(facts.get("clients"), dict) else {}
-    client = (clients or {}).get(platform.name)
-    as_scopes = [s for s in metadata.get("scopes_supported") or [] if isinstance(s, str)]
+    prm = facts.get("prm")
+    challenge = facts.get("challenge_scope")
+    advertised = (challenge.split() if isinstance(challenge, str) else []) or \
+        _strings(prm.get("scopes_supported") if isinstance(prm, dict) else None)
+    clients = facts.get("clients")
+    client = clients.get(platform.name) if isinstance(clients, dict) else None
+    client = client if isinstance(client, dict) else None
     found = predict(
         platform, advertised_scopes=advertised,
-        as_scopes=as_scopes if client else [],  # which of them the client allows needs the client
-        client_scopes=list((client or {}).get("AllowedOAuthScopes") or []),
-        s256_advertised="S256" in (metadata.get("code_challenge_methods_supported") or []),
+        # which AS scopes the client allows needs the client
+        as_scopes=_strings(metadata.get("scopes_supported")) if client else [],
+        client_scopes=_strings((client or {}).get("AllowedOAuthScopes")),
+        s256_advertised="S256" in _strings(metadata.get("code_challenge_methods_supported")),
         iss_advertised=metadata.get("authorization_response_iss_parameter_supported") is True,
-        registered=list((client or {}).get("CallbackURLs") or []))
+        registered=_strings((client or {}).get("CallbackURLs")))
     if not client:  # without the registered callbacks, a missing one cannot be told
         found = [p for p in found if p.code != "PLATFORM_CALLBACK_NEEDS_ISS"]
     return found

@@ -103,3 +103,19 @@ def test_chatgpt_callback_without_iss_and_strict_s256() -> None:
     assert "PLATFORM_CALLBACK_NEEDS_ISS" not in predictions("chatgpt", iss_advertised=True)
     assert "AS_NO_S256" in predictions("claude") and "AS_NO_S256" not in predictions("claude", s256_advertised=True)
     assert "AS_NO_S256" not in predictions("mcp-remote")  # confirmed not strict in its source
+
+
+@pytest.mark.parametrize("garbage", [1, "S256", {"a": 1}, [1, None], None])
+def test_predictions_from_lying_metadata_never_raise(garbage: object) -> None:
+    from mcpauth_wizard.platforms import predict_from_facts
+
+    facts = {"as": {"scopes_supported": garbage, "code_challenge_methods_supported": garbage,
+                    "authorization_response_iss_parameter_supported": garbage},
+             "prm": {"scopes_supported": garbage}, "challenge_scope": garbage,
+             "clients": {"mcp-remote": {"AllowedOAuthScopes": garbage, "CallbackURLs": garbage}}}
+    for platform in PLATFORMS.values():
+        for found in predict_from_facts(platform, facts):
+            assert found.code and found.text
+    # "S256" as a bare string is not a list that names S256
+    assert "AS_NO_S256" in {p.code for p in predict_from_facts(
+        PLATFORMS["claude-code"], {"as": {"code_challenge_methods_supported": "S256xyz"}})}
