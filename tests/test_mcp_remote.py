@@ -62,7 +62,8 @@ def init_for_mcp_remote(sandbox: Sandbox, folder: Path, domain: str, *extra: str
     port = free_port()
     code, out = mcpauth(sandbox, folder, "init", "--pool-id", seed.pool_id, "--domain", domain,
                         "--gateway-id", seed.gateway_id, "--platform", "mcp-remote",
-                        "--port", f"mcp-remote={port}", "--secret", "mcp-remote", *extra, "--yes")
+                        "--port", f"mcp-remote={port}", "--secret", "mcp-remote", *extra, "--yes",
+                        "--allow-breaking")  # the seeded gateway is AWS_IAM
     assert code == 0, out
     code, shown = mcpauth(sandbox, folder, "show", "--reveal", "--json")
     assert code == 0, shown

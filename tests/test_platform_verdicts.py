@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from mcpauth_wizard.aws.agentcore import safe_update_gateway
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.sandbox.local import environment
@@ -15,6 +17,7 @@ from mcpauth_wizard.sandbox.server import Sandbox
 from tests.sandbox_fixtures import mcpauth
 
 PLATFORMS = "chatgpt,claude-code,mcp-remote"
+SCHEMA = Path(__file__).parents[1] / "mcpauth_wizard" / "doctor" / "report.schema.json"
 
 
 def set_gateway_scopes(sandbox: Sandbox, gateway_id: str, scopes: list[str] | None) -> None:
@@ -44,12 +47,14 @@ def test_verdicts_from_the_registry_for_a_gateway_advertising_no_scope(sandbox: 
     seed = sandbox.seed(pool_name="verdicts", gateway_name="gw-verdicts")
     code, out = mcpauth(sandbox, tmp_path, "init", "--pool-id", seed.pool_id, "--domain",
                         "verdicts-login", "--gateway-id", seed.gateway_id, "--platform", PLATFORMS,
-                        "--port", "claude-code=8765", "--yes")
+                        "--port", "claude-code=8765", "--yes",
+                        "--allow-breaking")  # the seeded gateway is AWS_IAM
     assert code == 0, out
     set_gateway_scopes(sandbox, seed.gateway_id, None)  # neither challenge nor PRM names a scope
 
     report = doctor(sandbox, tmp_path)
 
+    jsonschema.validate(report, json.loads(SCHEMA.read_text(encoding="utf-8")))
     claude_code = predicted(report, "claude-code")["PLATFORM_SENDS_NO_SCOPE"]
     assert claude_code["error"] == "invalid_grant" and claude_code["confidence"] == "reported"
     assert claude_code["text"].startswith("Claude Code is reported to send no scope")
