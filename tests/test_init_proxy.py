@@ -51,7 +51,22 @@ def test_the_panels_say_the_mcp_url_only_and_which_platforms_cannot(run, cognito
     assert "registers with the proxy (DCR)" in out
     assert "Client ID" not in out and "Scopes" not in out
     chatgpt = out[out.index("Paste into ChatGPT"):out.index("Paste into Claude.ai")]
-    assert "cannot register with the proxy" in chatgpt  # the registry: id + secret in its settings
+    assert "registers with the proxy (DCR)" in chatgpt  # the registry: ChatGPT does DCR
+
+
+def test_a_platform_the_registry_knows_no_dcr_for_is_told_it_cannot(monkeypatch) -> None:
+    from dataclasses import replace
+
+    from mcpauth_wizard import platforms
+    from mcpauth_wizard.project import Project
+    from mcpauth_wizard.provision.proxy import proxy_handoffs
+
+    static_only = replace(platforms.PLATFORMS["claude-code"], registration_kinds=("pre-registered",))
+    monkeypatch.setitem(platforms.PLATFORMS, "claude-code", static_only)
+    found = {h.platform: h for h in proxy_handoffs(Project(resource_url=f"{BASE}/mcp"))}
+    sign_in = {f.label: f.value for f in found["claude-code"].fields}["Sign-in"]
+    assert sign_in.startswith("cannot register with the proxy by itself")
+    assert {f.label: f.value for f in found["claude"].fields}["Sign-in"].endswith("(DCR)")
 
 
 def test_without_a_base_url_then_init_base_url_adds_exactly_the_callback(run, cognito) -> None:

@@ -22,12 +22,13 @@ VSCODE_CALLBACK = "http://127.0.0.1:33418/"
 _count = itertools.count()
 
 
-def init(sandbox: Sandbox, folder: Path, registration: str, platforms: str) -> tuple[Any, dict[str, Any]]:
+def init(sandbox: Sandbox, folder: Path, registration: str, platforms: str,
+         *extra: str) -> tuple[Any, dict[str, Any]]:
     n = next(_count)
     seed = sandbox.seed(pool_name=f"dcr-e2e-{n}", gateway_name=f"dcr-gw-{n}")
     code, out = mcpauth(sandbox, folder, "init", "--pool-id", seed.pool_id, "--domain", f"dcr-e2e-{n}",
                         "--gateway-id", seed.gateway_id, "--platform", platforms,
-                        "--registration", registration, "--yes", "--allow-breaking", "--json")
+                        "--registration", registration, "--yes", "--allow-breaking", "--json", *extra)
     assert code == 0, out
     return seed, json.loads(out[out.index("{"):])
 
@@ -82,28 +83,26 @@ def call_gateway(url: str, token: str) -> int:
                       timeout=10).status_code
 
 
-def test_both_pre_registered_chatgpt_and_a_registered_client_call_tools(
+def test_both_a_pre_registered_and_a_registered_client_call_tools(
         sandbox: Sandbox, tmp_path: Path) -> None:
-    seed, result = init(sandbox, tmp_path, "both", "chatgpt,claude")
+    # Claude Code's first way (per the registry) is a pre-registered client; Claude.ai's is DCR.
+    seed, result = init(sandbox, tmp_path, "both", "claude-code,claude", "--port", "claude-code=8765")
     by_platform = {h["platform"]: h for h in result["handoffs"]}
     assert by_platform["claude"]["client_id"] == "(registers itself)"
-    chatgpt_id = by_platform["chatgpt"]["client_id"]
-    code, shown = mcpauth(sandbox, tmp_path, "show", "--reveal", "--json")
-    secret = next(h["fields"]["Client Secret"] for h in json.loads(shown)["handoffs"]
-                  if h["platform"] == "chatgpt")
-    url = by_platform["chatgpt"]["fields"]["MCP Server URL"]
+    static_id = by_platform["claude-code"]["client_id"]
+    url = by_platform["claude"]["fields"]["MCP server URL"]
     authorizer = gateway_authorizer(sandbox, seed.gateway_id)
     assert "allowedClients" not in authorizer  # a list would refuse the registered client
     assert "allowedAudience" not in authorizer  # Claude is not known to send resource
 
-    # ChatGPT's pre-registered confidential client; the SDK stands in for its connector.
-    tools = asyncio.run(sdk_list_tools(url, chatgpt_id, secret, "https://chatgpt.com/connector_platform_oauth_redirect",
+    # Claude Code's pre-registered public client; the SDK stands in for it.
+    tools = asyncio.run(sdk_list_tools(url, static_id, None, "http://localhost:8765/callback",
                                        seed.username, seed.password))
     assert tools == ["add", "echo"]
     seen: dict[str, Any] = {}
     tools = asyncio.run(sdk_list_tools(url, None, None, CLAUDE_CALLBACK, seed.username, seed.password, seen))
     assert tools == ["add", "echo"]
-    assert seen["client"].client_id != chatgpt_id
+    assert seen["client"].client_id != static_id
 
     # doctor --fix repairs a static fault without shutting registered clients out again.
     update_authorizer(sandbox, seed.gateway_id, allowedScopes=["invoke"])

@@ -97,13 +97,13 @@ def test_gateway_choice_uses_its_url_and_asks_about_allowed_scopes(aws) -> None:
 
 @pytest.mark.parametrize(("platforms", "recommended", "clients", "registering"), [
     (["claude", "vscode"], "dcr", [], ["claude", "vscode"]),
-    (["chatgpt", "claude"], "both", ["chatgpt"], ["claude"]),
-    (["chatgpt", "mcp-remote"], "static", ["chatgpt", "mcp-remote"], []),
+    (["claude", "claude-code"], "both", ["claude-code"], ["claude"]),
+    (["claude-code", "gemini-cli"], "static", ["claude-code", "gemini-cli"], []),
 ])
 def test_registration_question_recommends_from_the_registry(aws, platforms, recommended, clients,
                                                              registering) -> None:
     prompter = ScriptedPrompter({"pool": NEW, "mcp_server": URL, "mcp_url": "https://mcp.example.com/mcp",
-                                 "platforms": platforms, "port_mcp-remote": "3334"})
+                                 "platforms": platforms, "port_claude-code": "8765"})
     spec = ask({}, prompter, AwsContext(endpoint_url=aws.url))
     assert [o.value for o in prompter.options["registration"]] == ["static", "dcr", "both"]
     assert spec.registration == recommended

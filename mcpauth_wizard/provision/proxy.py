@@ -96,7 +96,7 @@ def proxy_handoffs(project: Project) -> list[Handoff]:
     for platform in PLATFORMS.values():
         if platform.name == "doctor":
             continue
-        if "dcr" in platform.registration.lower():
+        if "DCR" in platform.registration_kinds:  # the proxy offers DCR to every client
             fields = (HandoffField("MCP server URL", url),
                       HandoffField("Sign-in", "nothing else: it registers with the proxy (DCR)"))
         else:

@@ -26,9 +26,14 @@ if TYPE_CHECKING:
     from mcpauth_wizard.spec import Spec
 
 REGISTRATIONS = ("static", "dcr", "both")
+COGNITO_OFFERS = ("pre-registered", "DCR")  # Cognito has no client ID metadata documents (CIMD)
+
+
 def registers_itself(platform: str) -> bool:
-    """The registry says the platform can use dynamic client registration."""
-    return "DCR" in PLATFORMS[platform].registration
+    """Of the ways Cognito offers, the platform's first (the registry lists them in the
+    client's own order) is dynamic registration: it needs no client id pasted."""
+    offered = [k for k in PLATFORMS[platform].registration_kinds if k in COGNITO_OFFERS]
+    return bool(offered) and offered[0] == "DCR"
 
 
 def recommend(platforms: list[str]) -> str:
