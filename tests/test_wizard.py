@@ -59,6 +59,7 @@ def test_new_pool_and_url_server(aws) -> None:
         "pool": NEW, "new_pool": "Team MCP", "mcp_server": URL,
         "mcp_url": "https://tools.example.com/mcp", "platforms": ["chatgpt", "claude-code"],
         "port_claude-code": "8765", "scopes": "invoke, admin", "secret": ["chatgpt"],
+        "registration": "static",
     })
     spec = ask({}, prompter, AwsContext(endpoint_url=aws.url))
     assert spec.new_pool and spec.new_pool.name == "Team MCP" and spec.new_pool.tier == "ESSENTIALS"
@@ -150,8 +151,7 @@ def test_real_prompts_in_a_terminal_from_start_to_plan(aws, tmp_path) -> None:
         "MCP server",
         "Resource scopes",
         "Which MCP clients will sign in",
-        "How do clients get a client id",  # recommended: both (Claude, Inspector register)
-        "Which get a client secret",  # ChatGPT's app client, the only one
+        "How do clients get a client id",  # recommended: dcr (the registry: all three register)
         "Also let clients read",
         "Also require aud = the MCP URL at the gateway",
         "Invite a first user",
