@@ -13,23 +13,12 @@ if TYPE_CHECKING:
     from mcpauth_wizard.provision.handoff import Handoff
 
 
-def loopback_ports(urls: list[str]) -> dict[str, int]:
-    """The port of each loopback platform's registered callback (the one its config must pin)."""
-    from mcpauth_wizard.callbacks import matches_template
-    from mcpauth_wizard.platforms import PLATFORMS
-
-    ports: dict[str, int] = {}
-    for name, platform in PLATFORMS.items():
-        for url in urls:
-            if platform.needs_port and any(matches_template(url, t) for t in platform.callback_templates):
-                ports.setdefault(name, int(url.split(":")[2].split("/")[0]))
-    return ports
-
-
 def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
     from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.callbacks import port_in
     from mcpauth_wizard.commands.init_command import _login_host
     from mcpauth_wizard.errors import BadInput
+    from mcpauth_wizard.platforms import PLATFORMS
     from mcpauth_wizard.provision.handoff import handoffs
 
     project = opts.project()
@@ -46,12 +35,15 @@ def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
     scopes: list[str] = []
     for key, client_id in project.clients.items():
         described = cognito.describe_client(aws, project.user_pool_id, client_id)
-        has_secret[key] = bool(described.get("ClientSecret") or described.get("ClientSecretArn"))
-        secrets[key] = described.get("ClientSecret") if reveal else None
+        has_secret[key] = cognito.is_confidential(described)  # a Secrets Manager secret too
+        secrets[key] = cognito.client_secret(aws, described) if reveal else None
         scopes = scopes or list(described.get("AllowedOAuthScopes") or [])
-        for name, port in loopback_ports(list(described.get("CallbackURLs") or [])).items():
-            if key in (name, "shared"):
+        served = project.platforms_shared if key == "shared" else (key,)
+        for name in (n for n in served if n in PLATFORMS):  # ports are per platform
+            port = port_in(described.get("CallbackURLs") or [], PLATFORMS[name].callback_templates)
+            if port:
                 ports.setdefault(name, port)
+    ports.update(project.ports)  # what init recorded wins over what the URLs suggest
     found = handoffs(project, scopes=scopes, login_host=_login_host(aws, project), secrets=secrets,
                      has_secret=has_secret, reveal=reveal, ports=ports)
     return project, found
