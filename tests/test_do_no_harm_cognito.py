@@ -245,7 +245,7 @@ def test_user_pool_and_resource_server_updates_keep_a_concurrent_change(pool_wit
 
 def test_add_callback_says_every_other_setting_kept_only_after_reading_back(run, pool_with_client) -> None:
     pool_id, client_id = pool_with_client
-    result = run("add-callback", "chatgpt", "--pool-id", pool_id, "--client-id", client_id)
+    result = run("add-callback", "claude", "--pool-id", pool_id, "--client-id", client_id)
     assert result.code == 0, result.err
     assert "read back, every other setting kept" in result.err + result.out
 
