@@ -335,6 +335,10 @@ register_clients_commands(cli)
 @click.option("--login-as", "login_platform", metavar="PLATFORM",
               help="Sign in with this platform's client (implies --login).")
 @click.option("--no-browser", is_flag=True, help="With --login: print the URL, open no browser.")
+@click.option("--call-tool", metavar="NAME",
+              help="With --login: also call this tool (arguments {}) with the token; it may act.")
+@click.option("--client-metadata-url", metavar="URL",
+              help="With --login: the doctor's client ID metadata document (CIMD), hosted by you.")
 @click.option("--token-env", metavar="VAR", help="Validate the access token in this variable.")
 @click.option("--step", is_flag=True, help="Pause before each step and show what it will send.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")

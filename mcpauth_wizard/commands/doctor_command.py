@@ -44,7 +44,8 @@ def run_doctor(opts: Options, *, url: str | None, platforms: str | None, client_
                login: bool, login_platform: str | None, token_env: str | None, step: bool,
                as_json: bool, fix: bool, no_browser: bool, issuer: str | None = None,
                no_state_probe: bool = False, state_probes: int = 8,
-               probe_registration: bool = False) -> None:
+               probe_registration: bool = False, call_tool: str | None = None,
+               client_metadata_url: str | None = None) -> None:
     from mcpauth_wizard.doctor import render
     from mcpauth_wizard.doctor.run import aws_access, make_target
     from mcpauth_wizard.doctor.run import run as run_checks
@@ -52,7 +53,8 @@ def run_doctor(opts: Options, *, url: str | None, platforms: str | None, client_
     project = opts.project()
     target = make_target(project, url=url, platforms=platforms, client_id=client_id,
                          secret_env=client_secret_env, pool_id=pool_id, gateway_id=gateway_id,
-                         token_env=token_env, issuer=issuer,
+                         token_env=token_env, issuer=issuer, call_tool=call_tool,
+                         client_metadata_url=client_metadata_url,
                          login_platform=(login_platform or "") if login or login_platform else None,
                          state_probes=0 if no_state_probe else state_probes)
     target.probe_registration = probe_registration

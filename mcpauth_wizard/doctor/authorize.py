@@ -189,6 +189,8 @@ async def token_probe(ctx: Context, platform: str) -> Outcome:
 def steps(ctx: Context) -> list[Step]:
     found = []
     for platform in ctx.target.platforms:
+        if platform == ctx.target.login_platform:
+            continue  # the real sign-in (login.py) makes these requests, and a probe would race it
         aws_need = (f"aws.client.{platform}",) if ctx.aws is not None else ()
         found.append(Step(f"authorize.{platform}", f"Authorize request as {PLATFORMS[platform].title}",
                           (lambda p: lambda c: authorize_probe(c, p))(platform), platform=platform,

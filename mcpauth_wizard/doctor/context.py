@@ -80,6 +80,8 @@ class Target:
     proxy_base_url: str | None = None  # that proxy's base URL (its callback: <base>/auth/callback)
     state_probes: int = 8  # authorizations the proxy state probe starts; 0: --no-state-probe
     probe_registration: bool = False  # --probe-registration: register a client, then delete it
+    call_tool: str | None = None  # --call-tool: after signing in, call this tool (arguments {})
+    client_metadata_url: str | None = None  # --client-metadata-url: the doctor's hosted CIMD
 
 
 class Context:

@@ -78,9 +78,17 @@ def _same_resource(a: str, b: str) -> bool:
     return a.rstrip("/") == b.rstrip("/")
 
 
-async def _first_ok(ctx: Context, candidates: list[str], ok: Callable[[Exchange], bool]
-                    ) -> tuple[list[Exchange], tuple[str, Exchange] | None]:
-    """Fetch every candidate at once (browser Origin, for CORS); the first good one in order."""
+async def _first_ok(ctx: Context, candidates: list[str], ok: Callable[[Exchange], bool],
+                    in_order: bool = False) -> tuple[list[Exchange], tuple[str, Exchange] | None]:
+    """Fetch every candidate at once (browser Origin, for CORS), or one by one until a good
+    one answers (`in_order`, as clients do); the first good one in order."""
+    if in_order:
+        answers: list[Exchange] = []
+        for u in candidates:
+            answers.append(await ctx.fetch("GET", u, headers={"Origin": BROWSER_ORIGIN}))
+            if ok(answers[-1]):
+                return answers, (u, answers[-1])
+        return answers, None
     answers = list(await asyncio.gather(*(ctx.fetch("GET", u, headers={"Origin": BROWSER_ORIGIN})
                                           for u in candidates)))
     chosen = next(((u, a) for u, a in zip(candidates, answers, strict=True) if ok(a)), None)
@@ -89,13 +97,10 @@ async def _first_ok(ctx: Context, candidates: list[str], ok: Callable[[Exchange]
 
 async def challenge(ctx: Context) -> Outcome:
     url = ctx.target.url
-    # Start the metadata fetches now, in parallel with the challenge: the well-known URLs,
-    # and the one next to the endpoint that AgentCore's challenge names (a guess; the
-    # header still decides which answer is used).
-    parts = urlsplit(url)
-    sibling = f"{parts.scheme}://{parts.netloc}{parts.path.rsplit('/', 1)[0]}/.well-known/oauth-protected-resource"
-    for candidate in [sibling, *prm_candidates(url, None)]:
-        ctx.fetch("GET", candidate, headers={"Origin": BROWSER_ORIGIN})
+    # Start the first metadata fetch now, in parallel with the challenge: the path-inserted
+    # well-known URL. Not the root one: clients ask for it only when the others fail, and
+    # servers may count such a request against them (the MCP conformance suite does).
+    ctx.fetch("GET", prm_candidates(url, None)[0], headers={"Origin": BROWSER_ORIGIN})
     answer = await ctx.fetch("POST", url, headers=MCP_HEADERS, json_body=INITIALIZE)
     ctx.facts["challenge"] = answer
     evidence = answer.evidence(ctx.secret_values)
@@ -145,7 +150,7 @@ async def protected_resource(ctx: Context) -> Outcome:
         raise Skip("no Bearer challenge to follow")
     header_url = (ctx.facts.get("bearer") or {}).get("resource_metadata")
     candidates = prm_candidates(ctx.target.url, header_url)
-    answers, chosen = await _first_ok(ctx, candidates, lambda a: a.status == 200)
+    answers, chosen = await _first_ok(ctx, candidates, lambda a: a.status == 200, in_order=True)
     findings: list[Finding] = []
     if chosen is None:
         return Outcome([Finding("PRM_NOT_FOUND", "no protected-resource metadata at "

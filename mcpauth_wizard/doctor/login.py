@@ -1,7 +1,12 @@
-"""Phase 4 (opt-in, --login): a real sign-in through a loopback listener on 127.0.0.1.
+"""Phase 4 (opt-in, --login): a real sign-in, made the way a spec-compliant MCP client
+makes it (MCP 2025-11-25 authorization; spec_client.py has the client's requests).
 
-The browser (or whoever opens the printed URL) signs in; the listener receives the code,
-checks state and iss (RFC 9207), and the code is exchanged with authlib (PKCE S256).
+The MCP server is asked without a token until it challenges; its metadata is followed in
+the spec's order; a client is had (pre-registered, CIMD, else dynamic registration); the
+browser (or whoever opens the printed URL) signs in and lands on a loopback listener on
+127.0.0.1, which checks state first and iss when advertised; the code is exchanged (PKCE
+S256, `resource`, the token endpoint auth method the server allows); the MCP server is
+called with the token, stepping up on 403 insufficient_scope a bounded number of times.
 """
 
 from __future__ import annotations
@@ -9,28 +14,51 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
-from mcpauth_wizard.doctor.authorize import probe_scope
-from mcpauth_wizard.doctor.context import Context
-from mcpauth_wizard.doctor.discovery import endpoint
+from mcpauth_wizard.doctor.context import Context, Exchange
 from mcpauth_wizard.doctor.findings import Finding
+from mcpauth_wizard.doctor.registration import (
+    Refusal,
+    Registration,
+    obtain,
+    release,
+    token_auth_method,
+)
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
-from mcpauth_wizard.doctor.trust import trusted_secret
+from mcpauth_wizard.doctor.spec_client import (
+    Challenge,
+    Discovered,
+    McpConversation,
+    Stop,
+    discover,
+    select_scope,
+    step_up_scope,
+)
+from mcpauth_wizard.doctor.trust import secret_refusal
 from mcpauth_wizard.platforms import PLATFORMS
 from mcpauth_wizard.redact import redact_jwt
 from mcpauth_wizard.signin import (
+    AuthorizationRequest,
     ClientCredentials,
     authorization_request,
     callback_params,
-    exchange_code,
 )
 
 LOOPBACK = re.compile(r"^http://(localhost|127\.0\.0\.1):(\d{2,5})/callback$")
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 LOGIN_TIMEOUT = 300.0
-_PAGE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nConnection: close\r\n\r\n"
-         b"<html><body><h1>mcpauth doctor</h1><p>Sign-in received. You can close this window.</p>"
-         b"</body></html>")
+MAX_AUTHORIZATIONS = 3  # the first sign-in and at most two step-ups (no endless loop)
+MAX_LINE = 8192  # request line / one header line; more is answered 431
+MAX_HEADER_BYTES = 16384
+READ_TIMEOUT = 10.0
+
+
+def _page(status: str, text: str) -> bytes:
+    body = (f"<html><body><h1>mcpauth doctor</h1><p>{text}</p></body></html>").encode()
+    return (f"HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
 
 
 def loopback_redirect(ctx: Context, platform: str) -> str | None:
@@ -41,95 +69,262 @@ def loopback_redirect(ctx: Context, platform: str) -> str | None:
     return next((u for u in client.get("CallbackURLs") or [] if LOOPBACK.match(u)), None)
 
 
-async def _listen(port: int, arrived: asyncio.Future[dict[str, str]]) -> asyncio.AbstractServer:
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+class Listener:
+    """The loopback redirect URI. Only a GET of /callback, addressed to a loopback Host, whose
+    state is one the sign-in is waiting for, is taken; anything else is answered and ignored,
+    so another local page cannot end (or answer) the sign-in."""
+
+    def __init__(self) -> None:
+        self.waiting: dict[str, asyncio.Future[dict[str, str]]] = {}
+        self.ignored: list[str] = []  # why requests were turned away (for the report)
+        self.server: asyncio.AbstractServer | None = None
+        self.port = 0
+
+    async def start(self, port: int) -> None:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", port, limit=MAX_LINE)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+    def expect(self, state: str) -> asyncio.Future[dict[str, str]]:
+        future: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
+        self.waiting[state] = future
+        return future
+
+    async def _read_head(self, reader: asyncio.StreamReader) -> tuple[str, dict[str, str]]:
+        """Request line and headers; ValueError when a line or the whole head is too big."""
+        line = (await asyncio.wait_for(reader.readline(), READ_TIMEOUT)).decode("latin-1")
+        headers: dict[str, str] = {}
+        size = len(line)
+        while True:
+            raw = await asyncio.wait_for(reader.readline(), READ_TIMEOUT)
+            size += len(raw)
+            if size > MAX_HEADER_BYTES:
+                raise ValueError("request head too large")
+            if raw in (b"\r\n", b"\n", b""):
+                return line, headers
+            name, _, value = raw.decode("latin-1").partition(":")
+            headers.setdefault(name.strip().lower(), value.strip())
+
+    def _take(self, line: str, headers: dict[str, str]) -> tuple[bytes, str | None]:
+        """(answer, why it was ignored or None when it is the sign-in's answer)."""
+        parts = line.split(" ")
+        if len(parts) < 2 or parts[0] != "GET":
+            return _page("405 Method Not Allowed", "Not a sign-in answer."), f"{parts[0]} request"
+        host = urlsplit("//" + headers.get("host", "")).hostname or ""
+        if host not in LOOPBACK_HOSTS:
+            return _page("400 Bad Request", "Not a sign-in answer."), f"Host {headers.get('host')!r}"
+        target = urlsplit(parts[1])
+        if target.path != "/callback":
+            return _page("404 Not Found", "Not a sign-in answer."), f"path {target.path}"
+        params = callback_params(parts[1])
+        future = self.waiting.get(params.get("state", ""))
+        if future is None or future.done():
+            return _page("400 Bad Request", "This is not the sign-in the doctor is waiting for."), \
+                "a callback with another state"
+        future.set_result(params)
+        return _page("200 OK", "Sign-in received. You can close this window."), None
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            line = (await asyncio.wait_for(reader.readline(), 10)).decode("latin-1")
-            while (await asyncio.wait_for(reader.readline(), 10)) not in (b"\r\n", b"\n", b""):
-                pass
-            parts = line.split(" ")
-            path = parts[1] if len(parts) > 1 else "/"
-            if urlsplit(path).path == "/callback" and not arrived.done():
-                arrived.set_result(callback_params(path))
-            writer.write(_PAGE)
+            try:
+                line, headers = await self._read_head(reader)
+            except ValueError:  # a line over the reader's limit, or too many headers
+                writer.write(_page("431 Request Header Fields Too Large", "Request too large."))
+                self.ignored.append("an oversized request")
+            else:
+                answer, why = self._take(line, headers)
+                writer.write(answer)
+                if why:
+                    self.ignored.append(why)
             await writer.drain()
         except (TimeoutError, ConnectionError):
             pass
         finally:
             writer.close()
 
-    return await asyncio.start_server(handle, "127.0.0.1", port)
+
+async def exchange(ctx: Context, token_url: str, registration: Registration, method: str,
+                   request: AuthorizationRequest, code: str, resource: str) -> Exchange:
+    """The token request (RFC 6749 §4.1.3 + PKCE + RFC 8707 resource), read like every
+    other response of the doctor: bounded in size and time."""
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": request.redirect_uri,
+            "code_verifier": request.code_verifier, "resource": resource}
+    auth = None
+    # The one place the client secret is attached to a request.
+    secret = registration.client_secret
+    if method == "client_secret_basic" and secret:
+        auth = (registration.client_id, secret)
+    elif method == "client_secret_post" and secret:
+        form.update(client_id=registration.client_id, client_secret=secret)
+    else:
+        form["client_id"] = registration.client_id
+    return await ctx.fetch("POST", token_url, data=form, auth=auth)
+
+
+class _SignIn:
+    """One sign-in: its findings, and the facts the report names."""
+
+    def __init__(self, ctx: Context, platform: str) -> None:
+        self.ctx, self.platform = ctx, platform
+        self.facts: list[str] = []
+        self.secrets: tuple[str, ...] = ctx.secret_values
+
+    def finding(self, code: str, message: str, fix: str = "", evidence: dict[str, Any] | None = None,
+                ) -> Outcome:
+        return Outcome([Finding(code, message, platform=self.platform, fix=fix, evidence=evidence or {})],
+                       note="; ".join(self.facts))
+
+    async def authorize(self, listener: Listener, found: Discovered, client_id: str, redirect: str,
+                        scope: str | None, deadline: float) -> dict[str, str] | Outcome:
+        request = authorization_request(found.metadata["authorization_endpoint"],
+                                        ClientCredentials(client_id), redirect, scope,
+                                        resource=found.resource)
+        self.request = request
+        arrived = listener.expect(request.state)
+        try:
+            if self.ctx.opener is not None:
+                await asyncio.to_thread(self.ctx.opener, request.url, deadline)
+            params = await asyncio.wait_for(arrived, max(1.0, deadline - time.monotonic()))
+        except TimeoutError:
+            return self.finding("LOGIN_TIMEOUT", f"no sign-in arrived on {redirect} within "
+                                f"{LOGIN_TIMEOUT:.0f}s" + (f" (ignored: {', '.join(listener.ignored)})"
+                                                           if listener.ignored else ""),
+                                "open the printed URL in a browser and sign in")
+        evidence = {"callback": {k: ("<code>" if k == "code" else v) for k, v in params.items()}}
+        if "error" in params:
+            return self.finding("LOGIN_ERROR", f"the sign-in ended with error={params['error']}: "
+                                f"{params.get('error_description', '')}", evidence=evidence)
+        issuer = found.metadata.get("issuer")
+        advertised = found.metadata.get("authorization_response_iss_parameter_supported") is True
+        if ("iss" in params or advertised) and params.get("iss") != issuer:
+            return self.finding("LOGIN_ISS_MISMATCH", f"the callback's iss {params.get('iss')!r} is not "
+                                f"the issuer {issuer!r} (RFC 9207: possible mix-up)", evidence=evidence)
+        if not params.get("code"):
+            return self.finding("LOGIN_ERROR", "the callback carries no code", evidence=evidence)
+        return params
+
+
+async def _secret(me: _SignIn, found: Discovered) -> str | None:
+    """The given client secret, if trust.py's rule lets it go to this token endpoint."""
+    secret = me.ctx.target.secrets.get(me.platform)
+    if not secret:
+        return None
+    for step in ("aws.pool", "discovery.authorization_server"):  # what the rule judges by
+        await me.ctx.after(step)
+    refusal = secret_refusal(me.ctx, found.metadata["token_endpoint"])
+    if refusal:
+        me.facts.append(f"the client secret is not sent: {refusal}")
+        return None
+    return secret
 
 
 async def sign_in(ctx: Context) -> Outcome:
     platform = ctx.target.login_platform
     if not platform:
         raise Skip("sign-in not asked for (--login)")
-    document = ctx.facts.get("as") or {}
-    authorize_url, token_url = endpoint(ctx, "authorization_endpoint"), endpoint(ctx, "token_endpoint")
-    if not authorize_url or not token_url:
-        raise Skip("no authorization server endpoints")
+    me = _SignIn(ctx, platform)
+    url = ctx.target.url
+    conversation = McpConversation(ctx, url)
+    first = await conversation.run(call_tool=None)
+    if not isinstance(first, Challenge):
+        raise Skip(f"the MCP server asked for no token ({first.status or first.error}); nothing to sign in to")
+    found = await discover(ctx, url, first)
+    if isinstance(found, Stop):
+        return me.finding(found.code, found.message + "; the sign-in stops here", found.fix, found.evidence)
+    me.facts.append(f"metadata {found.prm_url} → {found.metadata_url}")
+    scope, why = select_scope(first, found.prm)
+    me.facts.append(f"scope {scope!r} ({why})" if scope else f"no scope ({why})")
+
     client_id = ctx.target.clients.get(platform)
-    if not client_id:
-        raise Skip(f"no client id for {platform}")
-    redirect = loopback_redirect(ctx, platform)
-    if redirect is None:
-        return Outcome([Finding("LOGIN_NO_LOOPBACK_CALLBACK",
-                                f"app client {client_id} has no http://localhost:<port>/callback for "
-                                "the doctor to listen on", platform=platform,
-                                fix=f"`mcpauth add-callback doctor --client-id {client_id}` "
-                                    "(port 8976; or --port N)")])
-    port = int(LOOPBACK.match(redirect).group(2))  # type: ignore[union-attr]
-    client = ClientCredentials(client_id, trusted_secret(ctx, platform, token_url))  # trust.py's rule
-    request = authorization_request(authorize_url, client, redirect,
-                                    probe_scope(ctx), resource=ctx.target.url)
-    arrived: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
+    pre = (client_id, await _secret(me, found)) if client_id else None
+    cimd = found.metadata.get("client_id_metadata_document_supported") is True \
+        and bool(ctx.target.client_metadata_url)
+    redirect = loopback_redirect(ctx, platform) if pre or cimd else None
+    if (pre or cimd) and redirect is None:
+        return me.finding("LOGIN_NO_LOOPBACK_CALLBACK", f"app client {client_id} has no "
+                          "http://localhost:<port>/callback for the doctor to listen on",
+                          f"`mcpauth add-callback doctor --client-id {client_id}` (port 8976; or --port N)")
+    listener = Listener()
     try:
-        server = await _listen(port, arrived)
+        # a client the doctor registers itself gets a free port; a given one its registered port
+        await listener.start(int(LOOPBACK.match(redirect).group(2)) if redirect else 0)  # type: ignore[union-attr]
     except OSError as exc:
-        return Outcome([Finding("LOGIN_ERROR", f"cannot listen on 127.0.0.1:{port} ({exc})",
-                                platform=platform, fix="free the port or register another")])
-    deadline = time.monotonic() + LOGIN_TIMEOUT
+        return me.finding("LOGIN_ERROR", f"cannot listen on 127.0.0.1 for {redirect} ({exc})",
+                          "free the port or register another")
+    redirect = redirect or f"http://127.0.0.1:{listener.port}/callback"
     try:
-        opener = ctx.opener
-        if opener is not None:
-            await asyncio.to_thread(opener, request.url, deadline)
-        params = await asyncio.wait_for(arrived, max(1.0, deadline - time.monotonic()))
-    except TimeoutError:
-        return Outcome([Finding("LOGIN_TIMEOUT", f"no sign-in arrived on {redirect} within "
-                                f"{LOGIN_TIMEOUT:.0f}s", platform=platform,
-                                fix="open the printed URL in a browser and sign in")])
+        return await _signed_in(me, conversation, listener, found, first, scope, redirect, pre)
     finally:
-        server.close()
-    evidence = {"callback": {k: ("<code>" if k == "code" else v) for k, v in params.items()}}
-    if "error" in params:
-        return Outcome([Finding("LOGIN_ERROR", f"the sign-in ended with error={params['error']}: "
-                                f"{params.get('error_description', '')}", platform=platform,
-                                evidence=evidence)])
-    if params.get("state") != request.state:
-        return Outcome([Finding("LOGIN_STATE_MISMATCH", "the callback's state is not the one sent",
-                                platform=platform, evidence=evidence)])
-    issuer = ctx.facts.get("issuer")
-    if "iss" in params and params["iss"] != (document.get("issuer") or issuer):
-        return Outcome([Finding("LOGIN_ISS_MISMATCH", f"the callback's iss {params['iss']} is not the "
-                                f"issuer {document.get('issuer')} (RFC 9207: possible mix-up)",
-                                platform=platform, evidence=evidence)])
+        listener.close()
+
+
+async def _signed_in(me: _SignIn, conversation: McpConversation, listener: Listener,
+                     found: Discovered, challenge: Challenge, scope: str | None, redirect: str,
+                     pre: tuple[str, str | None] | None) -> Outcome:
+    ctx = me.ctx
+    registration = await obtain(ctx, found.metadata, redirect, scope, pre_registered=pre,
+                                metadata_url=ctx.target.client_metadata_url)
+    if isinstance(registration, Refusal):
+        return me.finding(registration.code, registration.message, registration.fix, registration.evidence)
+    me.facts.append(registration.note)
+    me.secrets += (registration.client_secret,) if registration.client_secret else ()
     try:
-        tokens = await asyncio.to_thread(exchange_code, token_url, client, request,
-                                         params.get("code", ""))
-    except Exception as exc:  # noqa: BLE001 - authlib raises OAuthError and transport errors
-        return Outcome([Finding("LOGIN_ERROR", f"the code exchange failed: {type(exc).__name__}: "
-                                f"{str(exc)[:200]}", platform=platform, evidence=evidence)])
-    ctx.facts["access_token"] = tokens.get("access_token")
-    ctx.facts["token_client"] = client_id
-    return Outcome(note=f"signed in; access token {redact_jwt(str(tokens.get('access_token')))[:40]}…")
+        method, method_why = token_auth_method(found.metadata, registration)
+        me.facts.append(f"token endpoint auth {method} ({method_why})")
+        deadline = time.monotonic() + LOGIN_TIMEOUT
+        for attempt in range(1, MAX_AUTHORIZATIONS + 1):
+            params = await me.authorize(listener, found, registration.client_id, redirect, scope, deadline)
+            if isinstance(params, Outcome):
+                return params
+            answer = await exchange(ctx, found.metadata["token_endpoint"], registration, method,
+                                    me.request, params["code"], found.resource)
+            tokens = answer.json() if answer.status == 200 else None
+            token = tokens.get("access_token") if isinstance(tokens, dict) else None
+            if not isinstance(token, str) or not token:
+                return me.finding("LOGIN_ERROR", f"the code exchange at {found.metadata['token_endpoint']} "
+                                  f"answered {answer.status or answer.error}",
+                                  evidence=answer.evidence(me.secrets))
+            ctx.facts["access_token"] = token
+            ctx.facts["token_client"] = registration.client_id
+            conversation.token = token
+            result = await conversation.run(call_tool=ctx.target.call_tool)
+            if isinstance(result, Challenge) and result.insufficient_scope and attempt < MAX_AUTHORIZATIONS:
+                scope = step_up_scope(scope, result)
+                me.facts.append(f"403 insufficient_scope on {result.method}: stepped up to {scope!r}")
+                continue
+            return _called(me, result, token, conversation)
+        raise AssertionError("unreachable: the last attempt returns")
+    finally:
+        left = await release(ctx, registration)
+        if left:
+            me.facts.append(left)
+
+
+def _called(me: _SignIn, result: Challenge | Exchange, token: str, conversation: McpConversation
+            ) -> Outcome:
+    shown = f"signed in; access token {redact_jwt(token)[:40]}…"
+    if isinstance(result, Challenge):
+        code = "MCP_INSUFFICIENT_SCOPE" if result.status == 403 else "MCP_TOKEN_REJECTED"
+        return me.finding(code, f"{result.method} with the new token answered {result.status} "
+                          f"({result.params.get('error', 'no error code')}) after "
+                          f"{MAX_AUTHORIZATIONS if result.insufficient_scope else 1} sign-in(s)")
+    if result.error or (result.status or 0) >= 400:
+        return me.finding("MCP_TOKEN_REJECTED", f"the MCP server answered {result.status or result.error} "
+                          "with the token", evidence=result.evidence(me.secrets + (token,)))
+    called = f"; tools/call {me.ctx.target.call_tool} ok" if me.ctx.target.call_tool else ""
+    me.facts.append(f"MCP: initialize ok, tools: {', '.join(conversation.tools) or 'none'}{called}")
+    return Outcome(note=f"{shown} — " + "; ".join(me.facts))
 
 
 def steps(ctx: Context) -> list[Step]:
     if not ctx.target.login_platform:
         return []
     platform = ctx.target.login_platform
-    needs = ("discovery.authorization_server",) + ((f"aws.client.{platform}",) if ctx.aws else ())
-    return [Step("login", f"Sign in as {PLATFORMS[platform].title} (loopback listener)", sign_in,
-                 needs=needs, timeout=LOGIN_TIMEOUT + 30,
-                 preview=lambda c: "open the authorize URL in a browser; listen on 127.0.0.1")]
+    needs = (f"aws.client.{platform}",) if ctx.aws and platform in ctx.target.clients else ()
+    return [Step("login", f"Sign in as {PLATFORMS[platform].title}, like a spec-compliant MCP client",
+                 sign_in, needs=needs, timeout=LOGIN_TIMEOUT + 60,
+                 preview=lambda c: "ask the MCP server without a token, follow its metadata, get a "
+                                   "client, open the authorize URL in a browser; listen on 127.0.0.1")]

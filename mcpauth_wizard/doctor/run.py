@@ -70,7 +70,8 @@ def _check_issuer(issuer: str | None) -> str | None:
 def make_target(project: Any, *, url: str | None, platforms: str | None, client_id: str | None,
                 secret_env: str | None, pool_id: str | None, gateway_id: str | None,
                 token_env: str | None, login_platform: str | None,
-                issuer: str | None = None, state_probes: int = 8) -> Target:
+                issuer: str | None = None, state_probes: int = 8, call_tool: str | None = None,
+                client_metadata_url: str | None = None) -> Target:
     """Flags over mcpauth.toml; checked before any request."""
     from mcpauth_wizard.aws.cognito import check_client_id, check_pool_id
     from mcpauth_wizard.spec import normalize_mcp_url
@@ -106,17 +107,21 @@ def make_target(project: Any, *, url: str | None, platforms: str | None, client_
         token_value = os.environ.get(token_env)
         if not token_value:
             raise BadInput(f"--token-env {token_env}: that variable is empty or unset")
-    if login_platform is not None:
-        login_platform = login_platform or _login_choice(clients)
-        if login_platform not in clients:
-            raise BadInput("--login needs a client id (pass --client-id or run `mcpauth init`)")
+    if login_platform is not None:  # without a client id the doctor registers one (CIMD / DCR)
+        login_platform = login_platform or _login_choice(clients) or "doctor"
+        if login_platform not in PLATFORMS:
+            raise BadInput(f"unknown platform {login_platform!r}; known: {', '.join(PLATFORMS)}")
+    if client_metadata_url is not None and not client_metadata_url.startswith("https://"):
+        raise BadInput(f"--client-metadata-url {client_metadata_url!r}: a client ID metadata "
+                       "document is an https:// URL")
     gateway = gateway_id or (project.gateway_id if not url or url == project.resource_url else None)
     return Target(url=mcp_url, platforms=chosen, clients=clients, secrets=secrets, pool_id=pool,
                   gateway_id=gateway, region=project.region, scopes=tuple(project.scopes),
                   token=token_value, login_platform=login_platform, issuer=_check_issuer(issuer),
                   proxy_client=project.proxy_client if project.is_proxy else None,
                   proxy_base_url=project.base_url if project.is_proxy else None,
-                  state_probes=state_probes)
+                  state_probes=state_probes, call_tool=call_tool,
+                  client_metadata_url=client_metadata_url)
 
 
 def aws_access(opts: Any, target: Target) -> tuple[Any | None, str | None]:

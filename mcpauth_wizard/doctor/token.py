@@ -23,6 +23,8 @@ def _token(ctx: Context) -> str:
 async def validate(ctx: Context) -> Outcome:
     token = _token(ctx)
     claims = jwt_claims(token)
+    if not claims:  # an opaque token: only the MCP server can judge it (the call below does)
+        return Outcome(note=f"opaque token ({len(token)} characters), not a JWT: nothing to inspect")
     shown = redact_jwt(token)[:80] + "…" if claims else f"<opaque token, {len(token)} characters>"
     evidence: dict[str, Any] = {"token": shown, "claims": {
         k: claims.get(k) for k in ("iss", "client_id", "aud", "scope", "token_use", "exp")}}
