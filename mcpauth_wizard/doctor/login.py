@@ -170,12 +170,17 @@ class _SignIn:
     def __init__(self, ctx: Context, platform: str) -> None:
         self.ctx, self.platform = ctx, platform
         self.facts: list[str] = []
+        self.headline = ""  # "signed in; access token …" once it is
         self.secrets: tuple[str, ...] = ctx.secret_values
+
+    @property
+    def note(self) -> str:
+        return " — ".join(p for p in (self.headline, "; ".join(self.facts)) if p)
 
     def finding(self, code: str, message: str, fix: str = "", evidence: dict[str, Any] | None = None,
                 ) -> Outcome:
         return Outcome([Finding(code, message, platform=self.platform, fix=fix, evidence=evidence or {})],
-                       note="; ".join(self.facts))
+                       note=self.note)
 
     async def authorize(self, listener: Listener, found: Discovered, client_id: str, redirect: str,
                         scope: str | None, deadline: float) -> dict[str, str] | Outcome:
@@ -271,41 +276,52 @@ async def _signed_in(me: _SignIn, conversation: McpConversation, listener: Liste
         return me.finding(registration.code, registration.message, registration.fix, registration.evidence)
     me.facts.append(registration.note)
     me.secrets += (registration.client_secret,) if registration.client_secret else ()
+    outcome = Outcome()
     try:
-        method, method_why = token_auth_method(found.metadata, registration)
-        me.facts.append(f"token endpoint auth {method} ({method_why})")
-        deadline = time.monotonic() + LOGIN_TIMEOUT
-        for attempt in range(1, MAX_AUTHORIZATIONS + 1):
-            params = await me.authorize(listener, found, registration.client_id, redirect, scope, deadline)
-            if isinstance(params, Outcome):
-                return params
-            answer = await exchange(ctx, found.metadata["token_endpoint"], registration, method,
-                                    me.request, params["code"], found.resource)
-            tokens = answer.json() if answer.status == 200 else None
-            token = tokens.get("access_token") if isinstance(tokens, dict) else None
-            if not isinstance(token, str) or not token:
-                return me.finding("LOGIN_ERROR", f"the code exchange at {found.metadata['token_endpoint']} "
-                                  f"answered {answer.status or answer.error}",
-                                  evidence=answer.evidence(me.secrets))
-            ctx.facts["access_token"] = token
-            ctx.facts["token_client"] = registration.client_id
-            conversation.token = token
-            result = await conversation.run(call_tool=ctx.target.call_tool)
-            if isinstance(result, Challenge) and result.insufficient_scope and attempt < MAX_AUTHORIZATIONS:
-                scope = step_up_scope(scope, result)
-                me.facts.append(f"403 insufficient_scope on {result.method}: stepped up to {scope!r}")
-                continue
-            return _called(me, result, token, conversation)
-        raise AssertionError("unreachable: the last attempt returns")
+        outcome = await _attempts(me, conversation, listener, found, registration, scope, redirect)
     finally:
         left = await release(ctx, registration)
         if left:
             me.facts.append(left)
+        outcome.note = me.note
+    return outcome
+
+
+async def _attempts(me: _SignIn, conversation: McpConversation, listener: Listener,
+                    found: Discovered, registration: Registration, scope: str | None,
+                    redirect: str) -> Outcome:
+    """Authorize, exchange, call; again with more scope on 403 insufficient_scope."""
+    ctx = me.ctx
+    method, method_why = token_auth_method(found.metadata, registration)
+    me.facts.append(f"token endpoint auth {method} ({method_why})")
+    deadline = time.monotonic() + LOGIN_TIMEOUT
+    for attempt in range(1, MAX_AUTHORIZATIONS + 1):
+        params = await me.authorize(listener, found, registration.client_id, redirect, scope, deadline)
+        if isinstance(params, Outcome):
+            return params
+        answer = await exchange(ctx, found.metadata["token_endpoint"], registration, method,
+                                me.request, params["code"], found.resource)
+        tokens = answer.json() if answer.status == 200 else None
+        token = tokens.get("access_token") if isinstance(tokens, dict) else None
+        if not isinstance(token, str) or not token:
+            return me.finding("LOGIN_ERROR", f"the code exchange at {found.metadata['token_endpoint']} "
+                              f"answered {answer.status or answer.error}",
+                              evidence=answer.evidence(me.secrets))
+        ctx.facts["access_token"] = token
+        ctx.facts["token_client"] = registration.client_id
+        conversation.token = token
+        result = await conversation.run(call_tool=ctx.target.call_tool)
+        if isinstance(result, Challenge) and result.insufficient_scope and attempt < MAX_AUTHORIZATIONS:
+            scope = step_up_scope(scope, result)
+            me.facts.append(f"403 insufficient_scope on {result.method}: stepped up to {scope!r}")
+            continue
+        return _called(me, result, token, conversation)
+    raise AssertionError("unreachable: the last attempt returns")
 
 
 def _called(me: _SignIn, result: Challenge | Exchange, token: str, conversation: McpConversation
             ) -> Outcome:
-    shown = f"signed in; access token {redact_jwt(token)[:40]}…"
+    me.headline = f"signed in; access token {redact_jwt(token)[:40]}…"
     if isinstance(result, Challenge):
         code = "MCP_INSUFFICIENT_SCOPE" if result.status == 403 else "MCP_TOKEN_REJECTED"
         return me.finding(code, f"{result.method} with the new token answered {result.status} "
@@ -316,7 +332,7 @@ def _called(me: _SignIn, result: Challenge | Exchange, token: str, conversation:
                           "with the token", evidence=result.evidence(me.secrets + (token,)))
     called = f"; tools/call {me.ctx.target.call_tool} ok" if me.ctx.target.call_tool else ""
     me.facts.append(f"MCP: initialize ok, tools: {', '.join(conversation.tools) or 'none'}{called}")
-    return Outcome(note=f"{shown} — " + "; ".join(me.facts))
+    return Outcome(note=me.note)
 
 
 def steps(ctx: Context) -> list[Step]:

@@ -50,13 +50,14 @@ def token_auth_method(metadata: dict[str, Any], registration: Registration) -> t
         supported = ["client_secret_basic"]  # RFC 8414 §2: the default when absent
     if registration.auth_method in AUTH_METHODS:
         return registration.auth_method, "the method the registration answer names"
+    allowed = ", ".join(map(str, supported))
     if not registration.client_secret:
         return "none", "a public client (no secret)"
-    for method in ("client_secret_basic", "client_secret_post"):
+    for method in ("client_secret_basic", "client_secret_post", "none"):
         if method in supported:
-            return method, f"the server allows {', '.join(map(str, supported))}"
-    return "client_secret_basic", (f"the server names no secret method ({', '.join(map(str, supported))}); "
-                                   "HTTP Basic, the OAuth default")
+            return method, f"the server allows {allowed}" + ("; the secret is not sent"
+                                                             if method == "none" else "")
+    return "client_secret_basic", f"the server names no method the doctor has ({allowed}); HTTP Basic"
 
 
 def _dcr_auth_method(metadata: dict[str, Any]) -> str:
