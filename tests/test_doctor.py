@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -255,14 +256,20 @@ def test_sign_in_end_to_end_through_the_loopback_listener(fresh: Fresh, capsys: 
     from mcpauth_wizard.sandbox.local import environment as _environment
     from mcpauth_wizard.sandbox.local import working_folder as _folder
 
-    code, out = mcpauth(fresh.sandbox, fresh.folder, "add-callback", "doctor", "--port", "18976",
+    with socket.socket() as probe:  # a free port for the doctor's callback, not a fixed one
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, out = mcpauth(fresh.sandbox, fresh.folder, "add-callback", "doctor", "--port", str(port),
                         "--client-id", fresh.client("inspector"))
     assert code == 0, out
     fresh.sandbox.add_user(fresh.pool, "doc@example.com", "Doc-Passw0rd!")
 
+    seen: list[str] = []
+
     def opener(url: str, deadline: float) -> None:
         import httpx
 
+        seen.append(url)
         location = sign_in(url, "doc@example.com", "Doc-Passw0rd!")
         httpx.get(location)  # the browser follows the redirect to the loopback listener
 
@@ -276,7 +283,10 @@ def test_sign_in_end_to_end_through_the_loopback_listener(fresh: Fresh, capsys: 
         aws, problem = aws_access(opts, target)
         report = run(target, aws, problem, opener=opener)
     by_id = {s.id: s for s in report.steps}
-    assert by_id["login"].status == "pass", by_id["login"].note
+    # on failure: why (e.g. "cannot listen on 127.0.0.1 for http://localhost:N/callback (…)")
+    assert by_id["login"].status == "pass", (by_id["login"].note,
+                                             [f.message for f in by_id["login"].findings])
+    assert f"redirect_uri=http%3A%2F%2Flocalhost%3A{port}%2Fcallback" in seen[0]
     assert by_id["token.validate"].status == "pass", by_id["token.validate"].findings
     assert by_id["mcp.call"].note == "MCP 2025-11-25: initialize ok; tools: add, echo"
     import re
