@@ -76,6 +76,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "LOGIN_ISS_MISMATCH": ("error", "the callback's iss differs from the issuer"),
     "LOGIN_ERROR": ("error", "the sign-in ended with an error"),
     "LOGIN_TIMEOUT": ("error", "no sign-in arrived before the deadline"),
+    "LOGIN_NO_CLIENT": ("error", "no client id, and no registration (CIMD / DCR) the doctor can use"),
+    "LOGIN_REGISTRATION_FAILED": ("error", "dynamic client registration (RFC 7591) failed"),
     "LOGIN_NO_LOOPBACK_CALLBACK": ("warning", "the doctor cannot sign in: the client has no "
                                    "http://localhost:<port>/callback for it to listen on"),
     "TOKEN_SIGNATURE_INVALID": ("error", "the token's signature does not verify"),
