@@ -140,3 +140,32 @@ def test_token_response_is_read_bounded(server: HostileServer) -> None:
     login = _sign_in(server, browser)
     assert [f.code for f in login.findings] == ["LOGIN_ERROR"], (login.note, login.findings)
     assert "larger than 1000000 bytes" in json.dumps(login.findings[0].evidence)
+
+
+def test_without_a_client_id_nor_registration_the_sign_in_says_what_to_pass(server: HostileServer) -> None:
+    metadata = json.loads(server.answers["/.well-known/oauth-authorization-server"].body)
+    del metadata["registration_endpoint"]
+    server.answers["/.well-known/oauth-authorization-server"] = _json(
+        {**metadata, "client_id_metadata_document_supported": True})
+
+    login = _sign_in(server, lambda url: pytest.fail(f"no authorize request expected: {url}"))
+    assert [f.code for f in login.findings] == ["LOGIN_NO_CLIENT"], (login.note, login.findings)
+    message = login.findings[0].message
+    assert "the doctor has no hosted document (--client-metadata-url)" in message
+    assert "no dynamic client registration" in message
+    assert "--client-id" in login.findings[0].fix
+
+
+def test_a_client_id_of_another_authorization_server_is_accepted_in_url_mode() -> None:
+    """Before: an Entra-style GUID or `pre-registered-client` exited 2 (Cognito's format)."""
+    from mcpauth_wizard.doctor.run import make_target
+    from mcpauth_wizard.errors import BadInput
+    from mcpauth_wizard.project import Project
+
+    kwargs: dict[str, Any] = dict(url="https://mcp.example.com/mcp", platforms="doctor",
+                                  secret_env=None, gateway_id=None, token_env=None, login_platform="")
+    for client_id in ("0b6a1f5e-2c3d-4e5f-8a9b-0c1d2e3f4a5b", "pre-registered-client"):
+        target = make_target(Project(), client_id=client_id, pool_id=None, **kwargs)
+        assert target.clients == {"doctor": client_id} and target.login_platform == "doctor"
+    with pytest.raises(BadInput, match="invalid app client id"):  # checked against a Cognito pool
+        make_target(Project(), client_id="pre-registered-client", pool_id="us-east-1_AbC123", **kwargs)
