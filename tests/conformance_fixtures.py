@@ -12,49 +12,26 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
+from tests.peer_fixtures import _tool, _unavailable, npm_ci
 
 SUITE = Path(__file__).parent / "conformance"
 ENTRY = SUITE / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
-INSTALL_TIMEOUT = 300.0
+WHAT = "MCP conformance suite"
 SCENARIO_TIMEOUT_MS = 60_000
-
-
-def _unavailable(reason: str) -> None:
-    """A missing prerequisite: a failure in CI, a skip elsewhere."""
-    if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-        pytest.fail(f"MCP conformance suite unavailable in CI: {reason}", pytrace=False)
-    pytest.skip(f"MCP conformance suite unavailable: {reason}")
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        _unavailable(f"`{name}` is not on PATH (install Node.js 20+)")
-    return str(path)
 
 
 def install_suite() -> None:
     """`npm ci` in tests/conformance when node_modules lacks the pinned suite."""
-    _tool("node")
-    if ENTRY.exists() and (SUITE / "node_modules" / "glob" / "package.json").exists():
-        return
-    npm = _tool("npm")
-    try:
-        proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SUITE,
-                              capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _unavailable(f"`npm ci` in {SUITE} did not finish within {INSTALL_TIMEOUT:.0f}s")
-    else:
-        if proc.returncode != 0:
-            _unavailable(f"`npm ci` in {SUITE} failed: {(proc.stderr or proc.stdout).strip()[-500:]}")
+    _tool("node", WHAT)
+    npm_ci(SUITE, SUITE / "node_modules" / "glob" / "package.json", WHAT)
+    if not ENTRY.exists():
+        _unavailable(f"{ENTRY} is missing after `npm ci`", WHAT)
 
 
 @dataclass(frozen=True)
@@ -97,7 +74,7 @@ def run_scenario(scenario: str, workdir: Path, flags: list[str] | None = None) -
            "MCPAUTH_CONFORMANCE_FLAGS": json.dumps(flags or []), "NO_COLOR": "1"}
     env.pop("MCP_CONFORMANCE_CONTEXT", None)
     proc = subprocess.run(
-        [_tool("node"), "--import", str(SUITE / "node20.mjs"), str(ENTRY), "client",
+        [_tool("node", WHAT), "--import", str(SUITE / "node20.mjs"), str(ENTRY), "client",
          "--command", client, "--scenario", scenario, "--timeout", str(SCENARIO_TIMEOUT_MS),
          "-o", str(results)],
         cwd=workdir, env=env, capture_output=True, text=True, timeout=SCENARIO_TIMEOUT_MS / 1000 + 60)

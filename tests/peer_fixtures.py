@@ -39,38 +39,39 @@ READY_TIMEOUT = 20.0
 INSTALL_TIMEOUT = 300.0
 
 
-def _unavailable(reason: str) -> None:
+def _unavailable(reason: str, what: str = "outside peers") -> None:
     """A missing prerequisite: a failure in CI, a skip elsewhere."""
     if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-        pytest.fail(f"outside peers unavailable in CI: {reason}", pytrace=False)
-    pytest.skip(f"outside peers unavailable: {reason}")
+        pytest.fail(f"{what} unavailable in CI: {reason}", pytrace=False)
+    pytest.skip(f"{what} unavailable: {reason}")
 
 
-def _tool(name: str) -> str:
+def _tool(name: str, what: str = "outside peers") -> str:
     path = shutil.which(name)
     if path is None:
-        _unavailable(f"`{name}` is not on PATH (install Node.js 20+)")
+        _unavailable(f"`{name}` is not on PATH (install Node.js 20+)", what)
     return str(path)
 
 
-def install_peers() -> None:
-    """`npm ci` in tests/peers when node_modules lacks the pinned oidc-provider."""
-    npm_ci(PEERS, "oidc-provider")
-
-
-def npm_ci(folder: Path, package: str) -> None:
-    """`npm ci` in `folder` (from its package-lock.json) when node_modules lacks `package`."""
-    if (folder / "node_modules" / package / "package.json").exists():
+def npm_ci(folder: Path, installed: Path, what: str = "outside peers") -> None:
+    """`npm ci` in `folder` (its package-lock.json) unless `installed` exists already."""
+    if installed.exists():
         return
-    npm = _tool("npm")
+    npm = _tool("npm", what)
     try:
         proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder,
                               capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
     except subprocess.TimeoutExpired:
-        _unavailable(f"`npm ci` in {folder} did not finish within {INSTALL_TIMEOUT:.0f}s")
+        _unavailable(f"`npm ci` in {folder} did not finish within {INSTALL_TIMEOUT:.0f}s", what)
     else:
         if proc.returncode != 0:
-            _unavailable(f"`npm ci` in {folder} failed: {(proc.stderr or proc.stdout).strip()[-500:]}")
+            _unavailable(f"`npm ci` in {folder} failed: {(proc.stderr or proc.stdout).strip()[-500:]}",
+                         what)
+
+
+def install_peers() -> None:
+    """`npm ci` in tests/peers when node_modules lacks the pinned oidc-provider."""
+    npm_ci(PEERS, PEERS / "node_modules" / "oidc-provider" / "package.json")
 
 
 # --- oidc-provider -------------------------------------------------------------------------

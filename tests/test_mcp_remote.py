@@ -42,7 +42,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def mcp_remote_installed() -> None:
     _tool("node")
-    npm_ci(CLIENTS, "mcp-remote")
+    npm_ci(CLIENTS, CLIENTS / "node_modules" / "mcp-remote" / "package.json", "the mcp-remote client")
 
 
 @dataclass

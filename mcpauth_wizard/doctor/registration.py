@@ -4,6 +4,7 @@ credentials, then a Client ID Metadata Document (CIMD), then dynamic client regi
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -130,5 +131,14 @@ async def release(ctx: Context, registration: Registration) -> str | None:
             return f"deleted the registered client {registration.client_id} (RFC 7592)"
         return (f"could not delete the registered client {registration.client_id} "
                 f"({answer.status or answer.error}); remove it on the authorization server")
+    if ctx.aws is not None and ctx.target.pool_id:  # a pool mcpauth manages: delete it there
+        from mcpauth_wizard.aws.cognito import delete_client
+
+        try:
+            await asyncio.to_thread(delete_client, ctx.aws, ctx.target.pool_id, registration.client_id)
+        except Exception as exc:  # noqa: BLE001 - say so, by name, rather than fail the sign-in
+            return (f"could not delete the registered client {registration.client_id} from "
+                    f"{ctx.target.pool_id} ({type(exc).__name__}); remove it there")
+        return f"deleted the registered client {registration.client_id} from {ctx.target.pool_id}"
     return (f"the registered client {registration.client_id} stays on the authorization server "
             "(it offers no RFC 7592 delete); remove it there")
