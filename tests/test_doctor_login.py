@@ -194,3 +194,34 @@ def test_a_client_the_doctor_registered_in_a_managed_pool_is_deleted(aws: Any, c
 
     assert asyncio.run(released()) == f"deleted the registered client {client['ClientId']} from {pool}"
     assert cognito.list_user_pool_clients(UserPoolId=pool)["UserPoolClients"] == []
+
+
+@pytest.mark.parametrize(("resource", "url", "allowed"), [
+    ("https://a.example/mcp", "https://a.example/mcp", True),
+    ("https://a.example/mcp/", "https://a.example/mcp", True),
+    ("https://a.example", "https://a.example/mcp", True),  # a root PRM names the origin (RFC 9728)
+    ("https://a.example/api/mcp", "https://a.example/mcp", False),
+    ("https://a.example/m", "https://a.example/mcp", False),  # a prefix, not a path ancestor
+    ("http://a.example/mcp", "https://a.example/mcp", False),
+    ("https://evil.example/mcp", "http://localhost:8000/mcp", False),
+])
+def test_which_metadata_resource_a_client_accepts(resource: str, url: str, allowed: bool) -> None:
+    from mcpauth_wizard.doctor.spec_client import resource_allowed
+
+    assert resource_allowed(resource, url) is allowed
+
+
+@pytest.mark.parametrize(("supported", "secret", "registered", "method"), [
+    (None, "s", None, "client_secret_basic"),  # RFC 8414: absent means client_secret_basic
+    (["client_secret_post"], "s", None, "client_secret_post"),
+    (["none"], "s", None, "none"),  # the server takes no secret: it is not sent
+    (["client_secret_basic", "client_secret_post"], None, None, "none"),  # a public client
+    (["client_secret_basic"], "s", "client_secret_post", "client_secret_post"),  # the registration says
+])
+def test_the_token_endpoint_auth_method_follows_the_server(supported: list[str] | None, secret: str | None,
+                                                           registered: str | None, method: str) -> None:
+    from mcpauth_wizard.doctor.registration import Registration, token_auth_method
+
+    metadata = {"token_endpoint_auth_methods_supported": supported} if supported else {}
+    chosen, why = token_auth_method(metadata, Registration("c", "dcr", secret, auth_method=registered))
+    assert chosen == method and why

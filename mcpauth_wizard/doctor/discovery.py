@@ -74,10 +74,6 @@ def is_http_url(value: object) -> bool:
     return parsed.scheme in ("http", "https") and bool(parsed.host)
 
 
-def _same_resource(a: str, b: str) -> bool:
-    return a.rstrip("/") == b.rstrip("/")
-
-
 async def _first_ok(ctx: Context, candidates: list[str], ok: Callable[[Exchange], bool],
                     in_order: bool = False) -> tuple[list[Exchange], tuple[str, Exchange] | None]:
     """Fetch every candidate at once (browser Origin, for CORS), or one by one until a good
@@ -189,8 +185,10 @@ async def protected_resource(ctx: Context) -> Outcome:
     ctx.facts["issuer"] = servers[0]
     for candidate in as_candidates(servers[0]):  # prefetch the next step's requests
         ctx.fetch("GET", candidate, headers={"Origin": BROWSER_ORIGIN})
+    from mcpauth_wizard.doctor.spec_client import resource_allowed  # (it imports this module)
+
     resource = document.get("resource")
-    if not isinstance(resource, str) or not _same_resource(resource, ctx.target.url):
+    if not isinstance(resource, str) or not resource_allowed(resource, ctx.target.url):
         findings.append(Finding("PRM_RESOURCE_MISMATCH",
                                 f"the metadata's resource {resource!r} is not the URL {ctx.target.url}; "
                                 "clients refuse it (RFC 9728 §3.3) and tokens are bound to it",
