@@ -74,3 +74,13 @@ def test_conformance_cimd_without_a_document_says_so_and_registers(tmp_path: Pat
     assert "the doctor has no hosted document (--client-metadata-url)" in note, run.explain()
     assert "dynamic client registration" in note
     assert [c["status"] for c in run.checks if c["id"] == "cimd-client-id-used"] == ["WARNING"]
+
+
+def test_conformance_scope_retry_limit_stops_after_three_sign_ins(tmp_path: Path) -> None:
+    """A server that answers 403 insufficient_scope forever: the doctor stops (no endless loop)
+    and says so."""
+    run = run_scenario("auth/scope-retry-limit", tmp_path, FLAGS)
+    assert run.scored and not run.failed, run.explain()
+    login = _login(run)
+    assert [f["code"] for f in login["findings"]] == ["MCP_INSUFFICIENT_SCOPE"], run.explain()
+    assert "after 3 sign-in(s)" in login["findings"][0]["message"]
