@@ -183,11 +183,12 @@ class _SignIn:
                        note=self.note)
 
     async def authorize(self, listener: Listener, found: Discovered, client_id: str, redirect: str,
-                        scope: str | None, deadline: float) -> dict[str, str] | Outcome:
+                        scope: str | None, deadline: float
+                        ) -> tuple[AuthorizationRequest, dict[str, str]] | Outcome:
+        """Open the authorize URL; the callback with this request's state, checked."""
         request = authorization_request(found.metadata["authorization_endpoint"],
                                         ClientCredentials(client_id), redirect, scope,
                                         resource=found.resource)
-        self.request = request
         arrived = listener.expect(request.state)
         try:
             if self.ctx.opener is not None:
@@ -209,7 +210,7 @@ class _SignIn:
                                 f"the issuer {issuer!r} (RFC 9207: possible mix-up)", evidence=evidence)
         if not params.get("code"):
             return self.finding("LOGIN_ERROR", "the callback carries no code", evidence=evidence)
-        return params
+        return request, params
 
 
 async def _secret(me: _SignIn, found: Discovered) -> str | None:
@@ -261,13 +262,13 @@ async def sign_in(ctx: Context) -> Outcome:
                           "free the port or register another")
     redirect = redirect or f"http://127.0.0.1:{listener.port}/callback"
     try:
-        return await _signed_in(me, conversation, listener, found, first, scope, redirect, pre)
+        return await _signed_in(me, conversation, listener, found, scope, redirect, pre)
     finally:
         listener.close()
 
 
 async def _signed_in(me: _SignIn, conversation: McpConversation, listener: Listener,
-                     found: Discovered, challenge: Challenge, scope: str | None, redirect: str,
+                     found: Discovered, scope: str | None, redirect: str,
                      pre: tuple[str, str | None] | None) -> Outcome:
     ctx = me.ctx
     registration = await obtain(ctx, found.metadata, redirect, scope, pre_registered=pre,
@@ -296,11 +297,12 @@ async def _attempts(me: _SignIn, conversation: McpConversation, listener: Listen
     me.facts.append(f"token endpoint auth {method} ({method_why})")
     deadline = time.monotonic() + LOGIN_TIMEOUT
     for attempt in range(1, MAX_AUTHORIZATIONS + 1):
-        params = await me.authorize(listener, found, registration.client_id, redirect, scope, deadline)
-        if isinstance(params, Outcome):
-            return params
+        answered = await me.authorize(listener, found, registration.client_id, redirect, scope, deadline)
+        if isinstance(answered, Outcome):
+            return answered
+        request, params = answered
         answer = await exchange(ctx, found.metadata["token_endpoint"], registration, method,
-                                me.request, params["code"], found.resource)
+                                request, params["code"], found.resource)
         tokens = answer.json() if answer.status == 200 else None
         token = tokens.get("access_token") if isinstance(tokens, dict) else None
         if not isinstance(token, str) or not token:
