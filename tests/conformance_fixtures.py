@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.peer_fixtures import _tool, _unavailable, npm_ci
+from tests.npm_fixtures import _tool, _unavailable, npm_ci
 
 SUITE = Path(__file__).parent / "conformance"
 ENTRY = SUITE / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"

@@ -14,7 +14,6 @@ import json
 import os
 import queue
 import secrets
-import shutil
 import subprocess
 import threading
 import time
@@ -27,6 +26,8 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import pytest
 
+from tests.npm_fixtures import _tool, npm_ci
+
 os.environ.setdefault("FASTMCP_SHOW_SERVER_BANNER", "false")
 os.environ.setdefault("FASTMCP_CHECK_FOR_UPDATES", "off")
 
@@ -36,37 +37,6 @@ CLIENT_SECRET = "peer-client-secret-not-for-production"  # a test fixture's, in 
 SCOPE = "mcp:invoke"
 CHATGPT_REDIRECT = "https://chatgpt.com/connector_platform_oauth_redirect"
 READY_TIMEOUT = 20.0
-INSTALL_TIMEOUT = 300.0
-
-
-def _unavailable(reason: str, what: str = "outside peers") -> None:
-    """A missing prerequisite: a failure in CI, a skip elsewhere."""
-    if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
-        pytest.fail(f"{what} unavailable in CI: {reason}", pytrace=False)
-    pytest.skip(f"{what} unavailable: {reason}")
-
-
-def _tool(name: str, what: str = "outside peers") -> str:
-    path = shutil.which(name)
-    if path is None:
-        _unavailable(f"`{name}` is not on PATH (install Node.js 20+)", what)
-    return str(path)
-
-
-def npm_ci(folder: Path, installed: Path, what: str = "outside peers") -> None:
-    """`npm ci` in `folder` (its package-lock.json) unless `installed` exists already."""
-    if installed.exists():
-        return
-    npm = _tool("npm", what)
-    try:
-        proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder,
-                              capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _unavailable(f"`npm ci` in {folder} did not finish within {INSTALL_TIMEOUT:.0f}s", what)
-    else:
-        if proc.returncode != 0:
-            _unavailable(f"`npm ci` in {folder} failed: {(proc.stderr or proc.stdout).strip()[-500:]}",
-                         what)
 
 
 def install_peers() -> None:
