@@ -306,8 +306,9 @@ async def _attempts(me: _SignIn, conversation: McpConversation, listener: Listen
         tokens = answer.json() if answer.status == 200 else None
         token = tokens.get("access_token") if isinstance(tokens, dict) else None
         if not isinstance(token, str) or not token:
-            return me.finding("LOGIN_ERROR", f"the code exchange at {found.metadata['token_endpoint']} "
-                              f"answered {answer.status or answer.error}",
+            error = tokens.get("error") if isinstance(tokens := answer.json(), dict) else None
+            return me.finding("LOGIN_ERROR", f"the code exchange failed: {found.metadata['token_endpoint']} "
+                              f"answered {answer.status or answer.error}" + (f" ({error})" if error else ""),
                               evidence=answer.evidence(me.secrets))
         ctx.facts["access_token"] = token
         ctx.facts["token_client"] = registration.client_id
