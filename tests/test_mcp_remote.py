@@ -26,7 +26,7 @@ import pytest
 
 from mcpauth_wizard.sandbox.form_signin import sign_in
 from mcpauth_wizard.sandbox.server import Sandbox, Seed
-from tests.peer_fixtures import _tool, npm_ci
+from tests.npm_fixtures import _tool, npm_ci
 from tests.sandbox_fixtures import mcpauth
 
 CLIENTS = Path(__file__).parent / "clients"
