@@ -254,8 +254,9 @@ def _ports(values: tuple[str, ...]) -> dict[str, int]:
 @click.option("--public", multiple=True, help="Platforms that get a public client (no secret).")
 @click.option("--secret", multiple=True, help="Platforms that get a client secret.")
 @click.option("--user-scope", "user_scopes", multiple=True, help="Also allow email / profile.")
-@click.option("--gateway-allowed-scopes", is_flag=True, default=None,
-              help="Require the resource scope at the gateway too.")
+@click.option("--gateway-allowed-scopes/--no-gateway-allowed-scopes", default=None,
+              help="Require the resource scope at the gateway (default: yes; its challenge then "
+                   "names the scope clients must ask for).")
 @click.option("--gateway-audience/--no-gateway-audience", default=None,
               help="Require aud = the MCP URL at the gateway (clients must send resource).")
 @click.option("--allow-breaking", is_flag=True,

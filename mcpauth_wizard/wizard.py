@@ -134,7 +134,8 @@ def load_config(path: str) -> dict[str, Any]:
 # Flags whose name is not the answer key with dashes (a list flag takes comma-separated values).
 _FLAG_NAMES = {"scopes": "--scope", "platforms": "--platform", "ports": "--port",
                "user_scopes": "--user-scope"}
-_FALSE_FLAGS = {"admin_only": "--self-sign-up", "passkeys": "--no-passkeys"}
+_FALSE_FLAGS = {"admin_only": "--self-sign-up", "passkeys": "--no-passkeys",
+                "gateway_allowed_scopes": "--no-gateway-allowed-scopes"}
 
 
 def command_line(answers: dict[str, Any]) -> str:
@@ -429,7 +430,14 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
                                              list(fallback))
     # 8. gateway wiring
     if gateway and "gateway_allowed_scopes" not in a and choice == "static":  # dcr: always
-        fallback, note = default("gateway_allowed_scopes", False)
+        # Yes for a gateway being wired to this pool: its challenge then names the scope, which
+        # clients that send none (Claude Code) or every advertised one (Cursor) need with Cognito.
+        # A gateway already trusting this pool keeps what it has (requiring it would lock out
+        # tokens without the scope: a breaking change).
+        current = agentcore.jwt_authorizer(gw)
+        wired = bool(a.get("pool_id")) and str(a.get("pool_id")) in str(current.get("discoveryUrl") or "")
+        fallback, note = default("gateway_allowed_scopes",
+                                 bool(current.get("allowedScopes")) if wired else True)
         a["gateway_allowed_scopes"] = prompter.confirm(
             "gateway_allowed_scopes", "Also require the resource scope at the gateway?" + note,
             bool(fallback))
