@@ -22,7 +22,8 @@ def _spawn(aws, cwd: Path, *args: str) -> pexpect.spawn:
                          encoding="utf-8", timeout=60, dimensions=(50, 160))
 
 
-def _answer_until_platforms(child: pexpect.spawn) -> None:
+def _answer_until_the_url(child: pexpect.spawn) -> None:
+    """Every question up to the MCP server with its default; then a URL server."""
     for question in ["Continue with this account and region", "User pool", "Name of the new user pool",
                      "Tier", "Only administrators create users", "Offer passkeys",
                      "Login domain prefix", "Use managed login", "MCP server"]:
@@ -30,6 +31,10 @@ def _answer_until_platforms(child: pexpect.spawn) -> None:
         child.send("\r")
     child.expect_exact("MCP server URL")
     child.sendline("https://mcp.example.com/mcp")
+
+
+def _answer_until_platforms(child: pexpect.spawn) -> None:
+    _answer_until_the_url(child)
     child.expect_exact("Resource scopes")
     child.send("\r")
     child.expect_exact("Which MCP clients will sign in")
@@ -68,13 +73,7 @@ def test_ctrl_c_at_a_question_says_nothing_changed_and_exits_130(aws, tmp_path) 
 
 def test_declining_the_plan_keeps_the_answers_as_a_command_and_a_file(aws, tmp_path) -> None:
     child = _spawn(aws, tmp_path, "init", "--platform", "claude-code", "--port", "claude-code=8765")
-    for question in ["Continue with this account and region", "User pool", "Name of the new user pool",
-                     "Tier", "Only administrators create users", "Offer passkeys",
-                     "Login domain prefix", "Use managed login", "MCP server"]:
-        child.expect_exact(question)
-        child.send("\r")
-    child.expect_exact("MCP server URL")
-    child.sendline("https://mcp.example.com/mcp")
+    _answer_until_the_url(child)
     for question in ["Resource scopes", "How do clients get a client id", "Which get a client secret",
                      "Also let clients read", "Invite a first user"]:
         child.expect_exact(question)
