@@ -122,16 +122,18 @@ def plan_view(plan: Any, *, verbose: bool = False) -> Any:
 
 
 def handoff_panel(handoff: Any) -> Any:
-    """What to paste into one MCP client."""
-    from rich.panel import Panel
+    """What to paste into one MCP client: a heading, where it goes, then each field with its
+    value whole on a line of its own (no box border to fold it, so it copies cleanly)."""
+    from rich.console import Group
+    from rich.rule import Rule
+    from rich.text import Text
 
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="bold")
-    grid.add_column(overflow="fold")
+    lines: list[Any] = [Rule(f"[bold]Paste into {escape(handoff.title)}[/]", align="left")]
     if getattr(handoff, "where", ""):
-        grid.add_row("Where", escape(handoff.where))
+        lines.append(Text.from_markup(f"[bold]Where:[/] {escape(handoff.where)}"))
     for f in handoff.fields:
-        grid.add_row(escape(f.label), escape(f.value))
+        lines.append(Text.from_markup(f"[bold]{escape(f.label)}[/]"))
+        lines += [Text(f"  {line}") for line in (f.value.splitlines() or [""])]
     for caveat in getattr(handoff, "caveats", ()):
-        grid.add_row("[yellow]Note[/]", escape(caveat))
-    return Panel(grid, title=f"Paste into {escape(handoff.title)}", title_align="left")
+        lines.append(Text.from_markup(f"[yellow]Note:[/] {escape(caveat)}"))
+    return Group(*lines)

@@ -212,3 +212,19 @@ def test_the_plan_reads_like_terraform_at_80_columns(aws, cognito) -> None:
 def test_counts_are_singular_and_plural() -> None:
     assert console.count(1, "change") == "1 change"
     assert console.count(3, "change") == "3 changes"
+
+
+def test_paste_panels_print_every_value_whole_at_80_columns() -> None:
+    from mcpauth_wizard.provision.handoff import Handoff, HandoffField
+
+    url = "https://a-rather-long-host-name-for-an-mcp-server.example.com/tenants/acme/mcp"
+    handoff = Handoff("inspector", "MCP Inspector", "abc", (
+        HandoffField("URL", url), HandoffField("OAuth 2.0 Flow › Scope", f"openid {url}/invoke")),
+        where="Inspector › Authentication")
+    recorder = Console(record=True, width=80, highlight=False, soft_wrap=True)
+    recorder.print(console.handoff_panel(handoff))
+    lines = recorder.export_text().splitlines()
+    assert lines[0].startswith("Paste into MCP Inspector ──")
+    assert f"  {url}" in lines and f"  openid {url}/invoke" in lines  # whole, on their own lines
+    assert not any(line.rstrip().endswith("│") for line in lines)  # no box border to fold a value
+    assert "Where: Inspector › Authentication" in lines

@@ -90,6 +90,8 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         console.note(later)
     console.note(f"Saved {escape(str(saved.resolve()))} (no secrets). "
                  "`mcpauth show` prints what to paste again.")
+    console.note("Next: `mcpauth doctor` walks the sign-in the way an MCP client does "
+                 "(`mcpauth doctor --login` also signs in for real).")
 
 
 def _declined(prompter: Any, answers: dict[str, Any], *, saved: bool) -> None:
