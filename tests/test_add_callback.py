@@ -73,7 +73,7 @@ def test_near_miss_is_named_and_exact_url_still_added(run, cognito, pool_with_cl
     pool, client = pool_with_client
     run("add-callback", "http://127.0.0.1:6274/oauth/callback/", "--pool-id", pool, "--client-id", client)
 
-    result = run("add-callback", "inspector", "--pool-id", pool, "--client-id", client)
+    result = run("add-callback", "inspector", "--pool-id", pool, "--client-id", client, "--yes")
 
     assert result.code == 0
     assert "near miss" in result.err
@@ -127,7 +127,7 @@ def test_chatgpt_url_must_be_on_chatgpt_com(run, pool_with_client, aws, url: str
 def test_remove_callback_chatgpt_removes_the_stable_url(run, cognito, pool_with_client) -> None:
     pool, client = pool_with_client
     assert run("add-callback", CHATGPT, "--pool-id", pool, "--client-id", client).code == 0
-    result = run("remove-callback", "chatgpt", "--pool-id", pool, "--client-id", client)
+    result = run("remove-callback", "chatgpt", "--pool-id", pool, "--client-id", client, "--yes")
     assert result.code == 0, result.err
     assert CHATGPT not in describe(cognito, pool, client)["CallbackURLs"]
 
@@ -181,7 +181,8 @@ def test_machine_to_machine_client_is_not_turned_into_a_sign_in_client(run, cogn
 
 def test_remove_callback_and_its_default_redirect(run, cognito, pool_with_client) -> None:
     pool, client = pool_with_client
-    result = run("remove-callback", "https://app.example.com/callback", "--pool-id", pool, "--client-id", client)
+    result = run("remove-callback", "https://app.example.com/callback", "--pool-id", pool, "--client-id", client,
+                 "--yes")
     assert result.code == 0, result.err
     assert "default redirect" in result.err
     after = describe(cognito, pool, client)
@@ -266,3 +267,42 @@ def test_a_platform_without_its_own_client_is_not_given_another_s(run, pool_with
     assert result.code == 2
     assert "no app client id for claude" in result.err
     assert aws.log.operations() == []
+
+
+def test_a_near_miss_or_a_removal_is_not_written_without_consent(run, cognito, pool_with_client, aws) -> None:
+    """Without a terminal and without --yes, mcpauth cannot ask: it changes nothing and says how."""
+    pool, client = pool_with_client
+    run("add-callback", "http://127.0.0.1:6274/oauth/callback/", "--pool-id", pool, "--client-id", client)
+    before = describe(cognito, pool, client)["CallbackURLs"]
+    aws.log.clear()
+
+    added = run("add-callback", "inspector", "--pool-id", pool, "--client-id", client)
+    removed = run("remove-callback", "https://app.example.com/callback", "--pool-id", pool, "--client-id", client)
+
+    for result in (added, removed):
+        assert result.code == 1, result.err
+        assert "Nothing changed: rerun with --yes" in result.err
+    assert aws.log.mutating() == []
+    assert describe(cognito, pool, client)["CallbackURLs"] == before
+
+
+def test_callbacks_lists_every_recorded_client_by_platform(run, cognito, pool_with_client) -> None:
+    from mcpauth_wizard.project import Project, save_project
+
+    pool, client = pool_with_client
+    other = cognito.create_user_pool_client(
+        UserPoolId=pool, ClientName="mcpauth-claude", AllowedOAuthFlowsUserPoolClient=True,
+        AllowedOAuthFlows=["code"], AllowedOAuthScopes=["openid"], SupportedIdentityProviders=["COGNITO"],
+        CallbackURLs=["https://claude.ai/api/mcp/auth_callback"])["UserPoolClient"]["ClientId"]
+    save_project(Project(user_pool_id=pool, clients={"inspector": client, "claude": other}))
+
+    result = run("callbacks")
+    assert result.code == 0, result.err
+    assert f"claude: callback URLs of mcpauth-claude ({other})" in result.out
+    assert "inspector: callback URLs of" in result.out and f"({client})" in result.out
+    listed = run("callbacks", "--json")
+    import json
+
+    data = json.loads(listed.out)
+    assert [c["platform"] for c in data["clients"]] == ["claude", "inspector"]
+    assert data["clients"][0]["callbacks"][0]["platforms"] == ["claude"]

@@ -60,7 +60,18 @@ def add(opts: Options, target_text: str, client_id: str | None, pool_id: str | N
     if dry_run:
         console.note("Dry run: nothing was changed.")
         return
+    if plan.near_misses:  # the user may have meant to fix the near miss, not add beside it
+        _consent(opts, "A near miss is registered (see above); add the exact URL as well?")
     _report(client, provision.apply(aws, plan, enable_code=enable))
+
+
+def _consent(opts: Options, question: str) -> None:
+    """Go on after a yes (or --yes); otherwise stop with nothing changed."""
+    if opts.confirm(question, default=True):
+        return
+    console.err.print("Nothing changed" + ("." if opts.interactive else
+                                           ": rerun with --yes to apply without a prompt."))
+    raise click.exceptions.Exit(1)
 
 
 def _report(client: str, result: Any) -> None:
@@ -88,33 +99,48 @@ def remove(opts: Options, target_text: str, client_id: str | None, pool_id: str 
     if dry_run:
         console.note("Dry run: nothing was changed.")
         return
+    removed = len(plan.change.removed)
+    _consent(opts, f"Remove {removed} callback URL{'' if removed == 1 else 's'} from app client {client}? "
+                   "A client still using it can no longer sign in.")
     _report(client, provision.apply(aws, plan))
 
 
 def show(opts: Options, client_id: str | None, pool_id: str | None, as_json: bool) -> None:
+    """One client's callback URLs; without --client-id every recorded client, by platform."""
     from mcpauth_wizard.aws import cognito
     from mcpauth_wizard.platforms import platforms_of_url
 
-    pool, client = resolve_ids(opts, None, client_id, pool_id)
-    described = cognito.describe_client(opts.aws(), pool, client)
-    urls = described.get("CallbackURLs") or []
+    project = opts.project()
+    if client_id or len(project.clients) <= 1:
+        pool, client = resolve_ids(opts, None, client_id, pool_id)
+        clients = {"": client}
+    else:
+        pool, _ = resolve_ids(opts, None, next(iter(project.clients.values())), pool_id)
+        clients = dict(sorted(project.clients.items()))
+    aws = opts.aws()
+    described = {key: cognito.describe_client(aws, pool, cid) for key, cid in clients.items()}
     if as_json:
-        console.print_json({
-            "user_pool_id": pool,
-            "client_id": client,
-            "callbacks": [
-                {"url": u, "platforms": [p.name for p in platforms_of_url(u)]} for u in urls
-            ],
-            "oauth_problems": provision.oauth_problems(described),
-        })
+        def entry(key: str) -> dict[str, Any]:
+            urls = described[key].get("CallbackURLs") or []
+            return {"client_id": clients[key], "platform": key or None, "callbacks": [
+                {"url": u, "platforms": [p.name for p in platforms_of_url(u)]} for u in urls],
+                "oauth_problems": provision.oauth_problems(described[key])}
+
+        if list(clients) == [""]:
+            console.print_json({"user_pool_id": pool, **entry("")})
+        else:
+            console.print_json({"user_pool_id": pool, "clients": [entry(k) for k in clients]})
         return
     from mcpauth_wizard.callbacks import CallbackChange
 
-    change = CallbackChange(before=tuple(urls), after=tuple(urls))
-    name = described.get("ClientName") or client
-    console.out.print(console.callback_table(change, f"callback URLs of {name} ({client})"))
-    for problem in provision.oauth_problems(described):
-        console.warn(problem)
+    for key, cid in clients.items():
+        urls = described[key].get("CallbackURLs") or []
+        change = CallbackChange(before=tuple(urls), after=tuple(urls))
+        name = described[key].get("ClientName") or cid
+        title = f"{key + ': ' if key else ''}callback URLs of {name} ({cid})"
+        console.out.print(console.callback_table(change, title))
+        for problem in provision.oauth_problems(described[key]):
+            console.warn(problem)
 
 
 def list_platforms(*, markdown: bool, as_json: bool) -> None:
