@@ -202,30 +202,19 @@ def _handoffs(aws: Any, outcome: Outcome, spec: Any) -> list[Any]:
     from mcpauth_wizard.aws import cognito
     from mcpauth_wizard.callbacks import port_in
     from mcpauth_wizard.platforms import PLATFORMS
-    from mcpauth_wizard.provision.handoff import handoffs
+    from mcpauth_wizard.provision.handoff import handoffs, login_host_of, registration_handoffs
 
     project = outcome.project
     clients = {c.key: project.clients[c.key] for c in spec.clients if c.key in project.clients}
     has_secret = {c.key: c.key in outcome.secrets or cognito.is_confidential(
         cognito.describe_client(aws, project.user_pool_id, cid))
         for c in spec.clients if (cid := clients.get(c.key))}
-    host = _login_host(aws, project)
+    host = login_host_of(aws, project)
     # Ports are per platform (a shared client serves several): read each platform's own.
     ports = {p: port for c in spec.clients for p in c.platforms
              if (port := port_in(c.callback_urls, PLATFORMS[p].callback_templates))} | dict(spec.ports)
     from dataclasses import replace
 
-    from mcpauth_wizard.provision.handoff import registration_handoffs
-
     return handoffs(replace(project, clients=clients), scopes=list(spec.client_scopes),
                     login_host=host, secrets=dict(outcome.secrets), has_secret=has_secret,
                     reveal=True, ports=ports) + registration_handoffs(spec.mcp_url, spec.dcr_platforms)
-
-
-def _login_host(aws: Any, project: Any) -> str | None:
-    """The managed login host; unknown behind a custom endpoint (the sandbox serves its own)."""
-    from mcpauth_wizard.aws import cognito
-
-    if not project.domain or aws.resolved_endpoint:
-        return None
-    return cognito.login_host(project.domain, aws.region_name)

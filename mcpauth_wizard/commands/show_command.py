@@ -16,10 +16,9 @@ if TYPE_CHECKING:
 def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
     from mcpauth_wizard.aws import cognito
     from mcpauth_wizard.callbacks import port_in
-    from mcpauth_wizard.commands.init_command import _login_host
     from mcpauth_wizard.errors import BadInput
     from mcpauth_wizard.platforms import PLATFORMS
-    from mcpauth_wizard.provision.handoff import handoffs
+    from mcpauth_wizard.provision.handoff import handoffs, login_host_of
 
     project = opts.project()
     if not project.user_pool_id or not project.clients:
@@ -44,7 +43,7 @@ def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
             if port:
                 ports.setdefault(name, port)
     ports.update(project.ports)  # what init recorded wins over what the URLs suggest
-    found = handoffs(project, scopes=scopes, login_host=_login_host(aws, project), secrets=secrets,
+    found = handoffs(project, scopes=scopes, login_host=login_host_of(aws, project), secrets=secrets,
                      has_secret=has_secret, reveal=reveal, ports=ports)
     return project, found
 

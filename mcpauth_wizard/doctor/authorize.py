@@ -53,7 +53,7 @@ def probe_scope(ctx: Context) -> str | None:
     return None
 
 
-def _classify(ctx: Context, platform: str, answer_url: str, status: int | None, body: str,
+def classify_answer(ctx: Context, platform: str, answer_url: str, status: int | None, body: str,
               redirect: str) -> tuple[str | None, str]:
     """(finding code or None when a login page is reached, what happened)."""
     if status in (301, 302, 303, 307, 308) and answer_url:
@@ -126,7 +126,7 @@ async def authorize_probe(ctx: Context, platform: str) -> Outcome:
         return Outcome([Finding("AUTHZ_NO_LOGIN_PAGE", f"the authorize endpoint did not answer: {answer.error}",
                                 platform=platform, evidence=answer.evidence(secrets))])
     location = urljoin(request.url, answer.location) if answer.location else ""
-    code, what = _classify(ctx, platform, location, answer.status, answer.text, redirect)
+    code, what = classify_answer(ctx, platform, location, answer.status, answer.text, redirect)
     evidence = answer.evidence(secrets)
     if code is None and location and what == "login page":
         page = await ctx.fetch("GET", location)  # one hop, same flow a browser takes

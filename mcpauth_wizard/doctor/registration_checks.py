@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from mcpauth_wizard.doctor.authorize import _classify
+from mcpauth_wizard.doctor.authorize import classify_answer
 from mcpauth_wizard.doctor.aws_checks import resource_scopes
 from mcpauth_wizard.doctor.context import Context
 from mcpauth_wizard.doctor.discovery import endpoint
@@ -161,7 +161,7 @@ async def _login_page(ctx: Context, authorize_url: str, client_id: str, scope: s
                                     scope, resource=ctx.target.url)
     answer = await ctx.fetch("GET", request.url)
     location = urljoin(request.url, answer.location) if answer.location else ""
-    code, what = _classify(ctx, "probe", location, answer.status, answer.text, PROBE_CALLBACK)
+    code, what = classify_answer(ctx, "probe", location, answer.status, answer.text, PROBE_CALLBACK)
     evidence = answer.evidence()
     if code is None and location:
         page = await ctx.fetch("GET", location)

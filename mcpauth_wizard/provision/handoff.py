@@ -256,3 +256,12 @@ def registration_handoffs(url: str, platforms: tuple[str, ...]) -> list[Handoff]
         HandoffField("What happens", "the client registers itself, then opens the login page; "
                      "no client id or secret to paste"),
     )) for name in platforms]
+
+
+def login_host_of(aws: Any, project: Any) -> str | None:
+    """The managed login host; unknown behind a custom endpoint (the sandbox serves its own)."""
+    from mcpauth_wizard.aws import cognito
+
+    if not project.domain or aws.resolved_endpoint:
+        return None
+    return cognito.login_host(project.domain, aws.region_name)
