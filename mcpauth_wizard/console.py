@@ -128,7 +128,8 @@ def handoff_panel(handoff: Any) -> Any:
     from rich.rule import Rule
     from rich.text import Text
 
-    lines: list[Any] = [Rule(f"[bold]Paste into {escape(handoff.title)}[/]", align="left")]
+    heading = getattr(handoff, "heading", "") or f"Paste into {handoff.title}"
+    lines: list[Any] = [Rule(f"[bold]{escape(heading)}[/]", align="left")]
     if getattr(handoff, "where", ""):
         lines.append(Text.from_markup(f"[bold]Where:[/] {escape(handoff.where)}"))
     for f in handoff.fields:

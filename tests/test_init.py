@@ -78,6 +78,12 @@ def test_init_from_flags_creates_everything_and_wires_the_gateway(run, aws, agen
     assert chatgpt["ClientSecret"] in result.out
     assert "Paste into ChatGPT" in result.out and "Paste into MCP Inspector" in result.out
     assert chatgpt["ClientSecret"] not in Path("mcpauth.toml").read_text()
+    # the next steps: what changed at the gateway, then the doctor; the gateway checks tokens,
+    # so there is no panel for a server of one's own
+    after = result.out[result.out.index("Saved "):]
+    assert f"Gateway {gateway['name']}" in after and "now checks tokens from this pool" in after
+    assert "allowedClients" in after and after.rstrip().splitlines()[-1].startswith("Next: `mcpauth doctor`")
+    assert "Your MCP server checks" not in result.out
 
 
 def test_gateway_update_keeps_every_other_gateway_field(run, agentcore, gateway) -> None:

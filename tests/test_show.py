@@ -22,8 +22,10 @@ def setup(run, cognito) -> dict[str, Any]:
     """init for every client the registry knows; Claude Code's port pinned at 8765."""
     result = run("init", "--new-pool", "show users", "--domain", "show-login", "--mcp-url", MCP_URL,
                  "--platform", ",".join(EVERY_CLIENT), "--port", "claude-code=8765",
-                 "--secret", "claude-code,mcp-remote,cursor,gemini-cli", "--yes")
+                 "--secret", "claude-code,mcp-remote,cursor,gemini-cli", "--first-user",
+                 "ana@example.com", "--yes")
     assert result.code == 0, result.err
+    assert "Cognito emails ana@example.com a temporary password" in result.out  # a next step
     project = load_project()
     secrets = {k: cognito.describe_user_pool_client(UserPoolId=project.user_pool_id, ClientId=c)
                ["UserPoolClient"].get("ClientSecret") for k, c in project.clients.items()}
@@ -94,3 +96,39 @@ def test_show_write_reveal_puts_secrets_in_owner_only_files(run, setup, tmp_path
     assert json.loads(remote[remote.index("--static-oauth-client-info") + 1])["client_secret"] == \
         secrets["mcp-remote"]
     assert stat.S_IMODE((folder / "vscode/.vscode/mcp.json").stat().st_mode) == 0o644  # no secret
+
+
+def test_a_url_server_is_told_what_each_token_must_carry(run, setup, cognito) -> None:
+    """A server that checks tokens itself gets the issuer, JWKS, client ids, scope and the
+    metadata it must serve; no app panel carries a field the app has no place for."""
+    shown = json.loads(run("show", "--json").out)
+    project = setup["project"]
+    issuer = f"https://cognito-idp.us-east-1.amazonaws.com/{project.user_pool_id}"
+    checks = shown["server_checks"]["fields"]
+    assert checks["Issuer (iss)"] == issuer
+    assert checks["JWKS URL"] == f"{issuer}/.well-known/jwks.json"
+    assert sorted(checks["Client ids (client_id), one of"].splitlines()) == sorted(project.clients.values())
+    assert checks["Scope (scope), contains"] == f"{MCP_URL}/invoke"
+    metadata = json.loads(checks["Serve at https://tools.example.com/.well-known/oauth-protected-resource/mcp"])
+    assert metadata == {"resource": MCP_URL, "authorization_servers": [issuer],
+                        "scopes_supported": [f"{MCP_URL}/invoke"]}
+    by = {h["platform"]: h for h in shown["handoffs"]}
+    assert not any("Authorization server" in h["fields"] for h in shown["handoffs"])
+    assert "Scopes" not in by["chatgpt"]["fields"]  # ChatGPT's form has an id and a secret only
+
+    text = run("show").out
+    assert "Your MCP server checks each token ──" in text
+    assert "shown once" not in text
+
+
+def test_show_gives_platforms_that_register_themselves_their_url(run, cognito) -> None:
+    result = run("init", "--new-pool", "dcr users", "--domain", "dcr-login", "--mcp-url", MCP_URL,
+                 "--platform", "claude,inspector", "--registration", "dcr", "--yes")
+    assert result.code == 0, result.err
+    shown = json.loads(run("show", "--json").out)
+    by = {h["platform"]: h for h in shown["handoffs"]}
+    assert set(by) == {"claude", "inspector"}
+    assert by["claude"]["client_id"] == "(registers itself)"
+    assert by["claude"]["fields"]["MCP server URL"] == MCP_URL
+    checks = shown["server_checks"]["fields"]
+    assert checks["Audience (aud), for clients that register themselves (they get new client ids)"] == MCP_URL

@@ -76,7 +76,8 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     if as_json:
         result["applied"] = outcome.done
         result["user_pool_id"] = outcome.project.user_pool_id
-        result["handoffs"] = [h.as_dict() for h in handoffs]
+        result["handoffs"] = [h.as_dict() for h in handoffs if h.platform != "server"]
+        result["server_checks"] = next((h.as_dict() for h in handoffs if h.platform == "server"), None)
         console.print_json(result)
         return
     for note in outcome.notes:
@@ -89,9 +90,30 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     if for_proxy and (later := proxy.base_url_help(outcome.project)):
         console.note(later)
     console.note(f"Saved {escape(str(saved.resolve()))} (no secrets). "
-                 "`mcpauth show` prints what to paste again.")
-    console.note("Next: `mcpauth doctor` walks the sign-in the way an MCP client does "
+                 "`mcpauth show` prints what to paste again (`--reveal` for secrets).")
+    for line in next_steps(plan):
+        console.note(line)
+
+
+def next_steps(plan: Plan) -> list[str]:
+    """What follows the panels: the gateway's change, the invited user, then the doctor."""
+    lines = []
+    for step in plan.steps:
+        if step.kind == "gateway authorizer" and step.action == "update":
+            changed = "; ".join(f"{f.field} {_short(f.after)}" for f in step.fields)
+            lines.append(f"Gateway {escape(step.name)} now checks tokens from this pool: {escape(changed)}.")
+        elif step.kind == "user" and step.action == "create":
+            lines.append(f"Cognito emails {escape(step.name)} a temporary password; they choose "
+                         "their own at the first sign-in.")
+    lines.append("Next: `mcpauth doctor` walks the sign-in the way an MCP client does "
                  "(`mcpauth doctor --login` also signs in for real).")
+    return lines
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return "(none)" if value is None else str(value)
 
 
 def _declined(prompter: Any, answers: dict[str, Any], *, saved: bool) -> None:
@@ -202,19 +224,22 @@ def _handoffs(aws: Any, outcome: Outcome, spec: Any) -> list[Any]:
     from mcpauth_wizard.aws import cognito
     from mcpauth_wizard.callbacks import port_in
     from mcpauth_wizard.platforms import PLATFORMS
-    from mcpauth_wizard.provision.handoff import handoffs, login_host_of, registration_handoffs
+    from mcpauth_wizard.provision.handoff import handoffs, registration_handoffs, server_checks
 
     project = outcome.project
     clients = {c.key: project.clients[c.key] for c in spec.clients if c.key in project.clients}
     has_secret = {c.key: c.key in outcome.secrets or cognito.is_confidential(
         cognito.describe_client(aws, project.user_pool_id, cid))
         for c in spec.clients if (cid := clients.get(c.key))}
-    host = login_host_of(aws, project)
     # Ports are per platform (a shared client serves several): read each platform's own.
     ports = {p: port for c in spec.clients for p in c.platforms
              if (port := port_in(c.callback_urls, PLATFORMS[p].callback_templates))} | dict(spec.ports)
     from dataclasses import replace
 
-    return handoffs(replace(project, clients=clients), scopes=list(spec.client_scopes),
-                    login_host=host, secrets=dict(outcome.secrets), has_secret=has_secret,
-                    reveal=True, ports=ports) + registration_handoffs(spec.mcp_url, spec.dcr_platforms)
+    found = handoffs(replace(project, clients=clients), scopes=list(spec.client_scopes),
+                     secrets=dict(outcome.secrets), has_secret=has_secret, reveal=True,
+                     ports=ports) + registration_handoffs(spec.mcp_url, spec.dcr_platforms)
+    server = server_checks(aws, project, scopes=list(spec.client_scopes) or
+                           [f"{spec.mcp_url}/{s}" for s in spec.scopes],
+                           registering=bool(spec.dcr_platforms))
+    return found + ([server] if server else [])

@@ -18,10 +18,11 @@ def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
     from mcpauth_wizard.callbacks import port_in
     from mcpauth_wizard.errors import BadInput
     from mcpauth_wizard.platforms import PLATFORMS
-    from mcpauth_wizard.provision.handoff import handoffs, login_host_of
+    from mcpauth_wizard.provision.handoff import handoffs, server_checks
 
     project = opts.project()
-    if not project.user_pool_id or not project.clients:
+    registering = _registering(project)
+    if not project.user_pool_id or not (project.clients or registering):
         raise BadInput("no setup recorded here (mcpauth.toml): run `mcpauth init` first")
     if project.is_proxy:  # clients register with the proxy: nothing of Cognito's to paste
         from mcpauth_wizard.provision.proxy import proxy_handoffs
@@ -43,9 +44,25 @@ def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
             if port:
                 ports.setdefault(name, port)
     ports.update(project.ports)  # what init recorded wins over what the URLs suggest
-    found = handoffs(project, scopes=scopes, login_host=login_host_of(aws, project), secrets=secrets,
-                     has_secret=has_secret, reveal=reveal, ports=ports)
-    return project, found
+    found = handoffs(project, scopes=scopes, secrets=secrets, has_secret=has_secret, reveal=reveal,
+                     ports=ports)
+    if registering:  # no client of theirs is recorded: the URL is what they need
+        from mcpauth_wizard.provision.handoff import registration_handoffs
+
+        found += registration_handoffs(project.resource_url or "", tuple(registering))
+        if not scopes and project.resource_url:
+            scopes = [f"{project.resource_url}/{s}" for s in project.scopes]
+    server = server_checks(aws, project, scopes=scopes, registering=bool(registering))
+    return project, found + ([server] if server else [])
+
+
+def _registering(project: Any) -> list[str]:
+    """The recorded platforms that register themselves (init's --registration dcr|both)."""
+    from mcpauth_wizard.provision.registration import split_platforms
+
+    if not project.registration or project.registration == "static":
+        return []
+    return split_platforms(project.registration, list(project.platforms))[1]
 
 
 def write_files(folder: Path, found: list[Handoff]) -> list[Path]:
@@ -75,8 +92,10 @@ def run_show(opts: Options, reveal: bool, as_json: bool, write: str | None = Non
             console.note(f"Wrote {len(written)} files under {write}"
                          + ("" if reveal else " (secrets left out: add --reveal to include them)"))
     if as_json:
+        server = [h.as_dict() for h in found if h.platform == "server"]
         console.print_json({"user_pool_id": project.user_pool_id, "mcp_url": project.resource_url,
-                            "handoffs": [h.as_dict() for h in found]})
+                            "handoffs": [h.as_dict() for h in found if h.platform != "server"],
+                            "server_checks": server[0] if server else None})
         return
     for handoff in found:
         console.out.print(console.handoff_panel(handoff))

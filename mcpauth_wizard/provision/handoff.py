@@ -42,6 +42,7 @@ class Handoff:
     where: str = ""  # the navigation path in the client, or the file the entry goes into
     files: tuple[HandoffFile, ...] = ()
     caveats: tuple[str, ...] = ()
+    heading: str = ""  # the panel's heading, when it is not "Paste into <title>"
 
     def as_dict(self) -> dict[str, Any]:
         return {"platform": self.platform, "title": self.title, "client_id": self.client_id,
@@ -90,7 +91,7 @@ def _json(document: dict[str, Any]) -> str:
 def _chatgpt(c: ClientConfig) -> Handoff:
     fields = [HandoffField("Name", c.name), HandoffField("MCP Server URL", c.url),
               HandoffField("Authentication", "OAuth"), HandoffField("OAuth Client ID", c.client_id),
-              *_secret_field("OAuth Client Secret", c), HandoffField("Scopes", c.scope_text),
+              *_secret_field("OAuth Client Secret", c),  # the form has no scope field
               HandoffField("Then", "copy the callback URL ChatGPT shows for the connector and run "
                                    "`mcpauth add-callback chatgpt --url URL`")]
     return _handoff(c, fields, "ChatGPT › Settings › Apps & Connectors › Advanced settings: "
@@ -214,10 +215,11 @@ def handoff_for(config: ClientConfig) -> Handoff:
     return _BUILDERS.get(config.platform, _generic)(config)
 
 
-def handoffs(project: Project, *, scopes: list[str], login_host: str | None,
+def handoffs(project: Project, *, scopes: list[str],
              secrets: dict[str, str | None], has_secret: dict[str, bool],
              reveal: bool, ports: dict[str, int] | None = None) -> list[Handoff]:
-    """One hand-off per platform served by a recorded client."""
+    """One hand-off per platform served by a recorded client: only the fields the app has a
+    place for (the authorization server is found from the MCP URL, nobody pastes it)."""
     url = project.resource_url or ""
     result = []
     for key, client_id in project.clients.items():
@@ -229,14 +231,53 @@ def handoffs(project: Project, *, scopes: list[str], login_host: str | None,
             platform = PLATFORMS[name]
             config = ClientConfig(name, url, client_id, secret or None, has_secret.get(key, False),
                                   tuple(scopes), (ports or {}).get(name) or platform.default_port)
-            handoff = handoff_for(config)
-            if login_host:
-                handoff = Handoff(handoff.platform, handoff.title, handoff.client_id,
-                                  (*handoff.fields, HandoffField(
-                                      "Authorization server", f"https://{login_host}/oauth2/authorize")),
-                                  handoff.where, handoff.files, handoff.caveats)
-            result.append(handoff)
+            result.append(handoff_for(config))
     return result
+
+
+def server_checks(aws: Any, project: Project, *, scopes: list[str],
+                  registering: bool = False) -> Handoff | None:
+    """What an MCP server that checks tokens itself (a URL server, not a gateway and not
+    FastMCP's proxy) must check, and the metadata it must serve; None for the others.
+
+    Cognito access tokens: `iss` is the pool's issuer, `token_use` is `access`, `client_id`
+    names the app client (there is no `aud` unless the client sent `resource`), `scope` holds
+    the granted scopes (Cognito guide, "Understanding the access token")."""
+    from mcpauth_wizard.aws import cognito
+
+    if project.gateway_id or project.is_proxy or not project.resource_url or not project.user_pool_id:
+        return None
+    pool = cognito.describe_user_pool(aws, project.user_pool_id)
+    issuer = cognito.issuer_url(pool, aws.region_name)
+    url = project.resource_url
+    parts = urlsplit(url)
+    metadata = f"{parts.scheme}://{parts.netloc}/.well-known/oauth-protected-resource{parts.path}"
+    resource_scopes = [s for s in scopes if "/" in s and s.split("/", 1)[0] == url] or \
+        [s for s in scopes if "/" in s]
+    ids = [cid for key, cid in project.clients.items() if key != "doctor"]
+    fields = [HandoffField("Issuer (iss)", issuer),
+              HandoffField("JWKS URL", f"{issuer}/.well-known/jwks.json"),
+              HandoffField("Token use (token_use)", "access (refuse ID tokens)")]
+    if ids:
+        fields.append(HandoffField("Client ids (client_id), one of", "\n".join(ids)))
+    if registering:
+        fields.append(HandoffField("Audience (aud), for clients that register themselves "
+                                   "(they get new client ids)", url))
+    if resource_scopes:
+        fields.append(HandoffField("Scope (scope), contains", " ".join(resource_scopes)))
+    fields += [
+        HandoffField("Serve at " + metadata, _json({
+            "resource": url, "authorization_servers": [issuer],
+            "scopes_supported": resource_scopes}).strip()),
+        HandoffField("Answer a request without a valid token with",
+                     f'401 and WWW-Authenticate: Bearer resource_metadata="{metadata}"'),
+    ]
+    caveats = ["this endpoint is not AWS: its issuer is the one its discovery document names"] \
+        if aws.resolved_endpoint else []
+    return Handoff("server", "your MCP server", "", tuple(fields),
+                   "the server's token check (FastMCP: JWTVerifier(issuer=…, jwks_uri=…, "
+                   "required_scopes=…) in a RemoteAuthProvider)", (), tuple(caveats),
+                   heading="Your MCP server checks each token")
 
 
 def text_file(handoff: Handoff) -> HandoffFile:
@@ -256,12 +297,3 @@ def registration_handoffs(url: str, platforms: tuple[str, ...]) -> list[Handoff]
         HandoffField("What happens", "the client registers itself, then opens the login page; "
                      "no client id or secret to paste"),
     )) for name in platforms]
-
-
-def login_host_of(aws: Any, project: Any) -> str | None:
-    """The managed login host; unknown behind a custom endpoint (the sandbox serves its own)."""
-    from mcpauth_wizard.aws import cognito
-
-    if not project.domain or aws.resolved_endpoint:
-        return None
-    return cognito.login_host(project.domain, aws.region_name)
