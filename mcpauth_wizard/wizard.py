@@ -36,6 +36,28 @@ ANSWER_KEYS = {
     "gateway_audience": bool, "registration": str, "upgrade_tier": bool,
 }
 DEFAULT_PLATFORMS = ["chatgpt", "claude", "inspector"]
+
+# One line under each question, for someone who knows AWS but not OAuth (keyed by answer key).
+HELP = {
+    "account": "Everything is made here; No switches the region or the profile.",
+    "pool": "The directory people sign in with; an existing pool keeps its users.",
+    "new_pool": "A name you will recognise in the console (AWS makes the id).",
+    "tier": "Billed per monthly active user; managed login needs ESSENTIALS or PLUS.",
+    "admin_only": "Yes: only you add users (invite one at the end). No: anyone signs up.",
+    "passkeys": "Sign in with Face ID, Touch ID or a security key instead of a password.",
+    "managed_login": "Managed login: Cognito's current, styled page. No: the classic one.",
+    "mcp_server": "What MCP clients connect to; its URL names the scopes tokens carry.",
+    "mcp_url": "The URL clients connect to, e.g. https://abc.lambda-url.us-east-1.on.aws/mcp",
+    "scopes": "What a token may do, as <MCP URL>/<scope>; invoke alone is enough.",
+    "platforms": "Each gets an app client with its own exact callback URL.",
+    "registration": "static works with every client; dcr needs nothing pasted (ESSENTIALS).",
+    "separate_clients": "Yes: an app client each, revoked alone. No: one client for all.",
+    "secret": "Servers (ChatGPT, Claude.ai) keep a secret; apps on a laptop cannot.",
+    "user_scopes": "Lets clients read the user's email or name; your server needs neither.",
+    "gateway_allowed_scopes": "Refuse tokens without the scope; the 401 then names it (Claude Code).",
+    "gateway_audience": "Yes only if every client sends resource; others' tokens are refused.",
+    "first_user": "Cognito emails them a temporary password; they pick their own later.",
+}
 NEW = "__new__"
 URL = "__url__"
 
@@ -59,6 +81,7 @@ class Prompter(Protocol):
     def text_optional(self, key: str, message: str) -> str: ...
     def confirm(self, key: str, message: str, default: bool) -> bool: ...
     def say(self, message: str) -> None: ...
+    def explain(self, key: str, help_line: str) -> None: ...  # the help line of the next question
 
 
 class NoPrompter:
@@ -93,11 +116,22 @@ class NoPrompter:
     def say(self, message: str) -> None:
         pass
 
+    def explain(self, key: str, help_line: str) -> None:
+        pass
+
 
 def confirm_account(prompter: Prompter, account: str, region: str,
-                    profile: str | None) -> tuple[str, str | None] | None:
+                    profile: str | None, *, caller: str = "",
+                    endpoint: str | None = None) -> tuple[str, str | None] | None:
     """Step 1: None to go on with this account, else the (region, profile) to switch to."""
+    from rich.markup import escape
+
     prompter.say(f"AWS account [bold]{account}[/], region [bold]{region}[/]")
+    if caller:
+        prompter.say(f"  as {escape(caller)}")
+    if endpoint:
+        prompter.say(f"  [yellow]endpoint {escape(endpoint)}: not AWS[/] (AWS_ENDPOINT_URL or "
+                     "--endpoint-url)")
     if prompter.confirm("account", "Continue with this account and region?", True):
         return None
     new_region = prompter.text("region", "Region", region)
@@ -243,24 +277,48 @@ def _free_name(wanted: str, taken: Callable[[str], bool], *, limit: int = 20) ->
 PICKER_DETAILS = 2  # pools described before the first prompt (each costs two calls)
 
 
+POOL_ROW_WIDTH = 76  # a pool row fits 80 columns beside questionary's 3-character pointer
+
+
+def columns(rows: list[list[str]], width: int = POOL_ROW_WIDTH, *, first_max: int = 24) -> list[str]:
+    """Rows aligned in columns within `width`: the first column (a name) is shortened with …
+    past `first_max`; columns after the second are dropped from the right while a row is too
+    wide; the second (an id) is never cut."""
+    def cut(text: str, room: int) -> str:
+        return text if len(text) <= room else text[:max(room - 1, 1)] + "…"
+
+    if not rows:
+        return []
+    rows = [[cut(r[0], first_max), *r[1:]] for r in rows]
+    count = max(map(len, rows))
+    while True:
+        kept = [[c for c in r[:count]] for r in rows]
+        widths = [max((len(r[i]) for r in kept if i < len(r)), default=0) for i in range(count)]
+        lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in kept]
+        if count <= 2 or max(map(len, lines)) <= width:
+            return lines
+        count -= 1
+
+
 def _pool_options(aws: Any, pools: list[Any]) -> list[Option]:
     """Names from ListUserPools; details only for a handful (the chosen one is described
-    after the choice), so an account with a thousand pools shows its first prompt at once."""
+    after the choice), so an account with a thousand pools shows its first prompt at once.
+    One row a pool, aligned in columns, within 80 columns."""
     from mcpauth_wizard.aws import cognito
 
-    def detail(pool: cognito.PoolSummary) -> Option:
+    def detail(pool: cognito.PoolSummary) -> list[str]:
         described = cognito.describe_user_pool(aws, pool.id)
         clients = len(cognito.list_clients(aws, pool.id))
         domain = described.get("CustomDomain") or described.get("Domain") or "no domain"
         tier = described.get("UserPoolTier") or "ESSENTIALS"
-        return Option(pool.id, f"{pool.name}  {pool.id}  {tier}  {domain}  {clients} clients")
+        return [pool.name, pool.id, tier, f"{clients} client{'s' if clients != 1 else ''}", domain]
 
     if len(pools) <= PICKER_DETAILS:
-        options = [detail(p) for p in pools]
+        rows = [detail(p) for p in pools]
     else:
-        options = [Option(p.id, f"{p.name}  {p.id}" + (f"  created {p.created:%Y-%m-%d}" if p.created else ""))
-                   for p in pools]
-    return [Option(NEW, "Create a new user pool"), *options]
+        rows = [[p.name, p.id, f"created {p.created:%Y-%m-%d}" if p.created else ""] for p in pools]
+    return [Option(NEW, "Create a new user pool"),
+            *(Option(p.id, line) for p, line in zip(pools, columns(rows), strict=True))]
 
 
 def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
@@ -309,11 +367,14 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
     new_pool = None
     existing_domain = None
     pool_tier = None
+    pool_name = a.get("new_pool") or ""
     if a.get("new_pool"):
         if "tier" not in a:
-            a["tier"] = prompter.select("tier", "Tier (managed login needs ESSENTIALS or PLUS)",
-                                        [Option(t, t) for t in ("ESSENTIALS", "PLUS", "LITE")],
-                                        "ESSENTIALS")
+            a["tier"] = prompter.select("tier", "Tier", [
+                Option("ESSENTIALS", "ESSENTIALS  managed login, passkeys, client registration"),
+                Option("PLUS", "PLUS        ESSENTIALS and threat protection; costs more"),
+                Option("LITE", "LITE        costs least; classic hosted UI only"),
+            ], "ESSENTIALS")
         if "admin_only" not in a:
             a["admin_only"] = prompter.confirm("admin_only", "Only administrators create users?", True)
         new_pool = NewPool(check_pool_name(a["new_pool"]), check_tier(a.get("tier", "ESSENTIALS")),
@@ -323,6 +384,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
         pool = cognito.describe_user_pool(aws, a["pool_id"])
         existing_domain = pool.get("CustomDomain") or pool.get("Domain")
         pool_tier = pool.get("UserPoolTier")
+        pool_name = pool.get("Name") or ""
         prompter.say(f"User pool: {pool.get('Name')} ({a['pool_id']}), "
                      f"{pool.get('UserPoolTier') or 'ESSENTIALS'}")
     if "passkeys" not in a:
@@ -341,12 +403,15 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
             a["classic_login"] = version == 1 and not a["passkeys"]
     elif not a.get("domain"):
         suggestion, note = default("domain", "")
-        if not suggestion:
-            base = cognito.suggest_domain_prefix(a.get("new_pool") or a.get("pool_id", "mcp"))
+        if not suggestion:  # from the pool's name, new or existing
+            base = cognito.suggest_domain_prefix(pool_name or "mcp")
             suggestion = _free_name(base, lambda p: cognito.describe_domain(aws, p) is not None,
                                     limit=5)
+        region = getattr(aws, "region_name", "us-east-1")
+        prompter.explain("domain", "Creates https://" + cognito.login_host(suggestion or "PREFIX", region))
         a["domain"] = prompter.text("domain", "Login domain prefix" + note, suggestion,
                                     validate=_domain_validator(aws))
+        prompter.say(f"Login page: https://{cognito.login_host(a['domain'], region)}")
     if "classic_login" not in a:
         fallback, note = default("classic_login", False)
         a["classic_login"] = False if a["passkeys"] else not prompter.confirm(
@@ -403,6 +468,8 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
         platform = PLATFORMS.get(name)
         if platform and platform.needs_port and platform.default_port is None and name not in ports:
             recorded_port = recorded_ports.get(name)
+            prompter.explain(f"port_{name}", f"{platform.title} listens here for the sign-in; "
+                             "its panel's command sets it")
             port = prompter.text(f"port_{name}", f"Fixed callback port for {platform.title}"
                                  + (FROM_FILE if recorded_port else ""),
                                  str(recorded_port or ""), validate=_validator(_port))
@@ -481,9 +548,9 @@ def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None,
         return "static"  # without a terminal, today's setup unless --registration says otherwise
     note = FROM_FILE if recorded else ""
     choice = a.get("registration") or prompter.select("registration", "How do clients get a client id?" + note, [
-        Option("static", "static: mcpauth makes an app client per platform; you paste its id"),
-        Option("dcr", "dcr: clients register themselves; you paste only the MCP URL"),
-        Option("both", "both: app clients for platforms that need one, registration for the rest"),
+        Option("static", "static: an app client each; paste its id"),
+        Option("dcr", "dcr: clients register; paste only the URL"),
+        Option("both", "both: app clients where needed, dcr else"),
     ], recommended)
     if choice not in registration.REGISTRATIONS:
         raise BadInput(f"unknown registration {choice!r}; accepted: {', '.join(registration.REGISTRATIONS)}")
@@ -567,15 +634,26 @@ def _domain_validator(aws: Any) -> Callable[[str], str | None]:
 
 
 class QuestionaryPrompter:
-    """Real prompts in a terminal (questionary)."""
+    """Real prompts in a terminal (questionary), each with its line of help under it."""
 
     can_ask = True
+    SELECT_HINT = "(arrow keys, Enter)"
+    CHECKBOX_HINT = "(arrow keys; space selects, a toggles all; Enter)"
 
     def __init__(self, say: Callable[[str], None]) -> None:
         import questionary
 
         self.q = questionary
         self._say = say
+        self._help: dict[str, str] = {}
+
+    def explain(self, key: str, help_line: str) -> None:
+        self._help[key] = help_line
+
+    def _line(self, key: str) -> str:
+        """The question's help as questionary's instruction: on the line under the question."""
+        text = self._help.pop(key, None) or HELP.get(key) or HELP.get(key.split("_")[0], "")
+        return f"\n  {text}" if text else ""
 
     def _ask(self, question: Any) -> Any:
         answer = question.ask()
@@ -587,16 +665,19 @@ class QuestionaryPrompter:
         choices = [self.q.Choice(o.title, value=o.value) for o in options]
         chosen = next((c for c in choices if c.value == default), None)
         return self._ask(self.q.select(message, choices, default=chosen,
+                                       instruction=self.SELECT_HINT + self._line(key),
                                        use_search_filter=len(choices) > 8, use_jk_keys=False))
 
     def checkbox(self, key: str, message: str, options: list[Option], defaults: list[str],
                  required: bool = False) -> list[str]:
         if not options:  # questionary cannot show an empty list (it fails on a missing pointer)
             return []
+        help_line = self._line(key)
         while True:  # questionary's own validation message does not show in every terminal
             choices = [self.q.Choice(o.title, value=o.value, checked=o.value in defaults)
                        for o in options]
-            chosen = list(self._ask(self.q.checkbox(message, choices)))
+            chosen = list(self._ask(self.q.checkbox(message, choices,
+                                                    instruction=self.CHECKBOX_HINT + help_line)))
             if chosen or not required:
                 return chosen
             self._say("[yellow]pick at least one[/] (space selects, a toggles all)")
@@ -609,13 +690,20 @@ class QuestionaryPrompter:
             problem = validate(value.strip()) if validate else None
             return problem or True
 
-        return str(self._ask(self.q.text(message, default=default, validate=check))).strip()
+        line = self._line(key)
+        return str(self._ask(self.q.text(message, default=default, validate=check,
+                                         instruction=line + "\n " if line else None))).strip()
 
     def text_optional(self, key: str, message: str) -> str:
-        return str(self._ask(self.q.text(message, default=""))).strip()
+        line = self._line(key)
+        return str(self._ask(self.q.text(message, default="",
+                                         instruction=line + "\n " if line else None))).strip()
 
     def confirm(self, key: str, message: str, default: bool) -> bool:
-        return bool(self._ask(self.q.confirm(message, default=default)))
+        line = self._line(key)
+        hint = "(Y/n)" if default else "(y/N)"
+        return bool(self._ask(self.q.confirm(message, default=default,
+                                             instruction=f"{line}\n  {hint} " if line else None)))
 
     def say(self, message: str) -> None:
         self._say(message)

@@ -25,6 +25,7 @@ class ScriptedPrompter:
         self.asked: list[str] = []
         self.options: dict[str, list[Option]] = {}
         self.said: list[str] = []
+        self.helps: dict[str, str] = {}
 
     def _answer(self, key: str, default: Any = None) -> Any:
         self.asked.append(key)
@@ -47,6 +48,9 @@ class ScriptedPrompter:
     def text_optional(self, key, message):
         return self._answer(key, "")
 
+    def explain(self, key, help_line):
+        self.helps[key] = help_line
+
     def confirm(self, key, message, default):
         return self._answer(key, default)
 
@@ -68,6 +72,8 @@ def test_new_pool_and_url_server(aws) -> None:
     assert {c.key: c.secret for c in spec.clients} == {"chatgpt": True, "claude-code": False}
     assert spec.clients[1].callback_urls == ("http://localhost:8765/callback",)
     assert "gateway_allowed_scopes" not in prompter.asked  # no gateway, no question
+    assert prompter.helps["port_claude-code"] == ("Claude Code listens here for the sign-in; its "
+                                                  "panel's command sets it")
 
 
 def test_existing_pool_list_shows_details_and_keeps_its_domain(aws, cognito) -> None:
@@ -78,10 +84,38 @@ def test_existing_pool_list_shows_details_and_keeps_its_domain(aws, cognito) -> 
     spec = ask({}, prompter, AwsContext(endpoint_url=aws.url))
     titles = [o.title for o in prompter.options["pool"]]
     assert titles[0] == "Create a new user pool"
-    assert any("prod users" in t and pool in t and "prod-login" in t and "1 clients" in t for t in titles)
+    # moto's ids are 42 characters: the domain column gives way so that a row fits 80 columns
+    assert any(t.startswith("prod users  " + pool) and "1 client" in t for t in titles)
+    assert all(len(t) <= 76 for t in titles)
     assert spec.pool_id == pool and spec.domain_prefix is None
     assert "domain" not in prompter.asked
     assert any("prod-login" in s for s in prompter.said)
+
+
+def test_pool_rows_are_aligned_columns_that_fit_80_columns_and_never_cut_an_id() -> None:
+    from mcpauth_wizard.wizard import columns
+
+    rows = [["prod users", "us-east-1_AbCdEfGhI", "ESSENTIALS", "1 client", "prod-login"],
+            ["mcp", "eu-west-1_Zz9", "LITE", "12 clients", "no domain"]]
+    assert columns(rows) == [
+        "prod users  us-east-1_AbCdEfGhI  ESSENTIALS  1 client    prod-login",
+        "mcp         eu-west-1_Zz9        LITE        12 clients  no domain"]
+    rows.append(["a pool with a very long name indeed", "ap-southeast-2_AbCdEfGhI", "PLUS", "1 client",
+                 "a-long-custom-login.example.com"])
+    lines = columns(rows)
+    assert lines[2].startswith("a pool with a very long…  ap-southeast-2_AbCdEfGhI  PLUS")
+    assert all(len(line) <= 76 for line in lines)
+    long_ids = [["p", "us-east-1_" + "f" * 60, "ESSENTIALS"]]
+    assert columns(long_ids) == ["p  us-east-1_" + "f" * 60]  # details give way; the id stays whole
+
+
+def test_a_new_domain_for_an_existing_pool_is_named_after_the_pool(aws, cognito) -> None:
+    pool = cognito.create_user_pool(PoolName="Team Tools")["UserPool"]["Id"]
+    prompter = ScriptedPrompter({"mcp_server": URL, "mcp_url": "https://x.example.com/mcp"})
+    spec = ask({"pool_id": pool}, prompter, AwsContext(endpoint_url=aws.url))
+    assert spec.domain_prefix == "team-tools-login"
+    assert prompter.helps["domain"] == "Creates https://team-tools-login.auth.us-east-1.amazoncognito.com"
+    assert "Login page: https://team-tools-login.auth.us-east-1.amazoncognito.com" in prompter.said
 
 
 def test_gateway_choice_uses_its_url_and_asks_about_allowed_scopes(aws) -> None:

@@ -228,3 +228,53 @@ def test_paste_panels_print_every_value_whole_at_80_columns() -> None:
     assert f"  {url}" in lines and f"  openid {url}/invoke" in lines  # whole, on their own lines
     assert not any(line.rstrip().endswith("│") for line in lines)  # no box border to fold a value
     assert "Where: Inspector › Authentication" in lines
+
+
+def test_every_help_line_fits_80_columns_under_its_question() -> None:
+    from mcpauth_wizard.wizard import HELP
+
+    assert all(len("  " + line) <= 78 for line in HELP.values()), [h for h in HELP.values() if len(h) > 76]
+
+
+def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) -> None:
+    """A person who knows AWS but not OAuth: every question explains itself; the account line
+    says who and where (and that this endpoint is not AWS); the domain question shows its host."""
+    import boto3
+
+    from mcpauth_wizard.wizard import HELP
+
+    boto3.client("bedrock-agentcore-control", endpoint_url=aws.url, region_name="us-east-1").create_gateway(
+        name="tools", roleArn="arn:aws:iam::123456789012:role/r", protocolType="MCP",
+        authorizerType="AWS_IAM")
+    aws.log.clear()
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(COLUMNS="80", LINES="50", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
+    child = pexpect.spawn(sys.executable, ["-m", "mcpauth_wizard", "init", "--dry-run"], env=env,
+                          cwd=str(tmp_path), encoding="utf-8", timeout=60, dimensions=(50, 80))
+    child.expect_exact("as arn:aws:sts::123456789012:")
+    child.expect_exact(f"endpoint {aws.url}: not AWS")
+    up = "\x1b[A"
+    steps = [("Continue with this account and region", "account", "\r"),
+             ("User pool", "pool", "\r"), ("Name of the new user pool", "new_pool", "\r"),
+             ("Tier", "tier", "\r"), ("Only administrators create users", "admin_only", "\r"),
+             ("Offer passkeys", "passkeys", "\r"),
+             ("Login domain prefix", "Creates https://mcp-users-login.auth.us-east-1.amazoncognito.com", "\r"),
+             ("Use managed login", "managed_login", "\r"), ("MCP server", "mcp_server", "\r"),
+             ("Resource scopes", "scopes", "\r"), ("Which MCP clients will sign in", "platforms", "\r"),
+             ("How do clients get a client id", "registration", up + "\r"),  # static (dcr is recommended)
+             ("One app client per platform", "separate_clients", "\r"),
+             ("Which get a client secret", "secret", "\r"), ("Also let clients read", "user_scopes", "\r"),
+             ("Also require the resource scope at the gateway", "gateway_allowed_scopes", "\r"),
+             ("Also require aud", "gateway_audience", "\r"),
+             ("Invite a first user", "first_user", "\r")]
+    for question, help_key, keys in steps:
+        child.expect_exact(question)
+        child.expect_exact(HELP.get(help_key, help_key))  # the line under the question
+        child.send(keys)
+        if question == "Login domain prefix":  # the answer, as the host it makes
+            child.expect_exact("Login page: https://mcp-users-login.auth.us-east-1.amazoncognito.com")
+    child.expect_exact("Dry run: nothing was changed.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert aws.log.mutating() == []

@@ -85,8 +85,12 @@ class AwsContext:
         for observer in self.call_observers:
             observer(model.service_model.service_name, model.name, params.get("body") or {})
 
+    def caller(self) -> dict[str, Any]:
+        """Who mcpauth is in AWS (STS GetCallerIdentity: Account, Arn, UserId)."""
+        return self.client("sts").get_caller_identity()
+
     def account_id(self) -> str:
-        return self.client("sts").get_caller_identity()["Account"]
+        return self.caller()["Account"]
 
 
 @dataclass(frozen=True)

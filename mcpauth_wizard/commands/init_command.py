@@ -156,7 +156,12 @@ def consent(opts: Options, plan: Plan, question: str) -> bool:
 def _confirm_account(opts: Options, aws: Any, prompter: Any) -> Any:
     from mcpauth_wizard.wizard import confirm_account
 
-    while (switch := confirm_account(prompter, aws.account_id(), aws.region_name, opts.profile)):
+    while True:
+        caller = aws.caller()
+        switch = confirm_account(prompter, caller["Account"], aws.region_name, opts.profile,
+                                 caller=caller.get("Arn") or "", endpoint=aws.resolved_endpoint)
+        if not switch:
+            break
         opts.region, opts.profile = switch
         aws = opts.aws()
     return aws
