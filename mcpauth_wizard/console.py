@@ -77,6 +77,8 @@ def _change_lines(change: Any) -> list[str]:
         lines += [f"[red]- {escape(change.field)}: {escape(str(v))}[/]" for v in removed]
         if lines:
             return lines
+    if before is None:  # a field set for the first time: what it becomes, no "(none) →"
+        return [f"[green]+ {escape(change.field)}: {escape(_value(after))}[/]"]
     return [f"[yellow]~ {escape(change.field)}: {escape(_value(before))} → {escape(_value(after))}[/]"]
 
 

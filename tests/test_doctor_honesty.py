@@ -78,7 +78,7 @@ def test_a_step_that_crashes_is_an_error_and_its_platforms_are_unknown(
     assert failed["evidence"] == {"exception": "RuntimeError", "message": "the keys step fell over"}
     assert report["summary"]["errors"] == 1
     assert report["platforms"]["chatgpt"]["verdict"] == "unknown"
-    assert "0 error(s)" not in run("doctor", f"{server.url}/mcp", "--platform", "chatgpt",
+    assert "0 errors" not in run("doctor", f"{server.url}/mcp", "--platform", "chatgpt",
                                    "--client-id", "abc").out
 
 

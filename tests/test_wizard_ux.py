@@ -208,6 +208,12 @@ def test_the_plan_reads_like_terraform_at_80_columns(aws, cognito) -> None:
     assert f"+ AllowedOAuthScopes: {long_url}/invoke" in updated
     assert "1 to update" in updated
 
+    # A field set for the first time in an update reads as what it becomes, not "(none) →".
+    from mcpauth_wizard.provision.setup import FieldChange
+
+    lines = console._change_lines(FieldChange("DcrConfiguration.EnableStatus", None, "Enabled"))
+    assert lines == ["[green]+ DcrConfiguration.EnableStatus: Enabled[/]"]
+
 
 def test_counts_are_singular_and_plural() -> None:
     assert console.count(1, "change") == "1 change"

@@ -338,7 +338,7 @@ def run_proxy_demo(opts: Options) -> None:
         console.out.print(f"\n[bold green]Demo finished in {elapsed:.1f}s.[/] Default storage: "
                           f"[bold]{before} of {SIGN_INS}[/] sign-ins failed; the doctor named "
                           f"[bold]{root}[/]; with the DynamoDB store {after} of {SIGN_INS} failed "
-                          f"and the doctor found {fixed.errors} error(s).")
+                          f"and the doctor found {console.count(fixed.errors, 'error')}.")
         if not (before > 0 and root == "PROXY_STATE_NOT_SHARED" and after == 0 and fixed.errors == 0):
             raise SystemExit(1)
 

@@ -287,7 +287,7 @@ async def signing_keys(ctx: Context) -> Outcome:
         return Outcome([Finding("JWKS_INVALID", f"{url} is not a usable JWK set ({type(exc).__name__})",
                                 evidence=answer.evidence())])
     ctx.facts["jwks"] = keys
-    return Outcome(note=f"{len(keys.keys)} key(s)")
+    return Outcome(note=f"{len(keys.keys)} key" + ("" if len(keys.keys) == 1 else "s"))
 
 
 def steps() -> list[Step]:
