@@ -284,3 +284,32 @@ def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) 
     child.close()
     assert child.exitstatus == 0
     assert aws.log.mutating() == []
+
+
+def test_declining_a_breaking_plan_says_nothing_changed_too(aws, tmp_path) -> None:
+    import boto3
+
+    gateway = boto3.client("bedrock-agentcore-control", endpoint_url=aws.url, region_name="us-east-1") \
+        .create_gateway(name="tools", roleArn="arn:aws:iam::123456789012:role/r", protocolType="MCP",
+                        authorizerType="AWS_IAM")
+    aws.log.clear()
+    child = _spawn(aws, tmp_path, "init", "--new-pool", "team", "--domain", "team-login", "--gateway-id",
+                   gateway["gatewayId"], "--platform", "claude-code", "--port", "claude-code=8765",
+                   "--registration", "static", "--secret", "claude-code", "--first-user", "",
+                   "--no-gateway-allowed-scopes")
+    for question in ["Continue with this account and region", "Tier", "Only administrators",
+                     "Offer passkeys", "Use managed login",
+                     "Resource scopes", "Also let clients read", "Also require aud"]:
+        child.expect_exact(question)
+        child.send("\r")
+    child.expect_exact("loses access: every caller signing with AWS IAM")
+    child.expect_exact("Apply ")
+    child.send("\r")  # a breaking plan's default answer is No
+    child.expect_exact("Nothing changed in AWS")
+    child.expect_exact("mcpauth init ")
+    child.expect_exact("Save these answers to a file")
+    child.send("n")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1
+    assert aws.log.mutating() == []

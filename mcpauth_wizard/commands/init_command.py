@@ -67,9 +67,9 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     if plan.changes and not consent(opts, plan, f"Apply {console.count(len(plan.changes), 'change')}?"):
         if as_json:
             console.print_json(result)
-        if plan.breaking or opts.yes or not opts.interactive:
+        if as_json or opts.yes or not opts.interactive:
             raise click.exceptions.Exit(1)
-        _declined(prompter, spec.answers, saved=bool(save_answers))
+        _declined(prompter, spec.answers, saved=bool(save_answers))  # a breaking plan too
     outcome = apply_with_progress(opts, aws, plan, project, quiet=as_json)
     saved = save_project(outcome.project)
     handoffs = proxy.proxy_handoffs(outcome.project) if for_proxy else _handoffs(aws, outcome, spec)
