@@ -81,8 +81,9 @@ def test_init_from_flags_creates_everything_and_wires_the_gateway(run, aws, agen
     # the next steps: what changed at the gateway, then the doctor; the gateway checks tokens,
     # so there is no panel for a server of one's own
     after = result.out[result.out.index("Saved "):]
-    assert f"Gateway {gateway['name']}" in after and "now checks tokens from this pool" in after
-    assert "allowedClients" in after and after.rstrip().splitlines()[-1].startswith("Next: `mcpauth doctor`")
+    assert f"Gateway {gateway['name']} ({gateway['gatewayId']}) now accepts this pool's tokens from the " \
+        f"app clients above, carrying {mcp_url}/invoke" in " ".join(after.split())
+    assert after.rstrip().splitlines()[-1].startswith("Next: `mcpauth doctor`")
     assert "Your MCP server checks" not in result.out
 
 

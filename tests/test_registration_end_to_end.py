@@ -41,7 +41,10 @@ def gateway_authorizer(sandbox: Sandbox, gateway_id: str) -> dict[str, Any]:
 def test_sdk_client_without_a_client_id_registers_signs_in_and_calls_a_tool(
         sandbox: Sandbox, tmp_path: Path) -> None:
     seed, result = init(sandbox, tmp_path, "dcr", "vscode")
-    url = next(h["fields"]["MCP server URL"] for h in result["handoffs"] if h["platform"] == "vscode")
+    entry = next(h["fields"]["mcp.json entry"] for h in result["handoffs"] if h["platform"] == "vscode")
+    (server,) = json.loads(entry)["servers"].values()
+    assert server["type"] == "http" and "auth" not in server  # no client id: VS Code registers itself
+    url = server["url"]
     pool = sandbox.boto("cognito-idp").describe_user_pool(UserPoolId=seed.pool_id)["UserPool"]
     assert pool["DcrConfiguration"] == {"EnableStatus": "Enabled", "OpenDcrEnabled": True,
                                         "OpenDcrGrantTypes": ["code"], "AllowedScopes": [f"{url}/invoke"]}
@@ -90,7 +93,7 @@ def test_both_a_pre_registered_and_a_registered_client_call_tools(
     by_platform = {h["platform"]: h for h in result["handoffs"]}
     assert by_platform["claude"]["client_id"] == "(registers itself)"
     static_id = by_platform["claude-code"]["client_id"]
-    url = by_platform["claude"]["fields"]["MCP server URL"]
+    url = by_platform["claude"]["fields"]["Remote MCP server URL"]
     authorizer = gateway_authorizer(sandbox, seed.gateway_id)
     assert "allowedClients" not in authorizer  # a list would refuse the registered client
     assert "allowedAudience" not in authorizer  # Claude is not known to send resource

@@ -129,6 +129,9 @@ def test_show_gives_platforms_that_register_themselves_their_url(run, cognito) -
     by = {h["platform"]: h for h in shown["handoffs"]}
     assert set(by) == {"claude", "inspector"}
     assert by["claude"]["client_id"] == "(registers itself)"
-    assert by["claude"]["fields"]["MCP server URL"] == MCP_URL
+    assert by["claude"]["where"] == "Claude › Settings › Connectors › Add custom connector"
+    assert by["claude"]["fields"] == {"Name": "tools", "Remote MCP server URL": MCP_URL}  # no id to paste
+    assert by["inspector"]["fields"] == {"Transport Type": "Streamable HTTP", "URL": MCP_URL}
+    assert by["inspector"]["caveats"][0].startswith("it registers itself")
     checks = shown["server_checks"]["fields"]
     assert checks["Audience (aud), for clients that register themselves (they get new client ids)"] == MCP_URL

@@ -100,8 +100,7 @@ def next_steps(plan: Plan) -> list[str]:
     lines = []
     for step in plan.steps:
         if step.kind == "gateway authorizer" and step.action == "update":
-            changed = "; ".join(f"{f.field} {_short(f.after)}" for f in step.fields)
-            lines.append(f"Gateway {escape(step.name)} now checks tokens from this pool: {escape(changed)}.")
+            lines.append(escape(_gateway_sentence(step)))
         elif step.kind == "user" and step.action == "create":
             lines.append(f"Cognito emails {escape(step.name)} a temporary password; they choose "
                          "their own at the first sign-in.")
@@ -110,10 +109,20 @@ def next_steps(plan: Plan) -> list[str]:
     return lines
 
 
-def _short(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value) or "(none)"
-    return "(none)" if value is None else str(value)
+def _gateway_sentence(step: Any) -> str:
+    """What the gateway accepts now, in words (the plan showed the fields)."""
+    after = {f.field: f.after for f in step.fields}
+    parts = []
+    if after.get("allowedClients"):
+        parts.append("from the app clients above")
+    if after.get("allowedScopes"):
+        parts.append("carrying " + " or ".join(after["allowedScopes"]))
+    if after.get("allowedAudience"):
+        parts.append("with aud " + " or ".join(after["allowedAudience"]))
+    sentence = f"Gateway {step.name} now accepts this pool's tokens"
+    sentence += (" " + ", ".join(parts)) if parts else ""
+    losing = "; ".join(b.loses_access for b in step.breaking)
+    return sentence + (f"; no longer: {losing}." if losing else ".")
 
 
 def _declined(prompter: Any, answers: dict[str, Any], *, saved: bool) -> None:

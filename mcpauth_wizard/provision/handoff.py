@@ -61,6 +61,7 @@ class ClientConfig:
     has_secret: bool
     scopes: tuple[str, ...]
     port: int | None
+    registers: bool = False  # the client registers itself (DCR): no id or secret to paste
 
     @property
     def name(self) -> str:
@@ -90,40 +91,47 @@ def _json(document: dict[str, Any]) -> str:
 
 def _chatgpt(c: ClientConfig) -> Handoff:
     fields = [HandoffField("Name", c.name), HandoffField("MCP Server URL", c.url),
-              HandoffField("Authentication", "OAuth"), HandoffField("OAuth Client ID", c.client_id),
-              *_secret_field("OAuth Client Secret", c),  # the form has no scope field
-              HandoffField("Then", "copy the callback URL ChatGPT shows for the connector and run "
-                                   "`mcpauth add-callback chatgpt --url URL`")]
+              HandoffField("Authentication", "OAuth")]
+    if not c.registers:  # the form has no scope field
+        fields += [HandoffField("OAuth Client ID", c.client_id), *_secret_field("OAuth Client Secret", c),
+                   HandoffField("Then", "copy the callback URL ChatGPT shows for the connector and run "
+                                        "`mcpauth add-callback chatgpt --url URL`")]
     return _handoff(c, fields, "ChatGPT › Settings › Apps & Connectors › Advanced settings: "
                     "Developer mode on; then Settings › Apps & Connectors › Create")
 
 
 def _claude(c: ClientConfig) -> Handoff:
-    fields = [HandoffField("Name", c.name), HandoffField("Remote MCP server URL", c.url),
-              HandoffField("Advanced settings › OAuth Client ID", c.client_id),
-              *_secret_field("Advanced settings › OAuth Client Secret", c)]
+    fields = [HandoffField("Name", c.name), HandoffField("Remote MCP server URL", c.url)]
+    if not c.registers:
+        fields += [HandoffField("Advanced settings › OAuth Client ID", c.client_id),
+                   *_secret_field("Advanced settings › OAuth Client Secret", c)]
     return _handoff(c, fields, "Claude › Settings › Connectors › Add custom connector")
 
 
 def _inspector(c: ClientConfig) -> Handoff:
-    fields = [HandoffField("Transport Type", "Streamable HTTP"), HandoffField("URL", c.url),
-              HandoffField("OAuth 2.0 Flow › Client ID", c.client_id),
-              *_secret_field("OAuth 2.0 Flow › Client Secret", c),
-              HandoffField("OAuth 2.0 Flow › Scope", c.scope_text)]
+    fields = [HandoffField("Transport Type", "Streamable HTTP"), HandoffField("URL", c.url)]
+    if not c.registers:  # registering itself, Inspector leaves the OAuth 2.0 Flow fields empty
+        fields += [HandoffField("OAuth 2.0 Flow › Client ID", c.client_id),
+                   *_secret_field("OAuth 2.0 Flow › Client Secret", c),
+                   HandoffField("OAuth 2.0 Flow › Scope", c.scope_text)]
     return _handoff(c, fields, f"npx @modelcontextprotocol/inspector, then open "
                     f"http://localhost:{c.port or 6274} › Authentication")
 
 
 def _claude_code(c: ClientConfig) -> Handoff:
     port = str(c.port) if c.port else "PORT"
-    words = ["claude", "mcp", "add", "--transport", "http", "--client-id", c.client_id]
-    if c.has_secret:
-        words.append("--client-secret")  # Claude Code then asks for it, masked
-    words += ["--callback-port", port, c.name, c.url]
+    words = ["claude", "mcp", "add", "--transport", "http"]
+    if not c.registers:
+        words += ["--client-id", c.client_id]
+        if c.has_secret:
+            words.append("--client-secret")  # Claude Code then asks for it, masked
+        words += ["--callback-port", port]
+    words += [c.name, c.url]
     command = shlex.join(words)
-    fields = [HandoffField("Command", command),
-              *_secret_field("Client secret (the command asks for it)", c),
-              HandoffField("Scopes (oauth.scopes in the server's entry)", c.scope_text)]
+    fields = [HandoffField("Command", command)]
+    if not c.registers:
+        fields += [*_secret_field("Client secret (the command asks for it)", c),
+                   HandoffField("Scopes (oauth.scopes in the server's entry)", c.scope_text)]
     return _handoff(c, fields, "a terminal", [HandoffFile("claude-code/claude-mcp-add.sh",
                                                           f"#!/bin/sh\n{command}\n")])
 
@@ -133,7 +141,8 @@ def _cursor(c: ClientConfig) -> Handoff:
     if c.has_secret:
         auth["CLIENT_SECRET"] = c.secret_or(SECRET_PLACEHOLDER)
     auth["scopes"] = list(c.scopes)
-    document = {"mcpServers": {c.name: {"url": c.url, "auth": auth}}}
+    entry: dict[str, Any] = {"url": c.url} if c.registers else {"url": c.url, "auth": auth}
+    document = {"mcpServers": {c.name: entry}}
     fields = [HandoffField("mcp.json entry", _json(document).strip(), c.secret is not None)]
     return _handoff(c, fields, ".cursor/mcp.json (project) or ~/.cursor/mcp.json",
                     [HandoffFile("cursor/.cursor/mcp.json", _json(document), c.secret is not None)])
@@ -141,9 +150,10 @@ def _cursor(c: ClientConfig) -> Handoff:
 
 def _vscode(c: ClientConfig) -> Handoff:
     document = {"servers": {c.name: {"type": "http", "url": c.url}}}
-    fields = [HandoffField("mcp.json entry", _json(document).strip()),
-              HandoffField("When VS Code asks for a client ID", c.client_id),
-              *_secret_field("When VS Code asks for a client secret", c)]
+    fields = [HandoffField("mcp.json entry", _json(document).strip())]
+    if not c.registers:
+        fields += [HandoffField("When VS Code asks for a client ID", c.client_id),
+                   *_secret_field("When VS Code asks for a client secret", c)]
     return _handoff(c, fields, ".vscode/mcp.json (workspace) or MCP: Open User Configuration",
                     [HandoffFile("vscode/.vscode/mcp.json", _json(document))])
 
@@ -154,8 +164,9 @@ def mcp_remote_args(c: ClientConfig) -> list[str]:
     info = {"client_id": c.client_id}
     if c.has_secret:
         info["client_secret"] = c.secret_or("${" + MCP_REMOTE_SECRET_ENV + "}")
-    args = ["mcp-remote", c.url, str(c.port or 3334),
-            "--static-oauth-client-info", json.dumps(info, separators=(",", ":"))]
+    args = ["mcp-remote", c.url, str(c.port or 3334)]
+    if not c.registers:
+        args += ["--static-oauth-client-info", json.dumps(info, separators=(",", ":"))]
     if c.scopes:
         args += ["--static-oauth-client-metadata",
                  json.dumps({"scope": c.scope_text}, separators=(",", ":"))]
@@ -179,7 +190,7 @@ def _mcp_remote(c: ClientConfig) -> Handoff:
 
 
 def _gemini(c: ClientConfig) -> Handoff:
-    oauth: dict[str, Any] = {"enabled": True, "clientId": c.client_id}
+    oauth: dict[str, Any] = {"enabled": True} if c.registers else {"enabled": True, "clientId": c.client_id}
     if c.has_secret:
         oauth["clientSecret"] = c.secret_or(SECRET_PLACEHOLDER)
     oauth["scopes"] = list(c.scopes)
@@ -192,8 +203,10 @@ def _gemini(c: ClientConfig) -> Handoff:
 
 
 def _generic(c: ClientConfig) -> Handoff:
-    fields = [HandoffField("MCP server URL", c.url), HandoffField("Client ID", c.client_id),
-              *_secret_field("Client Secret", c), HandoffField("Scopes", c.scope_text)]
+    fields = [HandoffField("MCP server URL", c.url)]
+    if not c.registers:
+        fields += [HandoffField("Client ID", c.client_id), *_secret_field("Client Secret", c),
+                   HandoffField("Scopes", c.scope_text)]
     return _handoff(c, fields, "")
 
 
@@ -202,8 +215,12 @@ def _handoff(c: ClientConfig, fields: list[HandoffField], where: str,
     from mcpauth_wizard.platforms import caveats
 
     platform = PLATFORMS[c.platform]
-    return Handoff(c.platform, platform.title, c.client_id, tuple(fields), where,
-                   tuple(files or ()), tuple(caveats(platform)))
+    notes = tuple(caveats(platform))
+    if c.registers:
+        notes = ("it registers itself, then opens the login page: no client id or secret to paste",
+                 *notes)
+    return Handoff(c.platform, platform.title, "(registers itself)" if c.registers else c.client_id,
+                   tuple(fields), where, tuple(files or ()), notes)
 
 
 _BUILDERS = {"chatgpt": _chatgpt, "claude": _claude, "inspector": _inspector,
@@ -290,10 +307,8 @@ def text_file(handoff: Handoff) -> HandoffFile:
                        "\n".join(line for line in lines if line is not None) + "\n", secret)
 
 
-def registration_handoffs(url: str, platforms: tuple[str, ...]) -> list[Handoff]:
-    """Platforms that register themselves: the URL is all there is to paste."""
-    return [Handoff(name, PLATFORMS[name].title, "(registers itself)", (
-        HandoffField("MCP server URL", url),
-        HandoffField("What happens", "the client registers itself, then opens the login page; "
-                     "no client id or secret to paste"),
-    )) for name in platforms]
+def registration_handoffs(url: str, platforms: tuple[str, ...], *,
+                          scopes: tuple[str, ...] = ()) -> list[Handoff]:
+    """Platforms that register themselves: their own panel, without an id or secret."""
+    return [handoff_for(ClientConfig(name, url, "", None, False, scopes, PLATFORMS[name].default_port,
+                                     registers=True)) for name in platforms]
