@@ -107,13 +107,14 @@ def sends_resource(platform: str) -> bool | None:
     return None
 
 
-def audience_question(platforms: list[str]) -> str:
-    """init's offer to require aud = the MCP URL, saying which chosen clients send `resource`."""
+def audience_question(platforms: list[str]) -> tuple[str, str]:
+    """init's offer to require aud = the MCP URL, and its help line: which chosen clients send
+    `resource` (RFC 8707), and which would be refused."""
     senders = [p for p in platforms if sends_resource(p)]
     others = [p for p in platforms if not sends_resource(p)]
-    return ("Also require aud = the MCP URL at the gateway (RFC 8707 resource binding)? "
-            f"Sent by: {', '.join(senders) or 'none of them'}; "
-            f"not known to send it (would be refused): {', '.join(others) or 'none'}")
+    return ("Also require aud = the MCP URL at the gateway?",
+            f"Sent by {', '.join(senders) or 'none of them'}; "
+            f"refused (not known to send resource): {', '.join(others) or 'none'}")
 
 
 # --- breaking changes -------------------------------------------------------------

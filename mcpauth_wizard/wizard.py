@@ -55,7 +55,6 @@ HELP = {
     "secret": "Servers (ChatGPT, Claude.ai) keep a secret; apps on a laptop cannot.",
     "user_scopes": "Lets clients read the user's email or name; your server needs neither.",
     "gateway_allowed_scopes": "Refuse tokens without the scope; the 401 then names it (Claude Code).",
-    "gateway_audience": "Yes only if every client sends resource; others' tokens are refused.",
     "first_user": "Cognito emails them a temporary password; they pick their own later.",
 }
 NEW = "__new__"
@@ -511,7 +510,9 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
     if gateway and "gateway_audience" not in a and prompter.can_ask:
         from mcpauth_wizard.gateway_rules import audience_question
 
-        if prompter.confirm("gateway_audience", audience_question(list(a["platforms"])), False):
+        question, detail = audience_question(list(a["platforms"]))
+        prompter.explain("gateway_audience", detail)
+        if prompter.confirm("gateway_audience", question, False):
             a["gateway_audience"] = True  # no: keep what the gateway has
     # 9. a first user
     if "first_user" not in a:

@@ -271,7 +271,8 @@ def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) 
              ("One app client per platform", "separate_clients", "\r"),
              ("Which get a client secret", "secret", "\r"), ("Also let clients read", "user_scopes", "\r"),
              ("Also require the resource scope at the gateway", "gateway_allowed_scopes", "\r"),
-             ("Also require aud", "gateway_audience", "\r"),
+             ("Also require aud = the MCP URL at the gateway?",
+              "Sent by chatgpt, inspector; refused (not known to send resource): claude", "\r"),
              ("Invite a first user", "first_user", "\r")]
     for question, help_key, keys in steps:
         child.expect_exact(question)
