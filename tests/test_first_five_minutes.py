@@ -1,8 +1,9 @@
 """The first five minutes, as a person meets them. `mcpauth sandbox up` in one terminal; in a
 fresh folder, the `mcpauth init …` line it prints, every question left at what the screen
-offers; then ChatGPT, Claude.ai and MCP Inspector set up from the paste panels alone: each
-discovers the sign-in, signs the demo user in and calls a tool through the gateway. Then the
-`mcpauth doctor` the screen names finds no error.
+offers (and once more choosing "static: … you paste its id" where it asks how clients get a
+client id); then ChatGPT, Claude.ai and MCP Inspector set up from the paste panels alone:
+each discovers the sign-in, signs the demo user in and calls a tool through the gateway.
+Then the `mcpauth doctor` the screen names finds no error.
 
 Nothing here comes from the code under test but what its screens say. What a client knows
 by itself (its own callback URL, how it registers) comes from the platform registry and the
@@ -19,6 +20,7 @@ import os
 import re
 import secrets
 import shlex
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -67,10 +69,14 @@ def terminal_env(home: Path, exported: dict[str, str] | None = None) -> dict[str
     return {**env, **(exported or {})}
 
 
+def _as_in_a_shell() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a runner started with `&` ignores Ctrl-C; a shell does not
+
+
 def spawn(words: list[str], env: dict[str, str], cwd: Path) -> pexpect.spawn:
     command = mcpauth() + words
     return pexpect.spawn(command[0], command[1:], env=env, cwd=str(cwd), encoding="utf-8",
-                         timeout=90, dimensions=(LINES, COLUMNS))
+                         timeout=90, dimensions=(LINES, COLUMNS), preexec_fn=_as_in_a_shell)
 
 
 # --- the sandbox's screen ---------------------------------------------------------------------
@@ -363,6 +369,8 @@ def sign_in_as(http: httpx.Client, client: ClientModel, panel: Panel, discovery:
     assert body["token_type"].lower() == "bearer"
     claims = _claims(body["access_token"])
     assert claims["iss"] == discovery.issuer and claims["client_id"] == client_id
+    if client.sends_resource:  # RFC 8707: the token is bound to the MCP server it was asked for
+        assert claims["aud"] == discovery.resource, claims
     assert set(scope.split()) - {"openid"} <= set(claims["scope"].split()), (scope, claims["scope"])
     return SignedIn(body["access_token"], claims, registered)
 
