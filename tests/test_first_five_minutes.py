@@ -448,3 +448,9 @@ def test_from_the_installed_command_to_three_working_clients_with_only_what_the_
         problems = [f for s in report["steps"] for f in s.get("findings", []) if f.get("severity") == "error"]
         assert report["summary"]["errors"] == 0, problems
         assert doctor.returncode == 0, doctor.stderr
+        if not picked:  # clients that register themselves: the doctor says how to check them
+            skipped = [s for s in report["steps"] if s["id"].startswith("authorize.")]
+            assert skipped and all(s["status"] == "skip" and "--probe-registration" in s["note"]
+                                   for s in skipped), skipped
+        verdicts = {name: v["verdict"] for name, v in report["platforms"].items()}
+        assert "incompatible" not in verdicts.values(), verdicts  # a reported refusal is a risk only

@@ -314,3 +314,14 @@ def test_declining_a_breaking_plan_says_nothing_changed_too(aws, tmp_path) -> No
     child.close()
     assert child.exitstatus == 1
     assert aws.log.mutating() == []
+
+
+def test_a_server_name_comes_from_a_host_name_never_from_an_address() -> None:
+    from mcpauth_wizard.provision.handoff import ClientConfig
+
+    def name(url: str) -> str:
+        return ClientConfig("claude", url, "id", None, False, (), None).name
+
+    assert name("https://tools.example.com/mcp") == "tools"
+    assert name("http://127.0.0.1:8080/gateways/abc/mcp") == "mcp"  # not "127"
+    assert name("http://[::1]:8080/mcp") == "mcp" and name("http://localhost:3000/mcp") == "mcp"

@@ -48,12 +48,14 @@ def sandbox_up(port: int, web_port: int) -> None:
   AWS endpoint       {sandbox.endpoint_url}
   login + gateways   {sandbox.web_url}
   user pool          {seed.pool_id} (sandbox-users)
-  gateway            {seed.gateway_id} (sandbox-gateway, not yet wired to Cognito)
+  gateway            {seed.gateway_id} (sandbox-gateway; AWS IAM auth for now: init asks you
+                     to type its name before it switches the gateway to Cognito tokens)
   demo user          {seed.username} / {seed.password}
 
 In another shell:
   export AWS_ENDPOINT_URL={sandbox.endpoint_url} AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION=us-east-1
   mcpauth init --pool-id {seed.pool_id} --gateway-id {seed.gateway_id} --domain sandbox-login --platform chatgpt,claude,inspector
+then sign in as the demo user with what the panels show; `mcpauth doctor` checks it all.
 
 Ctrl-C stops everything.""")
         while True:

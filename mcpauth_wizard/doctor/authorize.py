@@ -97,6 +97,17 @@ def probe_request(ctx: Context, platform: str) -> Any:
     return ctx.facts[key]
 
 
+def no_client_reason(ctx: Context, platform: str) -> str:
+    """Why a client step skips: a platform that registers itself has no id to pass."""
+    if endpoint(ctx, "registration_endpoint"):
+        if ctx.target.probe_registration:
+            return (f"{PLATFORMS[platform].title} registers itself (no pre-registered id); "
+                    "the registration probe checks such a client")
+        return (f"{PLATFORMS[platform].title} registers itself (no pre-registered id): "
+                "`mcpauth doctor --probe-registration` checks a registered client's sign-in")
+    return f"no pre-registered client id for {platform} (pass --client-id)"
+
+
 def _preview(ctx: Context, platform: str) -> str:
     request = probe_request(ctx, platform)
     return f"GET {request.url}  (not followed)" if request else "GET the authorization endpoint (not known yet)"
@@ -108,7 +119,7 @@ async def authorize_probe(ctx: Context, platform: str) -> Outcome:
         raise Skip("no authorization endpoint")
     client_id = ctx.target.clients.get(platform)
     if not client_id:
-        raise Skip(f"no pre-registered client id for {platform} (pass --client-id)")
+        raise Skip(no_client_reason(ctx, platform))
     redirect = redirect_uri(ctx, platform)
     if redirect is None:
         spec = PLATFORMS[platform]
@@ -156,8 +167,10 @@ async def authorize_probe(ctx: Context, platform: str) -> Outcome:
 async def token_probe(ctx: Context, platform: str) -> Outcome:
     token_url = endpoint(ctx, "token_endpoint")
     client_id = ctx.target.clients.get(platform)
-    if not token_url or not client_id:
-        raise Skip("no token endpoint or client id")
+    if not token_url:
+        raise Skip("no token endpoint")
+    if not client_id:
+        raise Skip(no_client_reason(ctx, platform))
     await ctx.after("aws.pool")  # the pool's login domain decides where the secret may go
     client = (ctx.facts.get("clients") or {}).get(platform) or {}
     known = ctx.target.secrets.get(platform)

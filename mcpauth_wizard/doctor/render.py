@@ -13,7 +13,8 @@ from mcpauth_wizard.doctor.report import Report
 
 _MARK = {"pass": "[green]✓[/]", "warn": "[yellow]⚠[/]", "fail": "[red]✗[/]", "skip": "[dim]–[/]"}
 _VERDICT = {"ready": "[green]ready[/]", "needs_action": "[yellow]needs action[/]",
-            "incompatible": "[red]cannot work as set up[/]", "unknown": "[yellow]unknown[/]"}
+            "at_risk": "[yellow]may fail (reported)[/]", "incompatible": "[red]cannot work as set up[/]",
+            "unknown": "[yellow]unknown[/]"}
 _COMMAND = re.compile(r"`([^`]+)`")
 _URL = re.compile(r"https?://[^\s'\"`<>]+")
 

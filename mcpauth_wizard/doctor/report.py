@@ -9,7 +9,7 @@ from mcpauth_wizard.doctor.context import Target
 from mcpauth_wizard.doctor.findings import Finding, StepResult
 from mcpauth_wizard.platforms import PLATFORMS, Prediction, predict_from_facts
 
-Verdict = Literal["ready", "needs_action", "incompatible", "unknown"]
+Verdict = Literal["ready", "needs_action", "at_risk", "incompatible", "unknown"]
 
 _AUDIENCE = ("GATEWAY_AUDIENCE_UNMATCHABLE", "GATEWAY_AUDIENCE_NEEDS_BINDING", "GATEWAY_AUDIENCE_NO_RESOURCE")
 # symptom → the configuration faults that cause it (first match wins)
@@ -72,7 +72,8 @@ class PlatformVerdict:
 
 def verdicts(target: Target, findings: list[Finding],
              facts: dict[str, Any] | None = None) -> dict[str, PlatformVerdict]:
-    """Per platform: ready / needs action / cannot work as set up, with the deciding codes;
+    """Per platform: ready / needs action / may fail (a reported, unverified refusal) / cannot
+    work as set up (a verified one), with the deciding codes;
     unknown when a step it depends on could not finish and nothing else decides it; plus
     what the registry's facts about the client predict (confirmed → needs action)."""
     codes_found = {f.code for f in findings}
@@ -87,7 +88,9 @@ def verdicts(target: Target, findings: list[Finding],
                      if p.code not in {q.code for q in platform.quirks}]
         confirmed = [p.code for p in predicted if p.severity == "error"]
         if strict:
-            result[name] = PlatformVerdict("incompatible", [q.code for q in strict] + errors + failed,
+            # a verified refusal cannot work; a reported one is a risk, not a certainty
+            verdict = "incompatible" if strict[0].verified else "at_risk"
+            result[name] = PlatformVerdict(verdict, [q.code for q in strict] + errors + failed,
                                            note=f"{platform.title} " + strict[0].text
                                            + ("" if strict[0].verified else " (reported, unverified)"))
         elif errors or confirmed:

@@ -66,8 +66,14 @@ class ClientConfig:
     @property
     def name(self) -> str:
         """A server name for the client's config: the first label of the MCP server's host."""
+        import ipaddress
+
         host = urlsplit(self.url).hostname or "mcp"
-        return host.split(".")[0] or "mcp"
+        try:
+            ipaddress.ip_address(host)
+            return "mcp"  # an address names nothing ("127" is no name)
+        except ValueError:
+            return "mcp" if host == "localhost" else (host.split(".")[0] or "mcp")
 
     @property
     def scope_text(self) -> str:
