@@ -22,6 +22,24 @@ def _spawn(aws, cwd: Path, *args: str) -> pexpect.spawn:
                          encoding="utf-8", timeout=60, dimensions=(50, 160))
 
 
+def _ends_having_changed_nothing(child: pexpect.spawn, aws, status: int) -> None:
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == status
+    assert aws.log.mutating() == []
+
+
+def _iam_gateway(aws) -> dict:
+    """A gateway that trusts AWS IAM: wiring it to Cognito takes access away (breaking)."""
+    import boto3
+
+    gateway = boto3.client("bedrock-agentcore-control", endpoint_url=aws.url, region_name="us-east-1") \
+        .create_gateway(name="tools", roleArn="arn:aws:iam::123456789012:role/r", protocolType="MCP",
+                        authorizerType="AWS_IAM")
+    aws.log.clear()
+    return gateway
+
+
 def _answer_until_the_url(child: pexpect.spawn) -> None:
     """Every question up to the MCP server with its default; then a URL server."""
     for question in ["Continue with this account and region", "User pool", "Name of the new user pool",
@@ -65,10 +83,7 @@ def test_ctrl_c_at_a_question_says_nothing_changed_and_exits_130(aws, tmp_path) 
     child.expect_exact("User pool")
     child.sendcontrol("c")
     child.expect_exact("Cancelled — nothing was changed in AWS")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 130
-    assert aws.log.mutating() == []
+    _ends_having_changed_nothing(child, aws, 130)
 
 
 def test_declining_the_plan_keeps_the_answers_as_a_command_and_a_file(aws, tmp_path) -> None:
@@ -88,10 +103,7 @@ def test_declining_the_plan_keeps_the_answers_as_a_command_and_a_file(aws, tmp_p
     child.send("y")
     child.expect_exact("File")
     child.send("\r")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 1
-    assert aws.log.mutating() == []
+    _ends_having_changed_nothing(child, aws, 1)
 
     saved = load_config(str(tmp_path / "mcpauth-answers.toml"))
     assert saved["platforms"] == ["claude-code"] and saved["ports"] == {"claude-code": 8765}
@@ -245,14 +257,9 @@ def test_every_help_line_fits_80_columns_under_its_question() -> None:
 def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) -> None:
     """A person who knows AWS but not OAuth: every question explains itself; the account line
     says who and where (and that this endpoint is not AWS); the domain question shows its host."""
-    import boto3
-
     from mcpauth_wizard.wizard import HELP
 
-    boto3.client("bedrock-agentcore-control", endpoint_url=aws.url, region_name="us-east-1").create_gateway(
-        name="tools", roleArn="arn:aws:iam::123456789012:role/r", protocolType="MCP",
-        authorizerType="AWS_IAM")
-    aws.log.clear()
+    _iam_gateway(aws)
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env.update(COLUMNS="80", LINES="50", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
     child = pexpect.spawn(sys.executable, ["-m", "mcpauth_wizard", "init", "--dry-run"], env=env,
@@ -281,19 +288,11 @@ def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) 
         if question == "Login domain prefix":  # the answer, as the host it makes
             child.expect_exact("Login page: https://mcp-users-login.auth.us-east-1.amazoncognito.com")
     child.expect_exact("Dry run: nothing was changed.")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
-    assert aws.log.mutating() == []
+    _ends_having_changed_nothing(child, aws, 0)
 
 
 def test_declining_a_breaking_plan_says_nothing_changed_too(aws, tmp_path) -> None:
-    import boto3
-
-    gateway = boto3.client("bedrock-agentcore-control", endpoint_url=aws.url, region_name="us-east-1") \
-        .create_gateway(name="tools", roleArn="arn:aws:iam::123456789012:role/r", protocolType="MCP",
-                        authorizerType="AWS_IAM")
-    aws.log.clear()
+    gateway = _iam_gateway(aws)
     child = _spawn(aws, tmp_path, "init", "--new-pool", "team", "--domain", "team-login", "--gateway-id",
                    gateway["gatewayId"], "--platform", "claude-code", "--port", "claude-code=8765",
                    "--registration", "static", "--secret", "claude-code", "--first-user", "",
@@ -310,10 +309,7 @@ def test_declining_a_breaking_plan_says_nothing_changed_too(aws, tmp_path) -> No
     child.expect_exact("mcpauth init ")
     child.expect_exact("Save these answers to a file")
     child.send("n")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 1
-    assert aws.log.mutating() == []
+    _ends_having_changed_nothing(child, aws, 1)
 
 
 def test_a_server_name_comes_from_a_host_name_never_from_an_address() -> None:
