@@ -71,6 +71,15 @@ def test_sdk_client_without_a_client_id_registers_signs_in_and_calls_a_tool(
     report = json.loads(out[out.index("{"):])
     assert code == 0, [f for s in report["steps"] for f in s["findings"] if f["severity"] == "error"]
 
+    # doctor --fix repairs a setup with no app client of its own (every client registers itself).
+    update_authorizer(sandbox, seed.gateway_id, allowedScopes=["invoke"])  # a short name: no token has it
+    assert call_gateway(url, seen["tokens"].access_token) == 403  # insufficient scope
+    code, out = mcpauth(sandbox, tmp_path, "doctor", "--fix", "--yes")
+    assert code == 0, out
+    assert gateway_authorizer(sandbox, seed.gateway_id)["allowedScopes"] == [f"{url}/invoke"]
+    listed = sandbox.boto("cognito-idp").list_user_pool_clients(UserPoolId=seed.pool_id, MaxResults=60)
+    assert [c["ClientId"] for c in listed["UserPoolClients"]] == [registered]  # no app client made
+
     # The sandbox enforces every configured field: a client list shuts the registered client out.
     assert call_gateway(url, seen["tokens"].access_token) == 200
     update_authorizer(sandbox, seed.gateway_id, allowedClients=["someoneelse"])

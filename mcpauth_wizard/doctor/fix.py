@@ -32,8 +32,12 @@ def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
     """What the recorded setup should be: the Spec `init` would have been given."""
     from mcpauth_wizard.aws import agentcore, cognito
 
+    from mcpauth_wizard.provision.registration import split_platforms
+
     target = report.target
-    if not project.user_pool_id or not project.clients:
+    recorded = project.registration if project.registration in ("dcr", "both") else None
+    self_registering = split_platforms(recorded, list(project.platforms))[1] if recorded else []
+    if not project.user_pool_id or not (project.clients or self_registering):
         raise BadInput("--fix needs the setup recorded by `mcpauth init` (mcpauth.toml) here")
     pool = cognito.describe_user_pool(aws, project.user_pool_id)
     domain = pool.get("CustomDomain") or pool.get("Domain")
@@ -65,12 +69,16 @@ def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
     # Registration on: keep trusting registered clients (no client list; audience as it is).
     from mcpauth_wizard.doctor.registration_checks import dcr_state
 
-    registering = dcr_state(pool) is not None
+    registering = dcr_state(pool) is not None or bool(self_registering)
+    if not clients:  # every platform registers itself: nothing to pre-register
+        registration = "dcr"
+    else:
+        registration = "both" if registering else "static"
     return Spec(mcp_url=target.url, pool_id=project.user_pool_id, domain_prefix=domain,
                 managed_login_version=version, passkeys="WEB_AUTHN" in factors,
                 gateway_id=project.gateway_id, scopes=tuple(project.scopes) or ("invoke",),
                 clients=tuple(clients), gateway_allowed_scopes=gateway_scopes,
-                registration="both" if registering else "static",
+                registration=registration, dcr_platforms=tuple(self_registering),
                 gateway_audience=audience if registering else None)
 
 
