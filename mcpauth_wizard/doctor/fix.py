@@ -31,7 +31,6 @@ def _port_of(urls: list[str], template: str) -> int | None:
 def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
     """What the recorded setup should be: the Spec `init` would have been given."""
     from mcpauth_wizard.aws import agentcore, cognito
-
     from mcpauth_wizard.provision.registration import split_platforms
 
     target = report.target
