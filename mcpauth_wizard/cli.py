@@ -271,9 +271,12 @@ def _ports(values: tuple[str, ...]) -> dict[str, int]:
 @click.option("--json", "as_json", is_flag=True, help="Print the plan and results as JSON.")
 @click.option("--save-answers", metavar="FILE", type=click.Path(dir_okay=False),
               help="Also write the answers to FILE (for --config next time).")
+@click.option("--reveal/--no-reveal", default=None,
+              help="Print new client secrets in the panels (default: only in a terminal, "
+                   "never with --json, so that no log keeps them).")
 @pass_options
 def init(opts: Options, config: str | None, dry_run: bool, as_json: bool,
-         save_answers: str | None, allow_breaking: bool, **flags: Any) -> None:
+         save_answers: str | None, allow_breaking: bool, reveal: bool | None, **flags: Any) -> None:
     """Set up Cognito sign-in for an MCP server: pool, domain, resource server, clients, gateway.
 
     Asks what it does not know (flags and --config answer the questions), shows a plan
@@ -289,7 +292,7 @@ def init(opts: Options, config: str | None, dry_run: bool, as_json: bool,
                 answers[key] = _ports(value) if key == "ports" else _split(value)
         elif value is not None:
             answers[key] = value
-    run_init(opts, answers, config, dry_run, as_json, save_answers=save_answers)
+    run_init(opts, answers, config, dry_run, as_json, save_answers=save_answers, reveal=reveal)
 
 
 @cli.command("show")

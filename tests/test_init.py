@@ -74,8 +74,8 @@ def test_init_from_flags_creates_everything_and_wires_the_gateway(run, aws, agen
     assert sorted(authorizer["allowedClients"]) == sorted(project.clients.values())
     assert "allowedAudience" not in authorizer  # Cognito access tokens carry no aud
 
-    # the secret is shown once, at creation, next to what to paste
-    assert chatgpt["ClientSecret"] in result.out
+    # no terminal (a CI log): the new secret is masked; `show --reveal` prints it
+    assert chatgpt["ClientSecret"] not in result.out and "mcpauth show --reveal" in result.out
     assert "Paste into ChatGPT" in result.out and "Paste into MCP Inspector" in result.out
     assert chatgpt["ClientSecret"] not in Path("mcpauth.toml").read_text()
     # the next steps: what changed at the gateway, then the doctor; the gateway checks tokens,
@@ -322,6 +322,26 @@ def test_show_masks_secrets_unless_revealed(run, gateway, cognito) -> None:
     assert "show --reveal" in masked.out
     revealed = run("show", "--reveal")
     assert secret in revealed.out
+
+
+def test_init_prints_a_new_secret_only_when_asked_or_to_a_terminal(run, gateway, cognito) -> None:
+    result = run(*init_args(gateway["gatewayId"], "--json"))
+    assert result.code == 0, result.err
+    project = load_project()
+    secret = cognito.describe_user_pool_client(
+        UserPoolId=project.user_pool_id, ClientId=project.clients["chatgpt"])["UserPoolClient"]["ClientSecret"]
+    assert secret not in result.out  # JSON goes to files and logs
+    chatgpt = next(h for h in json.loads(result.out)["handoffs"] if h["platform"] == "chatgpt")
+    assert chatgpt["fields"]["OAuth Client Secret"].startswith("********")
+
+    cognito.delete_user_pool_client(UserPoolId=project.user_pool_id, ClientId=project.clients["chatgpt"])
+    again = run(*init_args(gateway["gatewayId"], "--reveal", "--json"))  # a new client: a new secret
+    assert again.code == 0, again.err
+    project = load_project()
+    secret = cognito.describe_user_pool_client(
+        UserPoolId=project.user_pool_id, ClientId=project.clients["chatgpt"])["UserPoolClient"]["ClientSecret"]
+    chatgpt = next(h for h in json.loads(again.out)["handoffs"] if h["platform"] == "chatgpt")
+    assert chatgpt["fields"]["OAuth Client Secret"] == secret
 
 
 def test_rollback_deletes_what_the_failed_run_created(aws, cognito, gateway) -> None:

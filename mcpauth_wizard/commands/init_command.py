@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 
 
 def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run: bool,
-             as_json: bool, *, show_handoffs: bool = True, save_answers: str | None = None) -> None:
+             as_json: bool, *, show_handoffs: bool = True, save_answers: str | None = None,
+             reveal: bool | None = None) -> None:
     from mcpauth_wizard import wizard
     from mcpauth_wizard.project import save_project
     from mcpauth_wizard.provision import proxy, setup
@@ -72,7 +73,10 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         _declined(prompter, spec.answers, saved=bool(save_answers))  # a breaking plan too
     outcome = apply_with_progress(opts, aws, plan, project, quiet=as_json)
     saved = save_project(outcome.project)
-    handoffs = proxy.proxy_handoffs(outcome.project) if for_proxy else _handoffs(aws, outcome, spec)
+    if reveal is None:  # a new secret is shown to a person at a terminal, not to a log
+        reveal = console.out.is_terminal and not as_json
+    handoffs = proxy.proxy_handoffs(outcome.project) if for_proxy else _handoffs(aws, outcome, spec,
+                                                                                  reveal=reveal)
     if as_json:
         result["applied"] = outcome.done
         result["user_pool_id"] = outcome.project.user_pool_id
@@ -234,7 +238,7 @@ def _plan_json(plan: Plan) -> list[dict[str, Any]]:
     ]
 
 
-def _handoffs(aws: Any, outcome: Outcome, spec: Any) -> list[Any]:
+def _handoffs(aws: Any, outcome: Outcome, spec: Any, *, reveal: bool) -> list[Any]:
     from mcpauth_wizard.aws import cognito
     from mcpauth_wizard.callbacks import port_in
     from mcpauth_wizard.platforms import PLATFORMS
@@ -251,7 +255,7 @@ def _handoffs(aws: Any, outcome: Outcome, spec: Any) -> list[Any]:
     from dataclasses import replace
 
     found = handoffs(replace(project, clients=clients), scopes=list(spec.client_scopes),
-                     secrets=dict(outcome.secrets), has_secret=has_secret, reveal=True,
+                     secrets=dict(outcome.secrets), has_secret=has_secret, reveal=reveal,
                      ports=ports) + registration_handoffs(spec.mcp_url, spec.dcr_platforms)
     server = server_checks(aws, project, scopes=list(spec.client_scopes) or
                            [f"{spec.mcp_url}/{s}" for s in spec.scopes],
