@@ -113,8 +113,7 @@ def audience_question(platforms: list[str]) -> tuple[str, str]:
     senders = [p for p in platforms if sends_resource(p)]
     others = [p for p in platforms if not sends_resource(p)]
     return ("Also require aud = the MCP URL at the gateway?",
-            f"Sent by {', '.join(senders) or 'none of them'}; "
-            f"refused (not known to send resource): {', '.join(others) or 'none'}")
+            f"Sent by {', '.join(senders) or 'none'}; refused: {', '.join(others) or 'none'}")
 
 
 # --- breaking changes -------------------------------------------------------------

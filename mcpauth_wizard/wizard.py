@@ -49,7 +49,7 @@ HELP = {
     "mcp_server": "What MCP clients connect to; its URL names the scopes tokens carry.",
     "mcp_url": "The URL clients connect to, e.g. https://abc.lambda-url.us-east-1.on.aws/mcp",
     "scopes": "What a token may do, as <MCP URL>/<scope>; invoke alone is enough.",
-    "platforms": "Each gets an app client with its own exact callback URL.",
+    "platforms": "Each one's exact callback URL is registered (next: how it gets an id).",
     "registration": "static works with every client; dcr needs nothing pasted (ESSENTIALS).",
     "separate_clients": "Yes: an app client each, revoked alone. No: one client for all.",
     "secret": "Servers (ChatGPT, Claude.ai) keep a secret; apps on a laptop cannot.",
@@ -407,10 +407,17 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
             suggestion = _free_name(base, lambda p: cognito.describe_domain(aws, p) is not None,
                                     limit=5)
         region = getattr(aws, "region_name", "us-east-1")
-        prompter.explain("domain", "Creates https://" + cognito.login_host(suggestion or "PREFIX", region))
+
+        # behind an endpoint that is not AWS (the sandbox), the host is AWS's, not this one's
+        on_aws = " on AWS" if getattr(aws, "resolved_endpoint", None) else ""
+
+        def host(prefix: str) -> str:
+            return "https://" + cognito.login_host(prefix, region)
+
+        prompter.explain("domain", f"Creates{on_aws} {host(suggestion or 'PREFIX')}")
         a["domain"] = prompter.text("domain", "Login domain prefix" + note, suggestion,
                                     validate=_domain_validator(aws))
-        prompter.say(f"Login page: https://{cognito.login_host(a['domain'], region)}")
+        prompter.say(f"Login page{on_aws}: {host(a['domain'])}")
     if "classic_login" not in a:
         fallback, note = default("classic_login", False)
         a["classic_login"] = False if a["passkeys"] else not prompter.confirm(
@@ -639,6 +646,7 @@ class QuestionaryPrompter:
 
     can_ask = True
     SELECT_HINT = "(arrow keys, Enter)"
+    FILTER_HINT = "(type to filter, arrow keys, Enter)"  # long lists: questionary's search filter
     CHECKBOX_HINT = "(arrow keys; space selects, a toggles all; Enter)"
 
     def __init__(self, say: Callable[[str], None]) -> None:
@@ -665,8 +673,9 @@ class QuestionaryPrompter:
     def select(self, key: str, message: str, options: list[Option], default: str | None = None) -> str:
         choices = [self.q.Choice(o.title, value=o.value) for o in options]
         chosen = next((c for c in choices if c.value == default), None)
+        hint = self.FILTER_HINT if len(choices) > 8 else self.SELECT_HINT
         return self._ask(self.q.select(message, choices, default=chosen,
-                                       instruction=self.SELECT_HINT + self._line(key),
+                                       instruction=hint + self._line(key),
                                        use_search_filter=len(choices) > 8, use_jk_keys=False))
 
     def checkbox(self, key: str, message: str, options: list[Option], defaults: list[str],

@@ -344,3 +344,20 @@ def test_scaffold_under_a_file_is_bad_input_and_writes_nothing(tmp_path: Path, r
     assert len(result.err.strip().splitlines()) == 1
     assert blocker.read_text(encoding="utf-8") == "x"
 
+
+
+def test_a_reported_refusal_is_a_risk_and_never_hides_an_error_to_fix() -> None:
+    """Claude is reported (unverified) to refuse metadata without S256, which Cognito never
+    lists: alone that is 'may fail'; beside a real error, the error to fix decides."""
+    from mcpauth_wizard.doctor.context import Target
+    from mcpauth_wizard.doctor.findings import Finding
+    from mcpauth_wizard.doctor.report import verdicts
+
+    target = Target(url="https://mcp.example.com/mcp", platforms=("claude", "inspector"))
+    s256 = Finding("AS_NO_S256", "no code_challenge_methods_supported")
+    alone = verdicts(target, [s256])
+    assert alone["claude"].verdict == "at_risk" and "(reported, unverified)" in alone["claude"].note
+    assert alone["inspector"].verdict == "ready"
+    missing = Finding("COGNITO_CALLBACK_MISSING", "no callback", platform="claude")
+    both = verdicts(target, [s256, missing])
+    assert both["claude"].verdict == "needs_action" and both["claude"].codes == ["COGNITO_CALLBACK_MISSING"]

@@ -411,3 +411,16 @@ def test_classic_login_on_a_managed_login_domain_keeps_v2_and_still_makes_styles
     assert result.code == 0, result.err
     assert "managed login (v2), kept" in result.err
     cognito.describe_managed_login_branding_by_client(UserPoolId=pool, ClientId=load_project().clients["chatgpt"])
+
+
+def test_a_log_that_asks_for_colour_still_gets_no_secret(run_process, aws, cognito) -> None:
+    """FORCE_COLOR makes rich treat a pipe as a terminal; a CI log must still not keep a secret."""
+    result = run_process("init", "--new-pool", "p", "--domain", "fc-login", "--mcp-url",
+                         "https://x.example.com/mcp", "--platform", "chatgpt", "--yes",
+                         env={"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1", "CI": ""})
+    assert result.code == 0, result.err
+    project = load_project()
+    secret = cognito.describe_user_pool_client(
+        UserPoolId=project.user_pool_id, ClientId=project.clients["chatgpt"])["UserPoolClient"]["ClientSecret"]
+    assert secret not in result.out and secret not in result.err
+    assert "mcpauth show --reveal" in result.out

@@ -100,7 +100,7 @@ def test_both_a_pre_registered_and_a_registered_client_call_tools(
     # Claude Code's first way (per the registry) is a pre-registered client; Claude.ai's is DCR.
     seed, result = init(sandbox, tmp_path, "both", "claude-code,claude", "--port", "claude-code=8765")
     by_platform = {h["platform"]: h for h in result["handoffs"]}
-    assert by_platform["claude"]["client_id"] == "(registers itself)"
+    assert by_platform["claude"]["client_id"] is None and by_platform["claude"]["registers_itself"]
     static_id = by_platform["claude-code"]["client_id"]
     url = by_platform["claude"]["fields"]["Remote MCP server URL"]
     authorizer = gateway_authorizer(sandbox, seed.gateway_id)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -120,9 +121,15 @@ def test_demo_runs_as_a_process_and_exits_0(tmp_path) -> None:
     assert Path(folder).parent == tmp_path and (Path(folder) / "mcpauth.toml").is_file()
 
 
-def test_sandbox_up_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c() -> None:
+def _as_a_background_job() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # what a shell does to `cmd &`
+
+
+@pytest.mark.parametrize(("started", "stop"), [(_as_a_background_job, signal.SIGINT), (None, signal.SIGTERM)],
+                         ids=["ctrl-c, even as a background job", "SIGTERM"])
+def test_sandbox_up_prints_how_to_use_it_and_stops_cleanly(started: Any, stop: int) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "mcpauth_wizard", "sandbox", "up"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=started)
     lines: list[str] = []
     try:
         assert proc.stdout is not None
@@ -140,7 +147,7 @@ def test_sandbox_up_prints_how_to_use_it_and_stops_cleanly_on_ctrl_c() -> None:
                              aws_access_key_id="x", aws_secret_access_key="x").list_user_pools(MaxResults=10)
         assert [p["Name"] for p in pools["UserPools"]] == ["sandbox-users"]
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         rest, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "stopping the sandbox" in rest

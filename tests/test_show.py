@@ -123,15 +123,31 @@ def test_a_url_server_is_told_what_each_token_must_carry(run, setup, cognito) ->
 
 def test_show_gives_platforms_that_register_themselves_their_url(run, cognito) -> None:
     result = run("init", "--new-pool", "dcr users", "--domain", "dcr-login", "--mcp-url", MCP_URL,
-                 "--platform", "claude,inspector", "--registration", "dcr", "--yes")
+                 "--platform", "claude,inspector,gemini-cli", "--registration", "dcr", "--yes")
     assert result.code == 0, result.err
     shown = json.loads(run("show", "--json").out)
     by = {h["platform"]: h for h in shown["handoffs"]}
-    assert set(by) == {"claude", "inspector"}
-    assert by["claude"]["client_id"] == "(registers itself)"
+    assert set(by) == {"claude", "inspector", "gemini-cli"}
+    # registering itself, Gemini CLI still needs its scope pinned (else it asks for every one)
+    gemini = json.loads(by["gemini-cli"]["fields"]["settings.json entry"])
+    assert gemini["mcpServers"]["tools"]["oauth"] == {"enabled": True,
+                                                      "scopes": ["openid", f"{MCP_URL}/invoke"]}
+    assert by["claude"]["client_id"] is None and by["claude"]["registers_itself"] is True
     assert by["claude"]["where"] == "Claude › Settings › Connectors › Add custom connector"
     assert by["claude"]["fields"] == {"Name": "tools", "Remote MCP server URL": MCP_URL}  # no id to paste
     assert by["inspector"]["fields"] == {"Transport Type": "Streamable HTTP", "URL": MCP_URL}
     assert by["inspector"]["caveats"][0].startswith("it registers itself")
-    checks = shown["server_checks"]["fields"]
-    assert checks["Audience (aud), for clients that register themselves (they get new client ids)"] == MCP_URL
+    server = shown["server_checks"]
+    # Claude is not known to send resource: its token has no aud, and its id is new; a server
+    # that required either would refuse it. So: issuer, token_use and scope only.
+    assert not any(label.startswith(("Audience", "Client ids")) for label in server["fields"])
+    assert server["caveats"][0].startswith("clients that register themselves get new ids")
+    assert server["fields"]["Scope (scope), contains"] == f"{MCP_URL}/invoke"
+
+
+def test_a_url_server_may_require_aud_when_every_registering_client_sends_resource(run, cognito) -> None:
+    result = run("init", "--new-pool", "aud users", "--domain", "aud-login", "--mcp-url", MCP_URL,
+                 "--platform", "chatgpt,inspector", "--registration", "dcr", "--yes")
+    assert result.code == 0, result.err
+    shown = json.loads(run("show", "--json").out)
+    assert shown["server_checks"]["fields"]["Audience (aud), clients that register themselves"] == MCP_URL

@@ -271,7 +271,8 @@ def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) 
              ("User pool", "pool", "\r"), ("Name of the new user pool", "new_pool", "\r"),
              ("Tier", "tier", "\r"), ("Only administrators create users", "admin_only", "\r"),
              ("Offer passkeys", "passkeys", "\r"),
-             ("Login domain prefix", "Creates https://mcp-users-login.auth.us-east-1.amazoncognito.com", "\r"),
+             ("Login domain prefix",
+              "Creates on AWS https://mcp-users-login.auth.us-east-1.amazoncognito.com", "\r"),
              ("Use managed login", "managed_login", "\r"), ("MCP server", "mcp_server", "\r"),
              ("Resource scopes", "scopes", "\r"), ("Which MCP clients will sign in", "platforms", "\r"),
              ("How do clients get a client id", "registration", up + "\r"),  # static (dcr is recommended)
@@ -279,14 +280,14 @@ def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) 
              ("Which get a client secret", "secret", "\r"), ("Also let clients read", "user_scopes", "\r"),
              ("Also require the resource scope at the gateway", "gateway_allowed_scopes", "\r"),
              ("Also require aud = the MCP URL at the gateway?",
-              "Sent by chatgpt, inspector; refused (not known to send resource): claude", "\r"),
+              "Sent by chatgpt, inspector; refused: claude", "\r"),
              ("Invite a first user", "first_user", "\r")]
     for question, help_key, keys in steps:
         child.expect_exact(question)
         child.expect_exact(HELP.get(help_key, help_key))  # the line under the question
         child.send(keys)
         if question == "Login domain prefix":  # the answer, as the host it makes
-            child.expect_exact("Login page: https://mcp-users-login.auth.us-east-1.amazoncognito.com")
+            child.expect_exact("Login page on AWS: https://mcp-users-login.auth.us-east-1.amazoncognito.com")
     child.expect_exact("Dry run: nothing was changed.")
     _ends_having_changed_nothing(child, aws, 0)
 

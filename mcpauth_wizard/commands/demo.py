@@ -36,9 +36,18 @@ def require_sandbox_extra(command: str) -> None:
 
 
 def sandbox_up(port: int, web_port: int) -> None:
-    """Run the sandbox in the foreground until Ctrl-C."""
+    """Run the sandbox in the foreground until Ctrl-C (or SIGTERM); either stops it cleanly."""
+    import signal
+
     require_sandbox_extra("sandbox up")
     from mcpauth_wizard.sandbox.server import Sandbox
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    # A shell starts a background job (`mcpauth sandbox up &`) with SIGINT ignored: listen anyway.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, stop)
 
     sandbox = Sandbox(port=port, web_port=web_port).start()
     try:

@@ -74,7 +74,7 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     outcome = apply_with_progress(opts, aws, plan, project, quiet=as_json)
     saved = save_project(outcome.project)
     if reveal is None:  # a new secret is shown to a person at a terminal, not to a log
-        reveal = console.out.is_terminal and not as_json
+        reveal = _at_a_terminal() and not as_json
     handoffs = proxy.proxy_handoffs(outcome.project) if for_proxy else _handoffs(aws, outcome, spec,
                                                                                   reveal=reveal)
     if as_json:
@@ -97,6 +97,15 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
                  "`mcpauth show` prints what to paste again (`--reveal` for secrets).")
     for line in next_steps(plan):
         console.note(line)
+
+
+def _at_a_terminal() -> bool:
+    """stdout is a terminal a person reads: not a pipe or file, not CI (FORCE_COLOR and the
+    like make rich call a log a terminal, so rich's own answer is not used here)."""
+    import os
+    import sys
+
+    return sys.stdout.isatty() and os.environ.get("CI", "").lower() not in ("1", "true", "yes")
 
 
 def next_steps(plan: Plan) -> list[str]:
@@ -123,6 +132,8 @@ def _gateway_sentence(step: Any) -> str:
         parts.append("carrying " + " or ".join(after["allowedScopes"]))
     if after.get("allowedAudience"):
         parts.append("with aud " + " or ".join(after["allowedAudience"]))
+    if not parts and not step.breaking:
+        return f"Gateway {step.name}: updated as the plan shows."
     sentence = f"Gateway {step.name} now accepts this pool's tokens"
     sentence += (" " + ", ".join(parts)) if parts else ""
     losing = "; ".join(b.loses_access for b in step.breaking)
@@ -256,8 +267,8 @@ def _handoffs(aws: Any, outcome: Outcome, spec: Any, *, reveal: bool) -> list[An
 
     found = handoffs(replace(project, clients=clients), scopes=list(spec.client_scopes),
                      secrets=dict(outcome.secrets), has_secret=has_secret, reveal=reveal,
-                     ports=ports) + registration_handoffs(spec.mcp_url, spec.dcr_platforms)
-    server = server_checks(aws, project, scopes=list(spec.client_scopes) or
-                           [f"{spec.mcp_url}/{s}" for s in spec.scopes],
-                           registering=bool(spec.dcr_platforms))
+                     ports=ports) + registration_handoffs(spec.mcp_url, spec.dcr_platforms,
+                                                          scopes=spec.client_scopes)
+    server = server_checks(aws, project, scopes=list(spec.client_scopes),
+                           registering=tuple(spec.dcr_platforms))
     return found + ([server] if server else [])

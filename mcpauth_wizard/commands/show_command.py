@@ -49,10 +49,11 @@ def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
     if registering:  # no client of theirs is recorded: the URL is what they need
         from mcpauth_wizard.provision.handoff import registration_handoffs
 
-        found += registration_handoffs(project.resource_url or "", tuple(registering))
         if not scopes and project.resource_url:
-            scopes = [f"{project.resource_url}/{s}" for s in project.scopes]
-    server = server_checks(aws, project, scopes=scopes, registering=bool(registering))
+            scopes = ["openid", *(f"{project.resource_url}/{s}" for s in project.scopes)]
+        found += registration_handoffs(project.resource_url or "", tuple(registering),
+                                       scopes=tuple(scopes))
+    server = server_checks(aws, project, scopes=scopes, registering=tuple(registering))
     return project, found + ([server] if server else [])
 
 

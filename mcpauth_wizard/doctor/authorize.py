@@ -99,7 +99,9 @@ def probe_request(ctx: Context, platform: str) -> Any:
 
 def no_client_reason(ctx: Context, platform: str) -> str:
     """Why a client step skips: a platform that registers itself has no id to pass."""
-    if endpoint(ctx, "registration_endpoint"):
+    from mcpauth_wizard.provision.registration import registers_itself
+
+    if endpoint(ctx, "registration_endpoint") and (registers_itself(platform) or not ctx.target.clients):
         if ctx.target.probe_registration:
             return (f"{PLATFORMS[platform].title} registers itself (no pre-registered id); "
                     "the registration probe checks such a client")

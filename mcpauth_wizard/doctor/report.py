@@ -87,14 +87,17 @@ def verdicts(target: Target, findings: list[Finding],
         predicted = [p for p in predict_from_facts(platform, facts or {})
                      if p.code not in {q.code for q in platform.quirks}]
         confirmed = [p.code for p in predicted if p.severity == "error"]
-        if strict:
-            # a verified refusal cannot work; a reported one is a risk, not a certainty
-            verdict = "incompatible" if strict[0].verified else "at_risk"
-            result[name] = PlatformVerdict(verdict, [q.code for q in strict] + errors + failed,
-                                           note=f"{platform.title} " + strict[0].text
-                                           + ("" if strict[0].verified else " (reported, unverified)"))
-        elif errors or confirmed:
-            result[name] = PlatformVerdict("needs_action", errors + confirmed + failed)
+        verified = [q for q in strict if q.verified]
+        quirk = verified[0] if verified else (strict[0] if strict else None)
+        quirk_note = (f"{platform.title} {quirk.text}" + ("" if quirk.verified else " (reported, unverified)")
+                      if quirk else "")
+        if verified:  # a verified refusal: nothing else can make it work
+            result[name] = PlatformVerdict("incompatible", [q.code for q in strict] + errors + failed,
+                                           note=quirk_note)
+        elif errors or confirmed:  # something to fix comes first, even beside a reported risk
+            result[name] = PlatformVerdict("needs_action", errors + confirmed + failed, note=quirk_note)
+        elif strict:  # only reported: a risk, not a certainty
+            result[name] = PlatformVerdict("at_risk", [q.code for q in strict] + failed, note=quirk_note)
         elif failed:
             result[name] = PlatformVerdict("unknown", failed, note="a check it depends on did not finish")
         else:

@@ -13,6 +13,7 @@ from mcpauth_wizard.platforms import PLATFORMS
 from mcpauth_wizard.project import Project
 
 MASK = "********"
+REGISTERS_ITSELF = "(registers itself)"  # a Handoff's client_id when the client has none yet
 SECRET_PLACEHOLDER = "<client secret: `mcpauth show --reveal`>"
 MCP_REMOTE_SECRET_ENV = "MCP_REMOTE_CLIENT_SECRET"  # mcp-remote expands ${VAR} in its client info
 
@@ -45,7 +46,9 @@ class Handoff:
     heading: str = ""  # the panel's heading, when it is not "Paste into <title>"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"platform": self.platform, "title": self.title, "client_id": self.client_id,
+        registers = self.client_id == REGISTERS_ITSELF
+        return {"platform": self.platform, "title": self.title,
+                "client_id": None if registers else self.client_id, "registers_itself": registers,
                 "where": self.where, "fields": {f.label: f.value for f in self.fields},
                 "files": {f.path: f.content for f in self.files}, "caveats": list(self.caveats)}
 
@@ -146,7 +149,8 @@ def _cursor(c: ClientConfig) -> Handoff:
     auth: dict[str, Any] = {"CLIENT_ID": c.client_id}
     if c.has_secret:
         auth["CLIENT_SECRET"] = c.secret_or(SECRET_PLACEHOLDER)
-    auth["scopes"] = list(c.scopes)
+    if c.scopes:
+        auth["scopes"] = list(c.scopes)
     entry: dict[str, Any] = {"url": c.url} if c.registers else {"url": c.url, "auth": auth}
     document = {"mcpServers": {c.name: entry}}
     fields = [HandoffField("mcp.json entry", _json(document).strip(), c.secret is not None)]
@@ -199,7 +203,8 @@ def _gemini(c: ClientConfig) -> Handoff:
     oauth: dict[str, Any] = {"enabled": True} if c.registers else {"enabled": True, "clientId": c.client_id}
     if c.has_secret:
         oauth["clientSecret"] = c.secret_or(SECRET_PLACEHOLDER)
-    oauth["scopes"] = list(c.scopes)
+    if c.scopes:  # pinned: without it Gemini CLI asks for every scope Cognito lists
+        oauth["scopes"] = list(c.scopes)
     document = {"mcpServers": {c.name: {"httpUrl": c.url, "oauth": oauth}}}
     fields = [HandoffField("settings.json entry", _json(document).strip(), c.secret is not None),
               HandoffField("Then", f"/mcp auth {c.name}")]
@@ -225,7 +230,7 @@ def _handoff(c: ClientConfig, fields: list[HandoffField], where: str,
     if c.registers:
         notes = ("it registers itself, then opens the login page: no client id or secret to paste",
                  *notes)
-    return Handoff(c.platform, platform.title, "(registers itself)" if c.registers else c.client_id,
+    return Handoff(c.platform, platform.title, REGISTERS_ITSELF if c.registers else c.client_id,
                    tuple(fields), where, tuple(files or ()), notes)
 
 
@@ -259,7 +264,7 @@ def handoffs(project: Project, *, scopes: list[str],
 
 
 def server_checks(aws: Any, project: Project, *, scopes: list[str],
-                  registering: bool = False) -> Handoff | None:
+                  registering: tuple[str, ...] = ()) -> Handoff | None:
     """What an MCP server that checks tokens itself (a URL server, not a gateway and not
     FastMCP's proxy) must check, and the metadata it must serve; None for the others.
 
@@ -275,17 +280,27 @@ def server_checks(aws: Any, project: Project, *, scopes: list[str],
     url = project.resource_url
     parts = urlsplit(url)
     metadata = f"{parts.scheme}://{parts.netloc}/.well-known/oauth-protected-resource{parts.path}"
-    resource_scopes = [s for s in scopes if "/" in s and s.split("/", 1)[0] == url] or \
-        [s for s in scopes if "/" in s]
+    resource_scopes = [s for s in scopes if s.rsplit("/", 1)[0] == url]
     ids = [cid for key, cid in project.clients.items() if key != "doctor"]
     fields = [HandoffField("Issuer (iss)", issuer),
               HandoffField("JWKS URL", f"{issuer}/.well-known/jwks.json"),
               HandoffField("Token use (token_use)", "access (refuse ID tokens)")]
-    if ids:
-        fields.append(HandoffField("Client ids (client_id), one of", "\n".join(ids)))
+    notes = []
     if registering:
-        fields.append(HandoffField("Audience (aud), for clients that register themselves "
-                                   "(they get new client ids)", url))
+        from mcpauth_wizard.gateway_rules import sends_resource
+
+        # Registered clients get new ids: a client_id list would refuse them. aud = the MCP URL
+        # identifies them only if every one sends `resource` (Cognito binds aud from it).
+        if all(sends_resource(p) for p in registering):
+            label = "Client ids (client_id) of the pre-registered clients; the others carry aud"
+            if ids:
+                fields.append(HandoffField(label, "\n".join(ids)))
+            fields.append(HandoffField("Audience (aud), clients that register themselves", url))
+        else:
+            notes.append("clients that register themselves get new ids and not all send resource "
+                         "(no aud): check iss, token_use and scope, not client_id")
+    elif ids:
+        fields.append(HandoffField("Client ids (client_id), one of", "\n".join(ids)))
     if resource_scopes:
         fields.append(HandoffField("Scope (scope), contains", " ".join(resource_scopes)))
     fields += [
@@ -295,8 +310,8 @@ def server_checks(aws: Any, project: Project, *, scopes: list[str],
         HandoffField("Answer a request without a valid token with",
                      f'401 and WWW-Authenticate: Bearer resource_metadata="{metadata}"'),
     ]
-    caveats = ["this endpoint is not AWS: its issuer is the one its discovery document names"] \
-        if aws.resolved_endpoint else []
+    caveats = notes + (["this endpoint is not AWS: on AWS these are the values; here the issuer is "
+                        "the one the endpoint's discovery document names"] if aws.resolved_endpoint else [])
     return Handoff("server", "your MCP server", "", tuple(fields),
                    "the server's token check (FastMCP: JWTVerifier(issuer=…, jwks_uri=…, "
                    "required_scopes=…) in a RemoteAuthProvider)", (), tuple(caveats),
