@@ -322,3 +322,18 @@ def test_a_server_name_comes_from_a_host_name_never_from_an_address() -> None:
     assert name("https://tools.example.com/mcp") == "tools"
     assert name("http://127.0.0.1:8080/gateways/abc/mcp") == "mcp"  # not "127"
     assert name("http://[::1]:8080/mcp") == "mcp" and name("http://localhost:3000/mcp") == "mcp"
+
+
+def test_panels_of_clients_that_register_themselves_at_80_columns() -> None:
+    from mcpauth_wizard.provision.handoff import registration_handoffs
+
+    url = "https://a-rather-long-host-name-for-an-mcp-server.example.com/tenants/acme/mcp"
+    recorder = Console(record=True, width=80, highlight=False, soft_wrap=True)
+    for handoff in registration_handoffs(url, ("chatgpt", "claude-code"), scopes=("openid", f"{url}/invoke")):
+        recorder.print(console.handoff_panel(handoff))
+    lines = recorder.export_text().splitlines()
+    assert lines[0].startswith("Paste into ChatGPT ──") and lines[1].startswith("Where: ChatGPT › Settings")
+    assert ["MCP Server URL", f"  {url}", "Authentication", "  OAuth"] == lines[lines.index("MCP Server URL"):][:4]
+    assert "OAuth Client ID" not in lines  # nothing to paste but the URL
+    assert f"  claude mcp add --transport http a-rather-long-host-name-for-an-mcp-server {url}" in lines
+    assert any(line.startswith("Note: it registers itself") for line in lines)
