@@ -40,7 +40,7 @@ def setup(run, aws) -> dict[str, Any]:
     )
     result = run("init", "--new-pool", "mcp users", "--domain", "tools-login", "--gateway-id",
                  gateway["gatewayId"], "--platform", "chatgpt,claude,inspector", "--yes",
-                 "--allow-breaking")
+                 "--allow-breaking", "--reveal")  # secrets printed here, so the export is seen not to
     assert result.code == 0, result.err
     cognito = boto3.client("cognito-idp", endpoint_url=aws.url, region_name="us-east-1")
     project = load_project()
@@ -111,7 +111,7 @@ def test_export_never_writes_a_secret(run, setup) -> None:
     secrets = [c["ClientSecret"] for c in setup["clients"].values() if "ClientSecret" in c]
     assert len(secrets) == 2
     for secret in secrets:
-        assert secret in setup["init_output"]  # shown once by init ...
+        assert secret in setup["init_output"]  # printed by init (asked to reveal) ...
         assert secret not in result.out  # ... never by the export
     assert "ClientSecret" not in result.out
 
