@@ -53,7 +53,30 @@ def install() -> None:
     _patch_cognito()
     _patch_dynamic_registration()
     _patch_agentcore()
+    _import_the_pool_key_once()
     _installed = True
+
+
+def _import_the_pool_key_once() -> None:
+    """Speed only, no behaviour: moto gives every pool the same private key file and imports it
+    anew for each (recovering its primes: ~160 ms a pool); import it once and share it."""
+    import json
+    from types import SimpleNamespace
+
+    from joserfc import jwk
+    from moto.cognitoidp import models
+
+    imported: dict[str, Any] = {}
+
+    def import_key(data: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or not isinstance(data, dict):
+            return jwk.RSAKey.import_key(data, *args, **kwargs)
+        key = json.dumps(data, sort_keys=True)
+        if key not in imported:
+            imported[key] = jwk.RSAKey.import_key(data)
+        return imported[key]
+
+    models.jwk = SimpleNamespace(RSAKey=SimpleNamespace(import_key=import_key))
 
 
 def _patch_cognito() -> None:
