@@ -77,7 +77,8 @@ class Prompter(Protocol):
                  required: bool = False) -> list[str]: ...
     def text(self, key: str, message: str, default: str = "",
              validate: Callable[[str], str | None] | None = None) -> str: ...
-    def text_optional(self, key: str, message: str) -> str: ...
+    def text_optional(self, key: str, message: str,
+                      validate: Callable[[str], str | None] | None = None) -> str: ...
     def confirm(self, key: str, message: str, default: bool) -> bool: ...
     def say(self, message: str) -> None: ...
     def explain(self, key: str, help_line: str) -> None: ...  # the help line of the next question
@@ -106,7 +107,8 @@ class NoPrompter:
              validate: Callable[[str], str | None] | None = None) -> str:
         return default if default else self._missing(key)
 
-    def text_optional(self, key: str, message: str) -> str:
+    def text_optional(self, key: str, message: str,
+                      validate: Callable[[str], str | None] | None = None) -> str:
         return ""
 
     def confirm(self, key: str, message: str, default: bool) -> bool:
@@ -453,8 +455,12 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
     # 5. scopes
     if not a.get("scopes"):
         fallback, note = default("scopes", ["invoke"])
-        text = prompter.text("scopes", "Resource scopes (comma separated)" + note, ", ".join(fallback))
-        a["scopes"] = [s.strip() for s in text.split(",") if s.strip()]
+        def names(text: str) -> list[str]:
+            return [s.strip() for s in text.split(",") if s.strip()]
+
+        text = prompter.text("scopes", "Resource scopes (comma separated)" + note, ", ".join(fallback),
+                             validate=_validator(lambda t: check_scope_names(tuple(names(t)), mcp_url)))
+        a["scopes"] = names(text)
     scopes = check_scope_names(tuple(a["scopes"]), mcp_url)
     # 6. platforms and their clients
     if not a.get("platforms"):
@@ -523,8 +529,8 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
             a["gateway_audience"] = True  # no: keep what the gateway has
     # 9. a first user
     if "first_user" not in a:
-        a["first_user"] = prompter.text_optional("first_user",
-                                                 "Invite a first user (email, empty to skip)")
+        a["first_user"] = prompter.text_optional("first_user", "Invite a first user (email, empty to skip)",
+                                                 validate=_validator(check_email))
     first_user = check_email(a["first_user"]) if a.get("first_user") else None
     return Spec(
         mcp_url=mcp_url,
@@ -704,9 +710,13 @@ class QuestionaryPrompter:
         return str(self._ask(self.q.text(message, default=default, validate=check,
                                          instruction=line + "\n " if line else None))).strip()
 
-    def text_optional(self, key: str, message: str) -> str:
+    def text_optional(self, key: str, message: str,
+                      validate: Callable[[str], str | None] | None = None) -> str:
+        def check(value: str) -> bool | str:  # empty is an answer here; anything else is checked
+            return True if not value.strip() or not validate else (validate(value.strip()) or True)
+
         line = self._line(key)
-        return str(self._ask(self.q.text(message, default="",
+        return str(self._ask(self.q.text(message, default="", validate=check,
                                          instruction=line + "\n " if line else None))).strip()
 
     def confirm(self, key: str, message: str, default: bool) -> bool:

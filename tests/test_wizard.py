@@ -45,7 +45,7 @@ class ScriptedPrompter:
             raise AssertionError(f"{key}: {problem}")
         return answer
 
-    def text_optional(self, key, message):
+    def text_optional(self, key, message, validate=None):
         return self._answer(key, "")
 
     def explain(self, key, help_line):

@@ -337,3 +337,29 @@ def test_panels_of_clients_that_register_themselves_at_80_columns() -> None:
     assert "OAuth Client ID" not in lines  # nothing to paste but the URL
     assert f"  claude mcp add --transport http a-rather-long-host-name-for-an-mcp-server {url}" in lines
     assert any(line.startswith("Note: it registers itself") for line in lines)
+
+
+def test_a_bad_answer_is_refused_at_its_question_not_after_all_of_them(aws, tmp_path) -> None:
+    """A typo in the scopes or the first user's email is named at the prompt and asked again;
+    it used to end the run after every question (answers lost, exit 2)."""
+    child = _spawn(aws, tmp_path, "init", "--dry-run", "--new-pool", "team", "--tier", "ESSENTIALS",
+                   "--admin-only", "--no-passkeys", "--domain", "team-login", "--mcp-url",
+                   "https://mcp.example.com/mcp", "--platform", "claude-code", "--port", "claude-code=8765",
+                   "--registration", "static", "--secret", "claude-code", "--user-scope", "email")
+    for question in ["Continue with this account and region", "Use managed login"]:
+        child.expect_exact(question)
+        child.send("\r")
+    child.expect_exact("Resource scopes")
+    child.sendcontrol("u")  # clear the default
+    child.send("read/write\r")
+    child.expect_exact("accepted: printable ASCII without")  # the validation line under the prompt
+    child.sendcontrol("u")
+    child.send("invoke\r")
+    child.expect_exact("Invite a first user")
+    child.send("ana@\r")
+    child.expect_exact("accepted: name@example.com")
+    child.sendcontrol("u")
+    child.send("ana@example.com\r")
+    child.expect(r"user(\x1b\[[0-9;]*m)* ana@example\.com")  # in the plan (colours between)
+    child.expect_exact("Dry run: nothing was changed.")
+    _ends_having_changed_nothing(child, aws, 0)
