@@ -388,6 +388,11 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
         pool_name = pool.get("Name") or ""
         prompter.say(f"User pool: {pool.get('Name')} ({a['pool_id']}), "
                      f"{pool.get('UserPoolTier') or 'ESSENTIALS'}")
+    lite = (new_pool.tier if new_pool else pool_tier) == "LITE"
+    if lite and "passkeys" not in a and "classic_login" not in a:
+        # LITE has neither managed login nor passkeys: nothing to ask (asking led to an error)
+        a["passkeys"], a["classic_login"] = False, True
+        prompter.say("Tier LITE: the classic hosted UI, no passkeys.")
     if "passkeys" not in a:
         fallback, note = default("passkeys", False)
         a["passkeys"] = prompter.confirm("passkeys", "Offer passkeys (managed login only)?" + note,
@@ -560,6 +565,10 @@ def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None,
     recommended = recorded or registration.recommend(list(a["platforms"]))
     if not prompter.can_ask and not a.get("registration"):
         return "static"  # without a terminal, today's setup unless --registration says otherwise
+    if tier == "LITE" and a.get("new_pool") and not a.get("registration"):
+        prompter.say("Tier LITE: each platform gets an app client (registration needs ESSENTIALS).")
+        a["registration"] = "static"
+        return "static"
     note = FROM_FILE if recorded else ""
     choice = a.get("registration") or prompter.select("registration", "How do clients get a client id?" + note, [
         Option("static", "static: an app client each; paste its id"),

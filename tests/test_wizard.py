@@ -155,11 +155,19 @@ def test_without_a_terminal_registration_stays_static(aws) -> None:
     assert spec.registration == "static" and [c.key for c in spec.clients] == ["claude"]
 
 
-def test_lite_tier_cannot_have_managed_login(aws) -> None:
+def test_choosing_lite_gives_the_classic_hosted_ui_without_asking_what_lite_cannot_have(aws) -> None:
     prompter = ScriptedPrompter({"pool": NEW, "tier": "LITE", "mcp_server": URL,
-                                 "mcp_url": "https://x.example.com/mcp"})
+                                 "mcp_url": "https://x.example.com/mcp", "platforms": ["claude"]})
+    spec = ask({}, prompter, AwsContext(endpoint_url=aws.url))
+    assert spec.managed_login_version == 1 and spec.passkeys is False and spec.registration == "static"
+    assert not {"passkeys", "managed_login", "registration"} & set(prompter.asked)
+    assert "Tier LITE: the classic hosted UI, no passkeys." in prompter.said
+
+
+def test_lite_tier_cannot_have_managed_login_or_passkeys(aws) -> None:
+    prompter = ScriptedPrompter({"mcp_server": URL, "mcp_url": "https://x.example.com/mcp"})
     with pytest.raises(BadInput, match="LITE"):
-        ask({}, prompter, AwsContext(endpoint_url=aws.url))
+        ask({"new_pool": "p", "tier": "LITE", "passkeys": True}, prompter, AwsContext(endpoint_url=aws.url))
 
 
 def test_real_prompts_in_a_terminal_from_start_to_plan(aws, tmp_path) -> None:
