@@ -584,8 +584,12 @@ def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None,
         if not a.get("upgrade_tier") and not prompter.confirm(
                 "upgrade_tier", "Client registration needs ESSENTIALS (billed per monthly active "
                 "user). Upgrade this LITE pool?", False):
-            raise BadInput("client registration needs the ESSENTIALS tier; the pool is LITE: "
-                           "pass --upgrade-tier, or use --registration static")
+            if not prompter.can_ask or a.get("registration"):  # asked for by flag: say what it needs
+                raise BadInput("client registration needs the ESSENTIALS tier; the pool is LITE: "
+                               "pass --upgrade-tier, or use --registration static")
+            prompter.say("The pool stays LITE: each platform gets an app client instead.")
+            a["registration"] = "static"
+            return "static"
         a["upgrade_tier"] = True
     a["registration"] = choice  # recorded for the equivalent command line / saved answers
     return choice

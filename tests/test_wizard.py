@@ -210,3 +210,18 @@ def test_real_prompts_in_a_terminal_from_start_to_plan(aws, tmp_path) -> None:
     transcript = child.before or ""
     assert child.exitstatus == 0, transcript
     assert aws.log.mutating() == ["CreateGateway"]
+
+
+def test_declining_the_upgrade_of_a_lite_pool_falls_back_to_app_clients(aws, cognito) -> None:
+    pool = cognito.create_user_pool(PoolName="lite", UserPoolTier="LITE")["UserPool"]["Id"]
+    prompter = ScriptedPrompter({"mcp_server": URL, "mcp_url": "https://x.example.com/mcp",
+                                 "platforms": ["claude"], "registration": "dcr", "upgrade_tier": False})
+    spec = ask({"pool_id": pool, "domain": "lite-login", "classic_login": True}, prompter,
+               AwsContext(endpoint_url=aws.url))
+    assert spec.registration == "static" and [c.key for c in spec.clients] == ["claude"]
+    assert "The pool stays LITE: each platform gets an app client instead." in prompter.said
+    with pytest.raises(BadInput, match="--upgrade-tier"):  # asked for by flag: no silent fallback
+        ask({"pool_id": pool, "domain": "lite-login", "classic_login": True, "registration": "dcr"},
+            ScriptedPrompter({"mcp_server": URL, "mcp_url": "https://x.example.com/mcp",
+                              "platforms": ["claude"], "upgrade_tier": False}),
+            AwsContext(endpoint_url=aws.url))
