@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any
 
 import boto3
@@ -13,6 +11,7 @@ import pytest
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.errors import BadInput
 from mcpauth_wizard.wizard import NEW, URL, NoPrompter, Option, ask, command_line
+from tests.terminal import spawn_mcpauth
 
 
 class ScriptedPrompter:
@@ -178,11 +177,7 @@ def test_real_prompts_in_a_terminal_from_start_to_plan(aws, tmp_path) -> None:
                              authorizerConfiguration={"customJWTAuthorizer": {
                                  "discoveryUrl": "https://idp.example.com/.well-known/openid-configuration",
                                  "allowedClients": ["x"]}})
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
-    env.update(COLUMNS="160", LINES="50", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
-    child = pexpect.spawn(sys.executable, ["-m", "mcpauth_wizard", "init", "--dry-run"],
-                          env=env, cwd=str(tmp_path), encoding="utf-8", timeout=60,
-                          dimensions=(50, 160))
+    child = spawn_mcpauth(tmp_path, "init", "--dry-run")
     steps = [
         "Continue with this account and region",
         "User pool",

@@ -6,20 +6,13 @@ import os
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import pexpect
 from rich.console import Console
 
 from mcpauth_wizard import console
 from mcpauth_wizard.wizard import command_line, load_config, save_answers
-
-
-def _spawn(aws, cwd: Path, *args: str) -> pexpect.spawn:
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
-    env.update(COLUMNS="160", LINES="50", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
-    return pexpect.spawn(sys.executable, ["-m", "mcpauth_wizard", *args], env=env, cwd=str(cwd),
-                         encoding="utf-8", timeout=60, dimensions=(50, 160))
+from tests.terminal import spawn_mcpauth
 
 
 def _ends_having_changed_nothing(child: pexpect.spawn, aws, status: int) -> None:
@@ -59,7 +52,7 @@ def _answer_until_platforms(child: pexpect.spawn) -> None:
 
 
 def test_choosing_no_client_is_refused_in_the_prompt_not_a_crash(aws, tmp_path) -> None:
-    child = _spawn(aws, tmp_path, "init", "--dry-run")
+    child = spawn_mcpauth(tmp_path, "init", "--dry-run")
     _answer_until_platforms(child)
     child.send("a")  # toggle all: every client chosen
     child.send("a")  # toggle again: none
@@ -77,7 +70,7 @@ def test_choosing_no_client_is_refused_in_the_prompt_not_a_crash(aws, tmp_path) 
 
 
 def test_ctrl_c_at_a_question_says_nothing_changed_and_exits_130(aws, tmp_path) -> None:
-    child = _spawn(aws, tmp_path, "init")
+    child = spawn_mcpauth(tmp_path, "init")
     child.expect_exact("Continue with this account and region")
     child.send("\r")
     child.expect_exact("User pool")
@@ -87,7 +80,7 @@ def test_ctrl_c_at_a_question_says_nothing_changed_and_exits_130(aws, tmp_path) 
 
 
 def test_declining_the_plan_keeps_the_answers_as_a_command_and_a_file(aws, tmp_path) -> None:
-    child = _spawn(aws, tmp_path, "init", "--platform", "claude-code", "--port", "claude-code=8765")
+    child = spawn_mcpauth(tmp_path, "init", "--platform", "claude-code", "--port", "claude-code=8765")
     _answer_until_the_url(child)
     for question in ["Resource scopes", "How do clients get a client id", "Which get a client secret",
                      "Also let clients read", "Invite a first user"]:
@@ -260,10 +253,7 @@ def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) 
     from mcpauth_wizard.wizard import HELP
 
     _iam_gateway(aws)
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
-    env.update(COLUMNS="80", LINES="50", TERM="xterm", PROMPT_TOOLKIT_NO_CPR="1")
-    child = pexpect.spawn(sys.executable, ["-m", "mcpauth_wizard", "init", "--dry-run"], env=env,
-                          cwd=str(tmp_path), encoding="utf-8", timeout=60, dimensions=(50, 80))
+    child = spawn_mcpauth(tmp_path, "init", "--dry-run", columns=80)
     child.expect_exact("as arn:aws:sts::123456789012:")
     child.expect_exact(f"endpoint {aws.url}: not AWS")
     up = "\x1b[A"
@@ -294,7 +284,7 @@ def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) 
 
 def test_declining_a_breaking_plan_says_nothing_changed_too(aws, tmp_path) -> None:
     gateway = _iam_gateway(aws)
-    child = _spawn(aws, tmp_path, "init", "--new-pool", "team", "--domain", "team-login", "--gateway-id",
+    child = spawn_mcpauth(tmp_path, "init", "--new-pool", "team", "--domain", "team-login", "--gateway-id",
                    gateway["gatewayId"], "--platform", "claude-code", "--port", "claude-code=8765",
                    "--registration", "static", "--secret", "claude-code", "--first-user", "",
                    "--no-gateway-allowed-scopes")
@@ -342,7 +332,7 @@ def test_panels_of_clients_that_register_themselves_at_80_columns() -> None:
 def test_a_bad_answer_is_refused_at_its_question_not_after_all_of_them(aws, tmp_path) -> None:
     """A typo in the scopes or the first user's email is named at the prompt and asked again;
     it used to end the run after every question (answers lost, exit 2)."""
-    child = _spawn(aws, tmp_path, "init", "--dry-run", "--new-pool", "team", "--tier", "ESSENTIALS",
+    child = spawn_mcpauth(tmp_path, "init", "--dry-run", "--new-pool", "team", "--tier", "ESSENTIALS",
                    "--admin-only", "--no-passkeys", "--domain", "team-login", "--mcp-url",
                    "https://mcp.example.com/mcp", "--platform", "claude-code", "--port", "claude-code=8765",
                    "--registration", "static", "--secret", "claude-code", "--user-scope", "email")
