@@ -287,7 +287,9 @@ async def signing_keys(ctx: Context) -> Outcome:
         return Outcome([Finding("JWKS_INVALID", f"{url} is not a usable JWK set ({type(exc).__name__})",
                                 evidence=answer.evidence())])
     ctx.facts["jwks"] = keys
-    return Outcome(note=f"{len(keys.keys)} key" + ("" if len(keys.keys) == 1 else "s"))
+    from mcpauth_wizard.console import count
+
+    return Outcome(note=count(len(keys.keys), "key"))
 
 
 def steps() -> list[Step]:

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
+from mcpauth_wizard.console import count
 from mcpauth_wizard.doctor.report import Report
 
 _MARK = {"pass": "[green]✓[/]", "warn": "[yellow]⚠[/]", "fail": "[red]✗[/]", "skip": "[dim]–[/]"}
@@ -129,7 +130,7 @@ def render(report: Report, console: Console, *, verbose: bool = False,
         say(f"  {name}: {_VERDICT[verdict.verdict]}{codes}{note}")
         for p in verdict.predicted:  # from the client registry: "reported to …" or confirmed
             say(f"    [yellow]{escape(p.code)}[/] {escape(p.text)}. Fix: {escape(p.fix)}")
-    say(f"{_count(report.errors, 'error')}, {_count(report.warnings, 'warning')}")
+    say(f"{count(report.errors, 'error')}, {count(report.warnings, 'warning')}")
 
 
 def as_json(report: Report) -> str:
@@ -142,8 +143,3 @@ def preview_step(step: Any, ctx: Any, console: Console) -> None:
     console.print(f"\n[bold]Next:[/] {escape(step.title)}", soft_wrap=True)
     if text:
         console.print(f"  {escape(text)}", soft_wrap=True, highlight=False)
-
-
-def _count(n: int, noun: str) -> str:
-    """`1 error`, `0 errors` (the doctor does not import the set-up commands' console)."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

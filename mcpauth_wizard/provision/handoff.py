@@ -272,14 +272,14 @@ def server_checks(aws: Any, project: Project, *, scopes: list[str],
     names the app client (there is no `aud` unless the client sent `resource`), `scope` holds
     the granted scopes (Cognito guide, "Understanding the access token")."""
     from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.doctor.discovery import prm_candidates
 
     if project.gateway_id or project.is_proxy or not project.resource_url or not project.user_pool_id:
         return None
     pool = cognito.describe_user_pool(aws, project.user_pool_id)
     issuer = cognito.issuer_url(pool, aws.region_name)
     url = project.resource_url
-    parts = urlsplit(url)
-    metadata = f"{parts.scheme}://{parts.netloc}/.well-known/oauth-protected-resource{parts.path}"
+    metadata = prm_candidates(url, None)[0]  # where clients look first (RFC 9728, path-inserted)
     resource_scopes = [s for s in scopes if s.rsplit("/", 1)[0] == url]
     ids = [cid for key, cid in project.clients.items() if key != "doctor"]
     fields = [HandoffField("Issuer (iss)", issuer),
