@@ -413,13 +413,11 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
             base = cognito.suggest_domain_prefix(pool_name or "mcp")
             suggestion = _free_name(base, lambda p: cognito.describe_domain(aws, p) is not None,
                                     limit=5)
-        region = getattr(aws, "region_name", "us-east-1")
-
         # behind an endpoint that is not AWS (the sandbox), the host is AWS's, not this one's
-        on_aws = " on AWS" if getattr(aws, "resolved_endpoint", None) else ""
+        on_aws = " on AWS" if aws.resolved_endpoint else ""
 
         def host(prefix: str) -> str:
-            return "https://" + cognito.login_host(prefix, region)
+            return "https://" + cognito.login_host(prefix, aws.region_name)
 
         prompter.explain("domain", f"Creates{on_aws} {host(suggestion or 'PREFIX')}")
         a["domain"] = prompter.text("domain", "Login domain prefix" + note, suggestion,
@@ -565,10 +563,13 @@ def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None,
     recommended = recorded or registration.recommend(list(a["platforms"]))
     if not prompter.can_ask and not a.get("registration"):
         return "static"  # without a terminal, today's setup unless --registration says otherwise
-    if tier == "LITE" and a.get("new_pool") and not a.get("registration"):
-        prompter.say("Tier LITE: each platform gets an app client (registration needs ESSENTIALS).")
+    def static(why: str) -> str:  # LITE: app clients instead of registration, and why
+        prompter.say(why)
         a["registration"] = "static"
         return "static"
+
+    if tier == "LITE" and a.get("new_pool") and not a.get("registration"):
+        return static("Tier LITE: each platform gets an app client (registration needs ESSENTIALS).")
     note = FROM_FILE if recorded else ""
     choice = a.get("registration") or prompter.select("registration", "How do clients get a client id?" + note, [
         Option("static", "static: an app client each; paste its id"),
@@ -587,9 +588,7 @@ def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None,
             if not prompter.can_ask or a.get("registration"):  # asked for by flag: say what it needs
                 raise BadInput("client registration needs the ESSENTIALS tier; the pool is LITE: "
                                "pass --upgrade-tier, or use --registration static")
-            prompter.say("The pool stays LITE: each platform gets an app client instead.")
-            a["registration"] = "static"
-            return "static"
+            return static("The pool stays LITE: each platform gets an app client instead.")
         a["upgrade_tier"] = True
     a["registration"] = choice  # recorded for the equivalent command line / saved answers
     return choice
@@ -680,7 +679,7 @@ class QuestionaryPrompter:
 
     def _line(self, key: str) -> str:
         """The question's help as questionary's instruction: on the line under the question."""
-        text = self._help.pop(key, None) or HELP.get(key) or HELP.get(key.split("_")[0], "")
+        text = self._help.pop(key, None) or HELP.get(key, "")
         return f"\n  {text}" if text else ""
 
     def _ask(self, question: Any) -> Any:
@@ -719,17 +718,18 @@ class QuestionaryPrompter:
             problem = validate(value.strip()) if validate else None
             return problem or True
 
-        line = self._line(key)
-        return str(self._ask(self.q.text(message, default=default, validate=check,
-                                         instruction=line + "\n " if line else None))).strip()
+        return self._text(key, message, default, check)
 
     def text_optional(self, key: str, message: str,
                       validate: Callable[[str], str | None] | None = None) -> str:
         def check(value: str) -> bool | str:  # empty is an answer here; anything else is checked
             return True if not value.strip() or not validate else (validate(value.strip()) or True)
 
-        line = self._line(key)
-        return str(self._ask(self.q.text(message, default="", validate=check,
+        return self._text(key, message, "", check)
+
+    def _text(self, key: str, message: str, default: str, check: Callable[[str], bool | str]) -> str:
+        line = self._line(key)  # the answer is typed on the line under the help
+        return str(self._ask(self.q.text(message, default=default, validate=check,
                                          instruction=line + "\n " if line else None))).strip()
 
     def confirm(self, key: str, message: str, default: bool) -> bool:

@@ -80,8 +80,9 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     if as_json:
         result["applied"] = outcome.done
         result["user_pool_id"] = outcome.project.user_pool_id
-        result["handoffs"] = [h.as_dict() for h in handoffs if h.platform != "server"]
-        result["server_checks"] = next((h.as_dict() for h in handoffs if h.platform == "server"), None)
+        from mcpauth_wizard.provision.handoff import as_json
+
+        result.update(as_json(handoffs))
         console.print_json(result)
         return
     for note in outcome.notes:

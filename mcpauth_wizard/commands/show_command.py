@@ -19,9 +19,10 @@ def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
     from mcpauth_wizard.errors import BadInput
     from mcpauth_wizard.platforms import PLATFORMS
     from mcpauth_wizard.provision.handoff import handoffs, server_checks
+    from mcpauth_wizard.provision.registration import self_registering
 
     project = opts.project()
-    registering = _registering(project)
+    registering = self_registering(project)
     if not project.user_pool_id or not (project.clients or registering):
         raise BadInput("no setup recorded here (mcpauth.toml): run `mcpauth init` first")
     if project.is_proxy:  # clients register with the proxy: nothing of Cognito's to paste
@@ -57,14 +58,6 @@ def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
     return project, found + ([server] if server else [])
 
 
-def _registering(project: Any) -> list[str]:
-    """The recorded platforms that register themselves (init's --registration dcr|both)."""
-    from mcpauth_wizard.provision.registration import split_platforms
-
-    if not project.registration or project.registration == "static":
-        return []
-    return split_platforms(project.registration, list(project.platforms))[1]
-
 
 def write_files(folder: Path, found: list[Handoff]) -> list[Path]:
     """Every client's files under `folder`; a file holding a secret is readable by its owner only."""
@@ -93,10 +86,10 @@ def run_show(opts: Options, reveal: bool, as_json: bool, write: str | None = Non
             console.note(f"Wrote {len(written)} files under {write}"
                          + ("" if reveal else " (secrets left out: add --reveal to include them)"))
     if as_json:
-        server = [h.as_dict() for h in found if h.platform == "server"]
+        from mcpauth_wizard.provision.handoff import as_json
+
         console.print_json({"user_pool_id": project.user_pool_id, "mcp_url": project.resource_url,
-                            "handoffs": [h.as_dict() for h in found if h.platform != "server"],
-                            "server_checks": server[0] if server else None})
+                            **as_json(found)})
         return
     for handoff in found:
         console.out.print(console.handoff_panel(handoff))

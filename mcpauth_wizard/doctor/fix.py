@@ -31,12 +31,11 @@ def _port_of(urls: list[str], template: str) -> int | None:
 def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
     """What the recorded setup should be: the Spec `init` would have been given."""
     from mcpauth_wizard.aws import agentcore, cognito
-    from mcpauth_wizard.provision.registration import split_platforms
+    from mcpauth_wizard.provision.registration import self_registering
 
     target = report.target
-    recorded = project.registration if project.registration in ("dcr", "both") else None
-    self_registering = split_platforms(recorded, list(project.platforms))[1] if recorded else []
-    if not project.user_pool_id or not (project.clients or self_registering):
+    registering_platforms = self_registering(project)
+    if not project.user_pool_id or not (project.clients or registering_platforms):
         raise BadInput("--fix needs the setup recorded by `mcpauth init` (mcpauth.toml) here")
     pool = cognito.describe_user_pool(aws, project.user_pool_id)
     domain = pool.get("CustomDomain") or pool.get("Domain")
@@ -68,7 +67,7 @@ def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
     # Registration on: keep trusting registered clients (no client list; audience as it is).
     from mcpauth_wizard.doctor.registration_checks import dcr_state
 
-    registering = dcr_state(pool) is not None or bool(self_registering)
+    registering = dcr_state(pool) is not None or bool(registering_platforms)
     if not clients:  # every platform registers itself: nothing to pre-register
         registration = "dcr"
     else:
@@ -77,7 +76,7 @@ def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
                 managed_login_version=version, passkeys="WEB_AUTHN" in factors,
                 gateway_id=project.gateway_id, scopes=tuple(project.scopes) or ("invoke",),
                 clients=tuple(clients), gateway_allowed_scopes=gateway_scopes,
-                registration=registration, dcr_platforms=tuple(self_registering),
+                registration=registration, dcr_platforms=tuple(registering_platforms),
                 gateway_audience=audience if registering else None)
 
 

@@ -13,7 +13,8 @@ from mcpauth_wizard.platforms import PLATFORMS
 from mcpauth_wizard.project import Project
 
 MASK = "********"
-REGISTERS_ITSELF = "(registers itself)"  # a Handoff's client_id when the client has none yet
+REGISTERS_ITSELF = "(registers itself)"
+SERVER = "server"  # the Handoff of what a URL server checks (not a platform)  # a Handoff's client_id when the client has none yet
 SECRET_PLACEHOLDER = "<client secret: `mcpauth show --reveal`>"
 MCP_REMOTE_SECRET_ENV = "MCP_REMOTE_CLIENT_SECRET"  # mcp-remote expands ${VAR} in its client info
 
@@ -312,10 +313,16 @@ def server_checks(aws: Any, project: Project, *, scopes: list[str],
     ]
     caveats = notes + (["this endpoint is not AWS: on AWS these are the values; here the issuer is "
                         "the one the endpoint's discovery document names"] if aws.resolved_endpoint else [])
-    return Handoff("server", "your MCP server", "", tuple(fields),
+    return Handoff(SERVER, "your MCP server", "", tuple(fields),
                    "the server's token check (FastMCP: JWTVerifier(issuer=…, jwks_uri=…, "
                    "required_scopes=…) in a RemoteAuthProvider)", (), tuple(caveats),
                    heading="Your MCP server checks each token")
+
+
+def as_json(found: list[Handoff]) -> dict[str, Any]:
+    """`handoffs` (one per platform) and `server_checks` (the URL server's panel, or null)."""
+    server = next((h.as_dict() for h in found if h.platform == SERVER), None)
+    return {"handoffs": [h.as_dict() for h in found if h.platform != SERVER], "server_checks": server}
 
 
 def text_file(handoff: Handoff) -> HandoffFile:

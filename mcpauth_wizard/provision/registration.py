@@ -52,6 +52,14 @@ def split_platforms(registration: str, platforms: list[str]) -> tuple[list[str],
             [p for p in platforms if registers_itself(p)])
 
 
+def self_registering(project: Any) -> list[str]:
+    """The platforms recorded in mcpauth.toml that register themselves (init's
+    --registration dcr|both): they have no app client of their own."""
+    if project.registration not in ("dcr", "both"):
+        return []
+    return split_platforms(project.registration, list(project.platforms))[1]
+
+
 def audience_trusted(spec: Spec) -> bool:
     """Trust by audience only if the pool can bind aud and every platform sends resource."""
     from mcpauth_wizard.gateway_rules import binding_problem, sends_resource
