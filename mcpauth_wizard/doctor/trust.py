@@ -61,9 +61,3 @@ def secret_refusal(ctx: Context, token_url: str) -> str | None:
         return (f"the server's metadata names {prm_issuer!r} (issuer {metadata_issuer!r}), "
                 f"not the --issuer {named!r}")
     return None
-
-
-def trusted_secret(ctx: Context, platform: str, token_url: str) -> str | None:
-    """The platform's secret when it may go to `token_url` (else None: probe without it)."""
-    secret = ctx.target.secrets.get(platform)
-    return secret if secret and secret_refusal(ctx, token_url) is None else None
