@@ -19,6 +19,7 @@ class Answer:
     body: bytes = b""
     delay: float = 0.0
     close: bool = False  # drop the connection without answering
+    lines: list[tuple[str, str]] = field(default_factory=list)  # header lines sent besides (repeats)
 
 
 @dataclass(frozen=True)
@@ -54,13 +55,13 @@ class HostileServer:
                     self.connection.close()
                     return
                 self.send_response(answer.status)
-                for key, value in answer.headers.items():
+                for key, value in [*answer.headers.items(), *answer.lines]:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(answer.body)))
                 self.end_headers()
                 self.wfile.write(answer.body)
 
-            do_GET = do_POST = _answer  # noqa: N815 - http.server's names
+            do_GET = do_POST = do_DELETE = _answer  # noqa: N815 - http.server's names
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -542,7 +542,10 @@ def client_secret(aws: AwsContext, described: dict[str, Any]) -> str | None:
 
 
 def delete_client(aws: AwsContext, pool_id: str, client_id: str) -> None:
-    aws.client("cognito-idp").delete_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
+    try:
+        aws.client("cognito-idp").delete_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
+    except Exception as exc:
+        raise _not_found(exc, f"app client {client_id} in user pool {pool_id}") from None
 
 
 def find_clients_by_name(aws: AwsContext, pool_id: str, name: str) -> list[str]:

@@ -136,10 +136,11 @@ def run_prune(opts: Options, pool_id: str | None, registered: bool, older_than: 
     for c in doomed:
         try:
             cognito.delete_client(aws, pool, c.id)
+        except NotFound:
+            pass  # gone already: what prune wanted
         except Exception as exc:  # noqa: BLE001 - keep going, say which one is left
-            if not isinstance(translate_aws_error(exc), NotFound):
-                console.warn(f"{c.id} not deleted: {exc}")
-                continue
+            console.warn(f"{c.id} not deleted: {translate_aws_error(exc) or exc}")
+            continue
         deleted += 1
     console.note(f"Deleted {deleted} of {len(doomed)}; re-run to retry any left.")
 

@@ -142,10 +142,10 @@ async def authorize_probe(ctx: Context, platform: str) -> Outcome:
     code, what = classify_answer(ctx, platform, location, answer.status, answer.text, redirect)
     evidence = answer.evidence(secrets)
     if code is None and location and what == "login page":
-        page = await ctx.fetch("GET", location)  # one hop, same flow a browser takes
+        page = await ctx.follow(answer)  # one hop, same flow a browser takes
         evidence["login_page"] = page.evidence(secrets)
-        if page.status and page.status >= 400 or "login pages unavailable" in page.text.lower():
-            code, what = "AUTHZ_NO_LOGIN_PAGE", f"the login page answered {page.status}"
+        if page.error or page.status and page.status >= 400 or "login pages unavailable" in page.text.lower():
+            code, what = "AUTHZ_NO_LOGIN_PAGE", f"the login page answered {page.status or page.error}"
     if code is None:
         return Outcome(note=f"{redirect}: {what}")
     likely = {

@@ -1,7 +1,9 @@
 """What the doctor knows (the target) and learns (facts), and its one HTTP client.
 
-Every request has a timeout, follows no redirect, reads at most MAX_BODY bytes, and is
-memoised, so steps can start fetches early (prefetch) and share them.
+Every request has a timeout and a deadline, follows no redirect by itself, reads what
+bounds.py allows (counted after decoding), and is memoised, so steps can start fetches
+early (prefetch) and share them. A redirect a step follows goes through `follow`: one hop
+at a time, never from https down to plain http (loopback aside).
 """
 
 from __future__ import annotations
@@ -12,10 +14,19 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcpauth_wizard.doctor.bounds import (
+    ACCEPT_ENCODING,
+    BODY_LIMIT,
+    MAX_HEADERS,
+    Bound,
+    Exceeded,
+    Inflater,
+    coding_of,
+)
 from mcpauth_wizard.redact import redact_text
 
-MAX_BODY = 1_000_000  # metadata bigger than this is refused, not read
 TIMEOUT = 10.0
+DEADLINE_FACTOR = 2  # a whole exchange, however slowly its bytes come: 2 × the read timeout
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,7 @@ class Exchange:
     error: str | None = None
     elapsed_ms: int = 0
     request_headers: dict[str, str] = field(default_factory=dict)
+    bound: Bound | None = None  # the limit the answer ran into (then error says so too)
 
     def json(self) -> Any:
         try:
@@ -94,12 +106,15 @@ class Context:
         self.target = target
         self.aws = aws
         self.aws_problem = aws_problem
+        self.timeout = timeout
         self.http = httpx.AsyncClient(timeout=timeout, follow_redirects=False,
-                                      headers={"User-Agent": "mcpauth-doctor"})
+                                      headers={"User-Agent": "mcpauth-doctor",
+                                               "Accept-Encoding": ACCEPT_ENCODING})
         self.facts: dict[str, Any] = {}
         self._fetches: dict[tuple[str, str, str], asyncio.Task[Exchange]] = {}
         self.opener: Any = None  # --login: how to show the authorize URL to the user
         self.step_events: dict[str, asyncio.Event] = {}
+        self.bounded: list[Exchange] = []  # answers that ran into a limit (one finding each)
 
     async def after(self, step_id: str) -> None:
         """Wait for another step inside a step (for inputs needed late, not at the start)."""
@@ -116,39 +131,73 @@ class Context:
 
     def fetch(self, method: str, url: str, *, headers: dict[str, str] | None = None,
               data: dict[str, str] | None = None, json_body: Any = None,
-              auth: tuple[str, str] | None = None) -> asyncio.Task[Exchange]:
+              auth: tuple[str, str] | None = None, limit: int = BODY_LIMIT) -> asyncio.Task[Exchange]:
         """Start (or join) a request; identical GETs are made once per run."""
-        key = (method, url, json.dumps([headers, data, json_body, auth], sort_keys=True, default=str))
+        key = (method, url, json.dumps([headers, data, json_body, auth, limit], sort_keys=True, default=str))
         if method != "GET" or key not in self._fetches:
-            task = asyncio.ensure_future(self._send(method, url, headers or {}, data, json_body, auth))
+            task = asyncio.ensure_future(self._send(method, url, headers or {}, data, json_body, auth, limit))
             if method == "GET":
                 self._fetches[key] = task
             return task
         return self._fetches[key]
 
-    async def _send(self, method: str, url: str, headers: dict[str, str], data: Any,
-                    json_body: Any, auth: tuple[str, str] | None) -> Exchange:
-        import httpx
+    async def follow(self, answer: Exchange, *, limit: int = BODY_LIMIT) -> Exchange | None:
+        """One redirect hop of `answer` (a GET), or None when it names none. From https
+        down to plain http is refused (loopback aside): the Exchange says why."""
+        from urllib.parse import urljoin, urlsplit
 
+        from mcpauth_wizard.doctor.trust import is_loopback
+
+        if not answer.location:
+            return None
+        target = urljoin(answer.url, answer.location)
+        parts = urlsplit(target)
+        plain_ok = parts.scheme == "http" and (urlsplit(answer.url).scheme == "http"
+                                               or is_loopback(parts.hostname or ""))
+        if parts.scheme != "https" and not plain_ok:
+            return Exchange("GET", target, error=f"redirect from {answer.url} to {parts.scheme}: "
+                            "refused (https only; plain http for loopback)")
+        return await self.fetch("GET", target, limit=limit)
+
+    async def _send(self, method: str, url: str, headers: dict[str, str], data: Any,
+                    json_body: Any, auth: tuple[str, str] | None, limit: int) -> Exchange:
         started = time.perf_counter()
         shown_headers = {k: ("<redacted>" if k.lower() == "authorization" else v) for k, v in headers.items()}
+        try:
+            async with asyncio.timeout(self.timeout * DEADLINE_FACTOR):
+                return await self._exchange(method, url, headers, data, json_body, auth, limit,
+                                            started, shown_headers)
+        except TimeoutError:
+            return Exchange(method, url, error=f"no whole answer within {self.timeout * DEADLINE_FACTOR:.0f}s",
+                            elapsed_ms=_ms(started), request_headers=shown_headers)
+
+    async def _exchange(self, method: str, url: str, headers: dict[str, str], data: Any,
+                        json_body: Any, auth: tuple[str, str] | None, limit: int,
+                        started: float, shown_headers: dict[str, str]) -> Exchange:
+        import httpx
+
         try:
             request = self.http.build_request(method, url, headers=headers, data=data, json=json_body)
             response = await self.http.send(request, stream=True,
                                             auth=httpx.BasicAuth(*auth) if auth else None)
+            answer_headers = {k.lower(): v for k, v in response.headers.items()}
             try:
-                body = b""
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > MAX_BODY:
-                        return Exchange(method, url, response.status_code,
-                                        {k.lower(): v for k, v in response.headers.items()},
-                                        error=f"response larger than {MAX_BODY} bytes",
-                                        elapsed_ms=_ms(started), request_headers=shown_headers)
+                if len(response.headers.raw) > MAX_HEADERS:
+                    raise Exceeded(Bound("HTTP_RESPONSE_TOO_LARGE", f"{len(response.headers.raw)} "
+                                         f"header fields (at most {MAX_HEADERS} are read)"))
+                inflater = Inflater(coding_of(response.headers.get_list("content-encoding")), limit)
+                async for chunk in response.aiter_raw():
+                    inflater.feed(chunk)
+                body = inflater.close()
+            except Exceeded as exc:
+                answer = Exchange(method, url, response.status_code, answer_headers,
+                                  error=f"{exc.bound.message}: not read", elapsed_ms=_ms(started),
+                                  request_headers=shown_headers, bound=exc.bound)
+                self.bounded.append(answer)
+                return answer
             finally:
                 await response.aclose()
-            return Exchange(method, url, response.status_code,
-                            {k.lower(): v for k, v in response.headers.items()}, body,
+            return Exchange(method, url, response.status_code, answer_headers, body,
                             elapsed_ms=_ms(started), request_headers=shown_headers)
         except httpx.TimeoutException:
             error = "timed out"

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from mcpauth_wizard.doctor.bounds import METADATA_LIMIT
 from mcpauth_wizard.doctor.challenge import bearer_params
 from mcpauth_wizard.doctor.context import Context, Exchange
 from mcpauth_wizard.doctor.findings import Finding
@@ -81,11 +82,11 @@ async def _first_ok(ctx: Context, candidates: list[str], ok: Callable[[Exchange]
     if in_order:
         answers: list[Exchange] = []
         for u in candidates:
-            answers.append(await ctx.fetch("GET", u, headers={"Origin": BROWSER_ORIGIN}))
+            answers.append(await ctx.fetch("GET", u, headers={"Origin": BROWSER_ORIGIN}, limit=METADATA_LIMIT))
             if ok(answers[-1]):
                 return answers, (u, answers[-1])
         return answers, None
-    answers = list(await asyncio.gather(*(ctx.fetch("GET", u, headers={"Origin": BROWSER_ORIGIN})
+    answers = list(await asyncio.gather(*(ctx.fetch("GET", u, headers={"Origin": BROWSER_ORIGIN}, limit=METADATA_LIMIT)
                                           for u in candidates)))
     chosen = next(((u, a) for u, a in zip(candidates, answers, strict=True) if ok(a)), None)
     return answers, chosen
@@ -96,7 +97,7 @@ async def challenge(ctx: Context) -> Outcome:
     # Start the first metadata fetch now, in parallel with the challenge: the path-inserted
     # well-known URL. Not the root one: clients ask for it only when the others fail, and
     # servers may count such a request against them (the MCP conformance suite does).
-    ctx.fetch("GET", prm_candidates(url, None)[0], headers={"Origin": BROWSER_ORIGIN})
+    ctx.fetch("GET", prm_candidates(url, None)[0], headers={"Origin": BROWSER_ORIGIN}, limit=METADATA_LIMIT)
     answer = await ctx.fetch("POST", url, headers=MCP_HEADERS, json_body=INITIALIZE)
     ctx.facts["challenge"] = answer
     evidence = answer.evidence(ctx.secret_values)
@@ -184,7 +185,7 @@ async def protected_resource(ctx: Context) -> Outcome:
     ctx.facts["prm"] = document
     ctx.facts["issuer"] = servers[0]
     for candidate in as_candidates(servers[0]):  # prefetch the next step's requests
-        ctx.fetch("GET", candidate, headers={"Origin": BROWSER_ORIGIN})
+        ctx.fetch("GET", candidate, headers={"Origin": BROWSER_ORIGIN}, limit=METADATA_LIMIT)
     from mcpauth_wizard.doctor.spec_client import resource_allowed  # (it imports this module)
 
     resource = document.get("resource")
@@ -238,7 +239,7 @@ async def authorization_server(ctx: Context) -> Outcome:
     evidence = answer.evidence(ctx.secret_values)
     findings = []
     if document.get("jwks_uri"):
-        ctx.fetch("GET", str(document["jwks_uri"]))  # prefetch for the keys step
+        ctx.fetch("GET", str(document["jwks_uri"]), limit=METADATA_LIMIT)  # prefetch for the keys step
     if document.get("issuer") != issuer:
         findings.append(Finding("AS_ISSUER_MISMATCH",
                                 f"metadata issuer {document.get('issuer')!r} differs from {issuer!r}; "
@@ -275,7 +276,7 @@ async def signing_keys(ctx: Context) -> Outcome:
     if not isinstance(url, str):
         return Outcome([Finding("JWKS_UNREACHABLE", "the metadata has no jwks_uri",
                                 fix="publish the signing keys")])
-    answer = await ctx.fetch("GET", url)
+    answer = await ctx.fetch("GET", url, limit=METADATA_LIMIT)
     if answer.status != 200:
         return Outcome([Finding("JWKS_UNREACHABLE", f"{url} answered {answer.status or answer.error}",
                                 evidence=answer.evidence())])

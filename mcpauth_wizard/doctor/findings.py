@@ -92,6 +92,17 @@ CODES: dict[str, tuple[Severity, str]] = {
     "COGNITO_CLIENT_SECRET_ON_PUBLIC_PLATFORM": ("warning", "a platform set up as public uses a client "
                                                  "that has a secret"),
     "DOCTOR_STEP_FAILED": ("error", "a doctor step failed or timed out: what it checks is unknown"),
+    "HTTP_RESPONSE_TOO_LARGE": ("error", "an answer ran past the doctor's bound (body after decoding, "
+                                "or header count): not read"),
+    "HTTP_RESPONSE_ENCODING": ("error", "an answer stacked content-codings, or used one not asked "
+                               "for, or did not decode: not read"),
+    "REGISTRATION_ANSWER_FOREIGN_CLIENT": ("error", "a registration answer named a client this run "
+                                           "did not create (misconfigured or hostile server): "
+                                           "nothing deleted"),
+    "REGISTRATION_CLIENT_LEFT": ("warning", "a client the doctor registered could not be proven its "
+                                 "own in AWS, so it was left in place"),
+    "LOGIN_PORT_TAKEN": ("error", "another process listens on the sign-in's loopback port (one of "
+                         "the addresses localhost resolves to): the code could land there"),
 }
 
 

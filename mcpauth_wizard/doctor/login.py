@@ -36,7 +36,7 @@ from mcpauth_wizard.doctor.spec_client import (
     select_scope,
     step_up_scope,
 )
-from mcpauth_wizard.doctor.trust import secret_refusal
+from mcpauth_wizard.doctor.trust import is_loopback, secret_refusal
 from mcpauth_wizard.platforms import PLATFORMS
 from mcpauth_wizard.redact import redact_jwt
 from mcpauth_wizard.signin import (
@@ -47,12 +47,12 @@ from mcpauth_wizard.signin import (
 )
 
 LOOPBACK = re.compile(r"^http://(localhost|127\.0\.0\.1):(\d{2,5})/callback$")
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
 LOGIN_TIMEOUT = 300.0
 MAX_AUTHORIZATIONS = 3  # the first sign-in and at most two step-ups (no endless loop)
 MAX_LINE = 8192  # request line / one header line; more is answered 431
 MAX_HEADER_BYTES = 16384
-READ_TIMEOUT = 10.0
+HEAD_DEADLINE = 5.0  # a whole request head, however slowly its bytes come
+MAX_CONNECTIONS = 32  # open at once on the listener
 
 
 def _page(status: str, text: str) -> bytes:
@@ -69,24 +69,75 @@ def loopback_redirect(ctx: Context, platform: str) -> str | None:
     return next((u for u in client.get("CallbackURLs") or [] if LOOPBACK.match(u)), None)
 
 
+class PortTaken(Exception):
+    """Another process listens on an address the sign-in's callback host resolves to."""
+
+    def __init__(self, address: str, port: int, error: OSError) -> None:
+        super().__init__(f"[{address}]:{port}" if ":" in address else f"{address}:{port}")
+        self.address, self.port, self.error = address, port, error
+
+
+def callback_addresses(host: str) -> list[str]:
+    """Every address a browser may send `host`'s redirect to. An address literal is itself;
+    `localhost` is what the resolver says plus both loopback addresses (browsers resolve
+    localhost to ::1 and 127.0.0.1 whatever /etc/hosts says: WHATWG URL "host" and RFC 6761
+    §6.3), so no other process can take the code on the address the listener left free."""
+    if host != "localhost":
+        return [host.strip("[]")]
+    import socket
+
+    found = ["127.0.0.1", "::1"]
+    try:
+        for *_, sockaddr in socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM):
+            if str(sockaddr[0]) not in found:
+                found.append(str(sockaddr[0]))
+    except OSError:
+        pass
+    return found
+
+
 class Listener:
     """The loopback redirect URI. Only a GET of /callback, addressed to a loopback Host, whose
     state is one the sign-in is waiting for, is taken; anything else is answered and ignored,
-    so another local page cannot end (or answer) the sign-in."""
+    so another local page cannot end (or answer) the sign-in. One local process can neither
+    hold it (each connection has HEAD_DEADLINE to send its request; past MAX_CONNECTIONS the
+    oldest is dropped) nor rob it (every address of the callback's host is bound, or the
+    sign-in does not start: PortTaken)."""
 
     def __init__(self) -> None:
         self.waiting: dict[str, asyncio.Future[dict[str, str]]] = {}
         self.ignored: list[str] = []  # why requests were turned away (for the report)
-        self.server: asyncio.AbstractServer | None = None
+        self.servers: list[asyncio.AbstractServer] = []
         self.port = 0
+        self._open: dict[asyncio.StreamWriter, float] = {}  # connection → when it arrived
 
-    async def start(self, port: int) -> None:
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", port, limit=MAX_LINE)
-        self.port = self.server.sockets[0].getsockname()[1]
+    async def start(self, port: int, host: str = "127.0.0.1") -> None:
+        """Listen on `port` (0: a free one) at every address of `host`; PortTaken when
+        another process holds one of them (an address this machine lacks is passed over)."""
+        import errno
+
+        try:
+            for address in callback_addresses(host):
+                try:
+                    server = await asyncio.start_server(self._handle, address, port or self.port,
+                                                        limit=MAX_LINE)
+                except OSError as exc:
+                    if exc.errno == errno.EADDRINUSE:
+                        raise PortTaken(address, port or self.port, exc) from None
+                    if address != "127.0.0.1" and exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                        continue  # no IPv6 here: nobody else can listen there either
+                    raise
+                self.servers.append(server)
+                self.port = self.port or server.sockets[0].getsockname()[1]
+        except BaseException:
+            self.close()
+            raise
 
     def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
+        for server in self.servers:
+            server.close()
+        for writer in list(self._open):
+            writer.close()
 
     def expect(self, state: str) -> asyncio.Future[dict[str, str]]:
         future: asyncio.Future[dict[str, str]] = asyncio.get_running_loop().create_future()
@@ -95,11 +146,11 @@ class Listener:
 
     async def _read_head(self, reader: asyncio.StreamReader) -> tuple[str, dict[str, str]]:
         """Request line and headers; ValueError when a line or the whole head is too big."""
-        line = (await asyncio.wait_for(reader.readline(), READ_TIMEOUT)).decode("latin-1")
+        line = (await reader.readline()).decode("latin-1")
         headers: dict[str, str] = {}
         size = len(line)
         while True:
-            raw = await asyncio.wait_for(reader.readline(), READ_TIMEOUT)
+            raw = await reader.readline()
             size += len(raw)
             if size > MAX_HEADER_BYTES:
                 raise ValueError("request head too large")
@@ -114,7 +165,7 @@ class Listener:
         if len(parts) < 2 or parts[0] != "GET":
             return _page("405 Method Not Allowed", "Not a sign-in answer."), f"{parts[0]} request"
         host = urlsplit("//" + headers.get("host", "")).hostname or ""
-        if host not in LOOPBACK_HOSTS:
+        if not is_loopback(host):
             return _page("400 Bad Request", "Not a sign-in answer."), f"Host {headers.get('host')!r}"
         target = urlsplit(parts[1])
         if target.path != "/callback":
@@ -127,22 +178,39 @@ class Listener:
         future.set_result(params)
         return _page("200 OK", "Sign-in received. You can close this window."), None
 
+    def _admit(self, writer: asyncio.StreamWriter) -> None:
+        """Hold at most MAX_CONNECTIONS: a new one pushes out the one waiting longest (a
+        browser sends its request at once; a flood of idle connections cannot starve it)."""
+        while len(self._open) >= MAX_CONNECTIONS:
+            oldest = min(self._open, key=self._open.__getitem__)
+            del self._open[oldest]
+            oldest.close()
+            self.ignored.append("an idle connection (too many open)")
+        self._open[writer] = time.monotonic()
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._admit(writer)
         try:
             try:
-                line, headers = await self._read_head(reader)
+                async with asyncio.timeout(HEAD_DEADLINE):
+                    line, headers = await self._read_head(reader)
             except ValueError:  # a line over the reader's limit, or too many headers
                 writer.write(_page("431 Request Header Fields Too Large", "Request too large."))
                 self.ignored.append("an oversized request")
+            except TimeoutError:
+                writer.write(_page("408 Request Timeout", "Request too slow."))
+                self.ignored.append(f"a request not sent within {HEAD_DEADLINE:.0f}s")
             else:
                 answer, why = self._take(line, headers)
                 writer.write(answer)
                 if why:
                     self.ignored.append(why)
-            await writer.drain()
+            async with asyncio.timeout(HEAD_DEADLINE):
+                await writer.drain()
         except (TimeoutError, ConnectionError):
             pass
         finally:
+            self._open.pop(writer, None)
             writer.close()
 
 
@@ -254,9 +322,20 @@ async def sign_in(ctx: Context) -> Outcome:
                           "http://localhost:<port>/callback for the doctor to listen on",
                           f"`mcpauth add-callback doctor --client-id {client_id}` (port 8976; or --port N)")
     listener = Listener()
+    matched = LOOPBACK.match(redirect) if redirect else None
     try:
         # a client the doctor registers itself gets a free port; a given one its registered port
-        await listener.start(int(LOOPBACK.match(redirect).group(2)) if redirect else 0)  # type: ignore[union-attr]
+        if matched:
+            await listener.start(int(matched.group(2)), matched.group(1))
+        else:
+            await listener.start(0)
+    except PortTaken as taken:
+        return me.finding("LOGIN_PORT_TAKEN", f"another process listens on {taken} ({taken.error.strerror}): "
+                          f"a browser sent to {redirect} could deliver the sign-in's code to it, so the "
+                          "sign-in did not start", f"stop the process that listens on port {taken.port} "
+                          "(`lsof -i :PORT` or `ss -ltnp` names it), or register another port: "
+                          f"`mcpauth add-callback {me.platform} --port N`",
+                          evidence={"address": taken.address, "port": taken.port})
     except OSError as exc:
         return me.finding("LOGIN_ERROR", f"cannot listen on 127.0.0.1 for {redirect} ({exc})",
                           "free the port or register another")
@@ -281,9 +360,11 @@ async def _signed_in(me: _SignIn, conversation: McpConversation, listener: Liste
     try:
         outcome = await _attempts(me, conversation, listener, found, registration, scope, redirect)
     finally:
-        left = await release(ctx, registration)
+        left, finding = await release(ctx, registration)
         if left:
             me.facts.append(left)
+        if finding is not None:  # about the server, not this platform
+            outcome.findings.append(finding)
         outcome.note = me.note
     return outcome
 

@@ -4,11 +4,13 @@ credentials, then a Client ID Metadata Document (CIMD), then dynamic client regi
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from mcpauth_wizard.doctor.context import Context
+from mcpauth_wizard.doctor.findings import Finding
+from mcpauth_wizard.doctor.ownership import Mark, delete_if_ours, new_mark
 
 How = Literal["pre-registered", "cimd", "dcr"]
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
@@ -26,6 +28,8 @@ class Registration:
     registration_uri: str | None = None  # RFC 7592 client configuration endpoint
     registration_token: str | None = None  # RFC 7592 registration access token
     note: str = ""
+    mark: Mark | None = None  # what only this run set on a client it registered (ownership.py)
+    endpoint: str | None = None  # where it was registered
 
     @property
     def registered_here(self) -> bool:
@@ -94,8 +98,9 @@ async def obtain(ctx: Context, metadata: dict[str, Any], redirect_uri: str, scop
                        "server offers no dynamic client registration",
                        "pass --client-id (and --client-secret-env for a confidential client)"
                        + (", or --client-metadata-url" if cimd else ""))
+    mark = new_mark(CLIENT_NAME)
     body: dict[str, Any] = {
-        "client_name": CLIENT_NAME, "redirect_uris": [redirect_uri],
+        "client_name": mark.name, "redirect_uris": [redirect_uri],
         "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
         "token_endpoint_auth_method": _dcr_auth_method(metadata),
         "application_type": "native",  # a loopback redirect (RFC 8252; OIDC registration)
@@ -116,29 +121,32 @@ async def obtain(ctx: Context, metadata: dict[str, Any], redirect_uri: str, scop
                         auth_method=method if isinstance(method, str) else None,
                         registration_uri=uri if isinstance(uri, str) else None,
                         registration_token=token if isinstance(token, str) else None,
+                        mark=mark, endpoint=endpoint,
                         note=f"{skipped}registered client {client_id} by dynamic client registration "
                              f"(RFC 7591) at {endpoint}")
 
 
-async def release(ctx: Context, registration: Registration) -> str | None:
-    """Delete a client the doctor registered (RFC 7592); else say that it stays, by name."""
-    if not registration.registered_here:
-        return None
-    if registration.registration_uri and registration.registration_token:
-        answer = await ctx.fetch("DELETE", registration.registration_uri,
-                                 headers={"Authorization": f"Bearer {registration.registration_token}"})
-        if answer.status in (200, 204):
-            return f"deleted the registered client {registration.client_id} (RFC 7592)"
-        return (f"could not delete the registered client {registration.client_id} "
-                f"({answer.status or answer.error}); remove it on the authorization server")
-    if ctx.aws is not None and ctx.target.pool_id:  # a pool mcpauth manages: delete it there
-        from mcpauth_wizard.aws.cognito import delete_client
+def _same_origin(a: str, b: str) -> bool:
+    x, y = urlsplit(a), urlsplit(b)
+    return (x.scheme, x.hostname, x.port) == (y.scheme, y.hostname, y.port)
 
-        try:
-            await asyncio.to_thread(delete_client, ctx.aws, ctx.target.pool_id, registration.client_id)
-        except Exception as exc:  # noqa: BLE001 - say so, by name, rather than fail the sign-in
-            return (f"could not delete the registered client {registration.client_id} from "
-                    f"{ctx.target.pool_id} ({type(exc).__name__}); remove it there")
-        return f"deleted the registered client {registration.client_id} from {ctx.target.pool_id}"
+
+async def release(ctx: Context, registration: Registration) -> tuple[str | None, Finding | None]:
+    """Undo a client the doctor registered: (what happened, a finding when something was
+    left or the answer named someone else's client). RFC 7592 only at the registration
+    endpoint's own origin; in AWS only what ownership.py proves this run's."""
+    if not registration.registered_here:
+        return None, None
+    uri, token = registration.registration_uri, registration.registration_token
+    if uri and token and registration.endpoint and _same_origin(uri, registration.endpoint):
+        answer = await ctx.fetch("DELETE", uri, headers={"Authorization": f"Bearer {token}"})
+        if answer.status in (200, 204):
+            return f"deleted the registered client {registration.client_id} (RFC 7592)", None
+        return (f"could not delete the registered client {registration.client_id} "
+                f"({answer.status or answer.error}); remove it on the authorization server"), None
+    if ctx.aws is not None and ctx.target.pool_id and registration.mark is not None:
+        return await delete_if_ours(ctx.aws, ctx.target.pool_id, registration.client_id,
+                                    registration.mark, said_by=f"the registration endpoint "
+                                    f"{registration.endpoint}")
     return (f"the registered client {registration.client_id} stays on the authorization server "
-            "(it offers no RFC 7592 delete); remove it there")
+            "(it offers no RFC 7592 delete); remove it there"), None

@@ -17,6 +17,7 @@ from mcpauth_wizard.doctor.aws_checks import resource_scopes
 from mcpauth_wizard.doctor.context import Context
 from mcpauth_wizard.doctor.discovery import endpoint
 from mcpauth_wizard.doctor.findings import Finding
+from mcpauth_wizard.doctor.ownership import delete_if_ours, new_mark
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
 from mcpauth_wizard.signin import ClientCredentials, authorization_request
 
@@ -130,7 +131,8 @@ async def probe(ctx: Context) -> Outcome:
     if urlsplit(register_url).netloc != urlsplit(authorize_url).netloc:
         raise Skip(f"the registration endpoint {register_url} is not on the login domain: not probed")
     scope = " ".join(["openid", *resource_scopes(ctx)])
-    metadata = {"client_name": PROBE_CLIENT_NAME, "redirect_uris": [PROBE_CALLBACK],
+    mark = new_mark(PROBE_CLIENT_NAME)
+    metadata = {"client_name": mark.name, "redirect_uris": [PROBE_CALLBACK],
                 "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
                 "token_endpoint_auth_method": "none", "scope": scope}
     answer = await ctx.fetch("POST", register_url, json_body=metadata)
@@ -141,19 +143,17 @@ async def probe(ctx: Context) -> Outcome:
                                 f"registering like an MCP client failed: {body.get('error') or answer.status}"
                                 f" {body.get('error_description') or ''}".rstrip(),
                                 evidence=answer.evidence(), fix="see the registration findings above")])
-    from mcpauth_wizard.aws import cognito
-    from mcpauth_wizard.errors import NotFound
-
-    pool_id = ctx.facts["pool"]["Id"]
+    pool_id = ctx.facts["pool"]["Id"]  # from AWS, never from the answer
+    outcome = Outcome()
     try:
-        return await _login_page(ctx, authorize_url, client_id, scope)
+        outcome = await _login_page(ctx, authorize_url, client_id, scope)
     finally:
-        try:
-            await _call(cognito.delete_client, ctx.aws, pool_id, client_id)
-        except NotFound:
-            pass
-        except Exception as exc:  # noqa: BLE001 - say what is left behind, never die
-            ctx.facts["probe_leftover"] = f"{client_id}: {exc}"
+        done, finding = await delete_if_ours(ctx.aws, pool_id, client_id, mark,
+                                             said_by=f"the registration endpoint {register_url}")
+        outcome.note = "; ".join(p for p in (outcome.note, done) if p)
+        if finding is not None:
+            outcome.findings.append(finding)
+    return outcome
 
 
 async def _login_page(ctx: Context, authorize_url: str, client_id: str, scope: str) -> Outcome:
@@ -164,9 +164,9 @@ async def _login_page(ctx: Context, authorize_url: str, client_id: str, scope: s
     code, what = classify_answer(ctx, "probe", location, answer.status, answer.text, PROBE_CALLBACK)
     evidence = answer.evidence()
     if code is None and location:
-        page = await ctx.fetch("GET", location)
+        page = await ctx.follow(answer)
         evidence["login_page"] = page.evidence()
-        if page.status and page.status >= 400 or "login pages unavailable" in page.text.lower():
+        if page.error or page.status and page.status >= 400 or "login pages unavailable" in page.text.lower():
             return Outcome([Finding("REGISTRATION_NO_LOGIN_PAGE",
                                     "a registered client gets no login page (managed login shows "
                                     "'Login pages unavailable' to clients without a style)",
@@ -177,7 +177,7 @@ async def _login_page(ctx: Context, authorize_url: str, client_id: str, scope: s
         return Outcome([Finding("REGISTRATION_PROBE_FAILED", f"a registered client's authorize request "
                                 f"was refused: {what}", evidence=evidence,
                                 fix="see the registration findings above")])
-    return Outcome(note=f"registered {PROBE_CLIENT_NAME}, reached the login page, deleted it")
+    return Outcome(note=f"registered {client_id}, reached the login page")
 
 
 def steps(ctx: Context) -> list[Step]:

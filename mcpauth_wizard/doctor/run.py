@@ -17,7 +17,7 @@ from mcpauth_wizard.doctor import (
     registration_checks,
     token,
 )
-from mcpauth_wizard.doctor.context import Context, Target
+from mcpauth_wizard.doctor.context import Context, Exchange, Target
 from mcpauth_wizard.doctor.findings import Finding, StepResult
 from mcpauth_wizard.doctor.report import Report, build_report
 from mcpauth_wizard.doctor.runner import Pause, Step, run_steps
@@ -148,6 +148,19 @@ def all_steps(ctx: Context) -> list[Step]:
             *authorize.steps(ctx), *login.steps(ctx), *token.steps(ctx), *proxy.steps(ctx)]
 
 
+def bounds_result(bounded: list[Exchange]) -> StepResult:
+    """One finding per answer the doctor refused to read past a bound (bounds.py)."""
+    findings = [Finding(answer.bound.code, f"{answer.method} {answer.url}: {answer.bound.message}",
+                        step="http.bounds", evidence={"request": f"{answer.method} {answer.url}",
+                                                      "status": answer.status,
+                                                      "bound": answer.bound.message},
+                        fix="the server must answer within the bounds (metadata and JSON are small; "
+                            "one content-coding at most)")
+                for answer in bounded if answer.bound is not None]
+    return StepResult("http.bounds", "Answers read within bounds", "fail", findings,
+                      note=f"{len(findings)} answer(s) not read")
+
+
 async def diagnose(target: Target, aws: Any | None, aws_problem: str | None, *,
                    pause: Pause | None = None,
                    opener: Callable[[str, float], None] | None = None,
@@ -163,6 +176,10 @@ async def diagnose(target: Target, aws: Any | None, aws_problem: str | None, *,
         results = await run_steps(steps, ctx, pause, on_result=progress.step_done if progress else None)
     finally:
         await ctx.close()
+    if ctx.bounded:
+        results.append(bounds_result(ctx.bounded))
+        if progress is not None:
+            progress.step_done(results[-1])
     if aws is None and (target.pool_id or target.gateway_id):
         results.insert(0, StepResult("aws.credentials", "AWS access", "warn", [
             Finding("AWS_CREDENTIALS", aws_problem or "no AWS access", step="aws.credentials",

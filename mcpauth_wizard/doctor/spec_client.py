@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from mcpauth_wizard.doctor.bounds import METADATA_LIMIT
 from mcpauth_wizard.doctor.challenge import bearer_params
 from mcpauth_wizard.doctor.context import Context, Exchange
 from mcpauth_wizard.doctor.discovery import INITIALIZE, MCP_HEADERS, as_candidates, prm_candidates
@@ -132,7 +133,7 @@ class McpConversation:
 async def _first_json(ctx: Context, candidates: list[str]) -> tuple[str, dict[str, Any]] | None:
     """GET each URL in order; the first JSON object answered with 200 (no later URL is asked)."""
     for url in candidates:
-        answer = await ctx.fetch("GET", url)
+        answer = await ctx.fetch("GET", url, limit=METADATA_LIMIT)
         document = answer.json() if answer.status == 200 else None
         if isinstance(document, dict):
             return url, document
