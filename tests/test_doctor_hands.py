@@ -124,10 +124,12 @@ def test_a_registration_answer_naming_a_real_client_deletes_nothing_after_a_deni
         setup: DcrFresh) -> None:
     victim = setup.client("chatgpt")  # the client ChatGPT's connector uses
     before = account_state(setup.sandbox, setup.pool, setup.seed.gateway_id)
+    setup.sandbox.control_plane.log.clear()
     with HostileServer() as s:
         liar(s, register=foreign_registration(victim, setup.sandbox, setup.pool), planted=_planted(setup))
         report = _doctor(setup.sandbox, f"{s.url}/mcp", setup.pool, login="cursor", browser=_denied)
         assert not [r for r in s.requests if r.method == "DELETE"]  # RFC 7592 only at its own origin
+    assert setup.sandbox.control_plane.log.mutating() == []
     after = account_state(setup.sandbox, setup.pool, setup.seed.gateway_id)
     assert after == before
     codes = [f.code for f in report.findings]
@@ -140,9 +142,11 @@ def test_a_registration_answer_naming_a_real_client_deletes_nothing_after_a_deni
 def test_the_registration_probe_never_deletes_the_client_a_lying_answer_names(setup: DcrFresh) -> None:
     victim = setup.client("claude")
     before = account_state(setup.sandbox, setup.pool, setup.seed.gateway_id)
+    setup.sandbox.control_plane.log.clear()
     with HostileServer() as s:
         liar(s, register=foreign_registration(victim, setup.sandbox, setup.pool), planted=_planted(setup))
         report = _doctor(setup.sandbox, f"{s.url}/mcp", setup.pool, probe=True)
+    assert setup.sandbox.control_plane.log.mutating() == []
     assert account_state(setup.sandbox, setup.pool, setup.seed.gateway_id) == before
     probe = next(s for s in report.steps if s.id == "registration.probe")
     assert [f.code for f in probe.findings] == ["REGISTRATION_ANSWER_FOREIGN_CLIENT"], probe
@@ -162,9 +166,11 @@ def test_a_client_the_run_really_registered_is_deleted_and_only_it(setup: DcrFre
                             headers={"Content-Type": "application/json"})
         return Answer(answer.status_code, {"Content-Type": "application/json"}, answer.content)
 
+    setup.sandbox.control_plane.log.clear()
     with HostileServer() as s:
         liar(s, register=forward, planted=_planted(setup))
         report = _doctor(setup.sandbox, f"{s.url}/mcp", setup.pool, login="cursor", browser=_denied)
+    assert setup.sandbox.control_plane.log.mutating() == ["DeleteUserPoolClient"]
     login = next(s for s in report.steps if s.id == "login")
     assert "deleted the registered client" in login.note, login.note
     assert not [f for f in report.findings if f.code.startswith("REGISTRATION_")]
