@@ -28,6 +28,7 @@ class AwsProxy:
     upstream: str
     delay_s: float = 0.0
     rule: Rule | None = None
+    rewrite: Callable[[str, bytes], bytes] | None = None  # (operation, answer body) → body sent
     calls: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -58,6 +59,8 @@ class AwsProxy:
                 conn.close()
                 if action == "lose":  # it happened upstream; the caller never hears of it
                     return self._answer(500, "InternalErrorException", "response lost")
+                if proxy.rewrite is not None:
+                    data = proxy.rewrite(operation, data)
                 self.send_response(answer.status)
                 for key, value in answer.getheaders():
                     if key.lower() not in ("transfer-encoding", "connection", "content-length"):

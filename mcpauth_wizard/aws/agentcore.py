@@ -134,6 +134,7 @@ def safe_update_gateway(aws: AwsContext, gateway_id: str,
 
 def _write(aws: AwsContext, gateway_id: str, wanted: dict[str, Any],
            on_wait: Callable[[str, float], None] | None) -> dict[str, Any]:
+    aws.refuse_unmodelled("GetGateway", f"gateway {gateway_id}", "UpdateGateway")
     aws.client(SERVICE).update_gateway(**update_params_of(aws, wanted))
     wait_ready(aws, gateway_id, on_wait=on_wait)
     return get_gateway(aws, gateway_id)

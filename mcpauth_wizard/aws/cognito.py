@@ -163,14 +163,16 @@ def _changed(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 def read_merge_write(what: str, read: Callable[[], dict[str, Any]],
                      to_params: Callable[[dict[str, Any]], dict[str, Any]],
                      write: Callable[[dict[str, Any]], None], change: Change,
-                     *, seen: dict[str, Any] | None = None) -> SafeUpdate:
+                     *, seen: dict[str, Any] | None = None,
+                     guard: Callable[[], None] | None = None) -> SafeUpdate:
     """The one way to call a full-replace Update: read → merge → write → read back.
 
     Cognito has no conditional write, so the gap between the last read and the write can
     only be narrowed: the resource is read again right before the write (a change found
     there is kept and `change` re-applied on top), and read back after it. A field of ours
     that the read-back lacks (someone wrote after us) is re-applied; a field someone else
-    changed is kept. Each of these is a note the caller must show.
+    changed is kept. Each of these is a note the caller must show. `guard` runs right before
+    each write, after the last read (it refuses a read carrying members botocore lacks).
     """
     first = current = read()
     notes: list[str] = []
@@ -191,6 +193,8 @@ def read_merge_write(what: str, read: Callable[[], dict[str, Any]],
                          "while mcpauth was applying; kept, and the change re-applied on top")
             current = fresh
             continue
+        if guard is not None:
+            guard()
         write(params)
         written = True
         after = read()
@@ -227,7 +231,8 @@ def safe_update_client(
         lambda: describe_client(aws, pool_id, client_id),
         lambda c: update_params(aws, "cognito-idp", "UpdateUserPoolClient", c),
         lambda params: aws.client("cognito-idp").update_user_pool_client(**params),
-        change, seen=seen)
+        change, seen=seen, guard=lambda: aws.refuse_unmodelled(
+            "DescribeUserPoolClient", f"app client {client_id}", "UpdateUserPoolClient"))
 
 
 # --- user pools ---------------------------------------------------------------
@@ -348,7 +353,8 @@ def safe_update_user_pool(aws: AwsContext, pool_id: str, change: Change) -> Safe
         lambda: describe_user_pool(aws, pool_id),
         lambda p: _pool_params(aws, p),
         lambda params: aws.client("cognito-idp").update_user_pool(**params),
-        change)
+        change, guard=lambda: aws.refuse_unmodelled(
+            "DescribeUserPool", f"user pool {pool_id}", "UpdateUserPool"))
     if result.written and get_mfa_config(aws, pool_id).get("MfaConfiguration") != mfa.get("MfaConfiguration"):
         # The write could not carry MFA (see _pool_params) and the pool fell back to a default.
         params = update_params(aws, "cognito-idp", "SetUserPoolMfaConfig", mfa)
@@ -485,7 +491,8 @@ def safe_update_resource_server(aws: AwsContext, pool_id: str, identifier: str,
         f"resource server {identifier}", read,
         lambda server: update_params(aws, "cognito-idp", "UpdateResourceServer", server),
         lambda params: aws.client("cognito-idp").update_resource_server(**params),
-        add)
+        add, guard=lambda: aws.refuse_unmodelled(
+            "DescribeResourceServer", f"resource server {identifier}", "UpdateResourceServer"))
 
 
 def delete_resource_server(aws: AwsContext, pool_id: str, identifier: str) -> None:

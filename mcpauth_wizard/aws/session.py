@@ -17,6 +17,15 @@ DEFAULT_REGION = "us-east-1"
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "AdminGet", "AdminList")
 # Names of the mutating calls this process has sent: what an interrupted command may have changed.
 MUTATING_CALLS_SENT: list[str] = []
+# The reads each full-replace Update is built from, and where the resource sits in the answer
+# (None: the answer is the resource). A member the installed botocore does not model is
+# dropped by its parser, so an Update built from the read would erase it: see `unmodelled`.
+FULL_REPLACE_READS: dict[str, str | None] = {
+    "DescribeUserPoolClient": "UserPoolClient",  # → UpdateUserPoolClient
+    "DescribeUserPool": "UserPool",  # → UpdateUserPool
+    "DescribeResourceServer": "ResourceServer",  # → UpdateResourceServer
+    "GetGateway": None,  # → UpdateGateway
+}
 
 
 @dataclass
@@ -30,6 +39,8 @@ class AwsContext:
     call_observers: list[Callable[[str, str, dict[str, Any]], None]] = field(default_factory=list)
     # What the AWS layer did on its own that the user must hear of (e.g. a duplicate deleted).
     notes: list[str] = field(default_factory=list)
+    # Per read of FULL_REPLACE_READS: the members of its last raw answer botocore's model lacks.
+    unmodelled: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _clients: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -76,6 +87,7 @@ class AwsContext:
                 config=config,
             )
             client.meta.events.register("before-call.*.*", self._notify)
+            client.meta.events.register("after-call.*.*", self._note_unmodelled)
             self._clients[service] = client
         return self._clients[service]
 
@@ -84,6 +96,34 @@ class AwsContext:
             MUTATING_CALLS_SENT.append(model.name)
         for observer in self.call_observers:
             observer(model.service_model.service_name, model.name, params.get("body") or {})
+
+    def _note_unmodelled(self, model: Any, http_response: Any = None, **_: Any) -> None:
+        if model.name not in FULL_REPLACE_READS or http_response is None:
+            return
+        import json
+
+        key = FULL_REPLACE_READS[model.name]
+        try:
+            raw = json.loads(http_response.content or b"{}")
+        except ValueError:
+            return  # not JSON: botocore's parser says what went wrong
+        shape = model.output_shape
+        if key is not None:
+            raw, shape = raw.get(key), shape.members.get(key)
+        self.unmodelled[model.name] = tuple(unmodelled_members(raw, shape)) if shape is not None else ()
+
+    def refuse_unmodelled(self, read: str, what: str, update: str) -> None:
+        """Before a full-replace `update` built from the last `read`: refuse when AWS answered
+        members the installed botocore does not know (the write would erase them)."""
+        members = self.unmodelled.get(read) or ()
+        if members:
+            import botocore
+
+            raise AwsProblem(
+                f"{what} has {', '.join(members)}, which botocore {botocore.__version__} does not "
+                f"know: {update} would erase {'it' if len(members) == 1 else 'them'}, so nothing was "
+                f"written. Upgrade to a botocore newer than {botocore.__version__} "
+                "(`pip install -U boto3 botocore`) and run again")
 
     def caller(self) -> dict[str, Any]:
         """Who mcpauth is in AWS (STS GetCallerIdentity: Account, Arn, UserId)."""
@@ -147,6 +187,28 @@ def update_params(aws: AwsContext, service: str, operation: str, described: dict
     model = aws.client(service).meta.service_model.operation_model(operation)
     accepted = model.input_shape.members
     return {k: v for k, v in described.items() if k in accepted and v is not None}
+
+
+def unmodelled_members(raw: Any, shape: Any, path: str = "") -> list[str]:
+    """Dotted paths of the members in a raw JSON answer that `shape` (a botocore shape)
+    does not model, at any depth (structures, lists, maps)."""
+    found: list[str] = []
+    kind = getattr(shape, "type_name", None)
+    if kind == "structure" and isinstance(raw, dict):
+        for name, value in raw.items():
+            member = shape.members.get(name)
+            where = f"{path}.{name}" if path else name
+            if member is None:
+                found.append(where)
+            else:
+                found.extend(unmodelled_members(value, member, where))
+    elif kind == "list" and isinstance(raw, list):
+        for item in raw:
+            found.extend(m for m in unmodelled_members(item, shape.member, f"{path}[]") if m not in found)
+    elif kind == "map" and isinstance(raw, dict):
+        for key, value in raw.items():
+            found.extend(unmodelled_members(value, shape.value, f"{path}.{key}"))
+    return found
 
 
 def is_mutating(operation: str) -> bool:
