@@ -127,12 +127,14 @@ def near_misses(wanted: list[str], registered: list[str]) -> list[NearMiss]:
 
 
 # What a template's placeholders stand for: a client-chosen port, a per-connector id.
-_PLACEHOLDERS = {r"\{port\}": r"\d{1,5}", r"\{callback_id\}": r"[A-Za-z0-9._~-]+"}
+_PLACEHOLDERS = {r"\{port\}": r"\d{1,5}", r"\{callback_id\}": r"[A-Za-z0-9._~-]+",
+                 r"\{server_id\}": r"[A-Za-z0-9_-]{12}"}  # Codex: derived from the server URL
 
 
 def matches_template(url: str, template: str) -> bool:
-    """Does `url` equal `template`, where "{port}" stands for any port number and
-    "{callback_id}" for one path segment the client chose?"""
+    """Does `url` equal `template`, where "{port}" stands for any port number,
+    "{callback_id}" for one path segment the client chose and "{server_id}" for the id Codex
+    derives from the server URL?"""
     if "{" not in template:
         return url == template
     pattern = re.escape(template)

@@ -20,6 +20,8 @@ SCOPE_CONFIGURED = "what the user configured"
 UNKNOWN = "unknown"
 
 REGISTRATION_KINDS = ("pre-registered", "DCR", "CIMD")
+ISS_WHEN_KNOWN = "whenever it knows the issuer"
+ISS_WHEN_ADVERTISED = "when the AS advertises it"
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,11 @@ class Behaviour:
     # value True: refuses metadata without code_challenge_methods_supported ∋ S256
     needs_iss_for_stable_callback: Fact = field(default_factory=lambda: _unknown("iss"))
     loopback_port: Fact = field(default_factory=lambda: _unknown("the loopback port"))
-    # value: "none", "fixed", "configurable", "random unless set", "derived from the server URL"
+    # value: "none", "fixed", "configurable", "random unless set", "derived from the server URL",
+    # "random, no setting"
+    requires_iss: Fact = field(default_factory=lambda: _unknown("RFC 9207 iss"))
+    # value: ISS_WHEN_KNOWN (refuses a response without iss once it knows the issuer, advertised
+    # or not), ISS_WHEN_ADVERTISED (only when the AS advertises it, as RFC 9207 says), "no"
 
     def facts(self) -> dict[str, Fact]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -99,6 +105,10 @@ class Platform:
     port_setting: str = ""  # how the user pins the loopback port
     # Used instead of callback_templates when the AS sends no RFC 9207 `iss` (Cognito).
     callbacks_without_iss: tuple[str, ...] = ()
+    checked: str = ""  # the client version (package@version, or page and date) the facts were checked against
+    # Why a pre-registered Cognito client cannot work with this client ("" when it can), and
+    # what to do instead: init refuses it for static registration, add-callback refuses it.
+    no_pre_registered: str = ""
 
     @property
     def needs_port(self) -> bool:
@@ -111,12 +121,27 @@ class Platform:
         urls += [u for v in self.callback_versions for u in v.urls]
         return tuple(dict.fromkeys(urls))
 
-    def callback_urls(self, port: int | None = None) -> tuple[str, ...]:
-        """The exact redirect URIs this platform sends, for the given loopback port."""
+    @property
+    def needs_server_url(self) -> bool:
+        """Its redirect URI carries an id derived from the MCP server's URL (Codex)."""
+        return any("{server_id}" in t for t in self.callback_templates)
+
+    def callback_urls(self, port: int | None = None, server_url: str | None = None) -> tuple[str, ...]:
+        """The exact redirect URIs this platform sends, for the given loopback port (and, for a
+        client that derives an id from it, the MCP server's URL as configured in the client)."""
+        if self.no_pre_registered:
+            raise BadInput(f"{self.title} cannot use a pre-registered client: {self.no_pre_registered}")
+        server_id = ""
+        if self.needs_server_url:
+            if not server_url:
+                raise BadInput(f"{self.name}'s callback URL is derived from the MCP server's URL: "
+                               "run where mcpauth.toml records it, or pass the URL")
+            server_id = codex_callback_id(server_url)
         if not self.needs_port:
             if port is not None:
                 raise BadInput(f"--port does not apply to {self.name}: its callback URL is fixed")
-            return self.callback_templates
+            return tuple(t.format(server_id=server_id) if "{server_id}" in t else t
+                         for t in self.callback_templates)
         chosen = port if port is not None else self.default_port
         if chosen is None:
             raise BadInput(
@@ -125,14 +150,53 @@ class Platform:
             )
         if not MIN_PORT <= chosen <= 65535:
             raise BadInput(f"port {chosen} is out of range; accepted: {MIN_PORT}-65535")
-        return tuple(t.format(port=chosen) for t in self.callback_templates)
+        return tuple(t.replace("{port}", str(chosen)).replace("{server_id}", server_id)
+                     for t in self.callback_templates)
 
-    def callbacks_for(self, *, iss_supported: bool, port: int | None = None) -> tuple[str, ...]:
+    def expected_callbacks(self, registered: list[str] | tuple[str, ...],
+                           server_url: str | None) -> tuple[str, ...]:
+        """The redirect URIs this client sends, judged against what a Cognito client has: at
+        the loopback port registered there (else the proposed default); () when only the user
+        knows the port, or when no pre-registered client can work with it."""
+        from mcpauth_wizard.callbacks import port_in
+
+        if self.no_pre_registered:
+            return ()
+        port = port_in(registered, self.callback_templates) if self.needs_port else None
+        if self.needs_port and port is None and self.default_port is None:
+            return ()
+        return self.callback_urls(port, server_url)
+
+    def callbacks_for(self, *, iss_supported: bool, port: int | None = None,
+                      server_url: str | None = None) -> tuple[str, ...]:
         """What this client really sends to an AS that does / does not advertise RFC 9207
         `iss` ("{callback_id}" marks a part only the client's settings page shows)."""
         if self.callbacks_without_iss and not iss_supported:
             return self.callbacks_without_iss
-        return self.callback_urls(port)
+        return self.callback_urls(port, server_url)
+
+
+def codex_callback_id(server_url: str) -> str:
+    """The id Codex appends to its redirect URI: base64url without padding of the first 9
+    bytes of SHA-256 of the server URL as Rust's url::Url serialises it (scheme and host in
+    lower case, a default port dropped, an empty path made "/", the fragment dropped; the
+    query and a trailing slash kept). Source: openai/codex codex-rs/rmcp-client
+    `callback_id_from_server_url` (PR #20237, 2026-04-29); vectors checked against codex-cli
+    0.171.0 in tests/test_platforms.py."""
+    import base64
+    import hashlib
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(server_url.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    if port is not None and port != {"http": 80, "https": 443}.get(scheme):
+        host = f"{host}:{port}"
+    serialised = urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
+    digest = hashlib.sha256(serialised.encode()).digest()
+    return base64.urlsafe_b64encode(digest[:9]).decode().rstrip("=")
 
 
 _S256_STRICT = Quirk(
@@ -153,7 +217,18 @@ _INSPECTOR_V2 = "modelcontextprotocol/inspector clients/web/src/utils/oauthFlow.
 _VSCODE = "microsoft/vscode src/vs/base/common/oauth.ts (fetchDynamicRegistration, DEFAULT_AUTH_FLOW_PORT)"
 _CURSOR = "Cursor MCP docs (static OAuth `auth` block) as quoted by several server READMEs"
 _MCP_REMOTE = "npm mcp-remote 0.15.1: README and dist (pinned in tests/clients)"
-_GEMINI = "google-gemini/gemini-cli packages/core/src/mcp/oauth-provider.ts, oauth-utils.ts"
+_GEMINI = ("npm @google/gemini-cli-core 0.61.0 dist/src/mcp/oauth-provider.js, "
+           "dist/src/utils/oauth-flow.js")
+_CLAUDE_CODE_BIN = "npm @anthropic-ai/claude-code-linux-x64 2.1.332 (the CLI's bundled source)"
+_INSPECTOR_2 = "npm @modelcontextprotocol/inspector 2.12.0 clients/cli/build/index.js"
+_CODEX = ("openai/codex codex-rs/rmcp-client (callback_id_from_server_url, PR #20237); "
+          "run: codex-cli 0.171.0 (npm @openai/codex-linux-x64)")
+_OPENCODE = "npm opencode-linux-x64 1.18.33 (McpOAuthConfig, the binary's bundled source)"
+_GOOSE = "block/goose crates/goose/src/oauth/mod.rs (06423fd5)"
+_ZED = ("zed-industries/zed crates/context_server/src/oauth.rs (04afc35b), "
+        "crates/oauth_callback_server (0fa1962c); PR #52900")
+_FASTMCP = "PyPI fastmcp-slim 4.2.3 fastmcp/client/auth/oauth.py (OAuth: callback_port, client_id)"
+_PYTHON_SDK = "PyPI mcp 2.3.0 mcp/client/auth/oauth2.py (OAuthClientProvider, redirect_uris[0])"
 
 _WEB = Fact("none", "a web client: its callback is an https URL on its own host", True)
 
@@ -177,6 +252,7 @@ PLATFORMS: dict[str, Platform] = {
             registration_kinds=("CIMD", "DCR", "pre-registered"),
             source=_OPENAI_AUTH,
             verified=False,
+            checked="OpenAI Apps SDK docs as quoted by third parties, Dec 2026",
             callback_versions=(
                 CallbackVersion("AS advertising RFC 9207 iss",
                                 ("https://chatgpt.com/connector_platform_oauth_redirect",),
@@ -208,9 +284,10 @@ PLATFORMS: dict[str, Platform] = {
             ),
             default_port=None,
             sends_secret=True,
-            registration="DCR, CIMD, or client id + secret under Advanced settings",
-            registration_kinds=("DCR", "CIMD", "pre-registered"),
+            registration="CIMD, DCR, or client id + secret under Advanced settings",
+            registration_kinds=("CIMD", "DCR", "pre-registered"),
             source=_CLAUDE_HELP,
+            checked="support.claude.com 11503834 and the issue threads, Dec 2026",
             verified=False,
             quirks=(_S256_STRICT,),
             behaviour=Behaviour(
@@ -235,7 +312,10 @@ PLATFORMS: dict[str, Platform] = {
             registration_kinds=("DCR", "CIMD", "pre-registered"),
             source=_INSPECTOR_V1,
             verified=True,
-            note="open Inspector at http://localhost:6274 (not 127.0.0.1): the origin is the URL",
+            checked="npm @modelcontextprotocol/inspector 0.15.0 and 2.12.0",
+            note="open Inspector at exactly http://localhost:6274, not the http://127.0.0.1:6274 "
+            "link its launcher prints: the redirect URI is the page's origin + /oauth/callback, and "
+            "Cognito accepts plain http only for localhost",
             callback_versions=(
                 CallbackVersion("v1", ("http://localhost:{port}/oauth/callback",
                                        "http://localhost:{port}/oauth/callback/debug"),
@@ -259,10 +339,10 @@ PLATFORMS: dict[str, Platform] = {
             default_port=None,
             sends_secret=True,
             registration="claude mcp add --client-id … --client-secret … --callback-port PORT",
-            registration_kinds=("pre-registered", "DCR"),
+            registration_kinds=("CIMD", "DCR", "pre-registered"),
             source=_CLAUDE_CODE,
-            verified=False,
-            quirks=(_S256_STRICT,),
+            verified=True,
+            checked="npm @anthropic-ai/claude-code 2.1.332",
             port_setting="`claude mcp add --callback-port PORT`, `oauth.callbackPort` or "
             "MCP_OAUTH_CALLBACK_PORT",
             note="never uses 127.0.0.1; a pre-set client id may still try DCR "
@@ -271,11 +351,16 @@ PLATFORMS: dict[str, Platform] = {
                 scope_when_none_advertised=Fact(
                     SCOPE_NOTHING, "anthropics/claude-code#90190 (open): no scope when neither the "
                     "challenge nor PRM names one; Cognito's code then fails with invalid_grant", False),
-                strict_s256=Fact(True, "anthropics/claude-code#13275, #35846 (2025–early 2026); "
-                                 "a 2026-08 report (#90190) reached Cognito's login page", False),
-                loopback_port=Fact("random unless set", _CLAUDE_CODE, False),
+                strict_s256=Fact(False, _CLAUDE_CODE_BIN + ": refuses only a "
+                                 "code_challenge_methods_supported that lacks S256, not a missing one "
+                                 "(the refusals reported in #13275, #35846 were older versions)", True),
+                sends_resource=Fact("authorize+token", _CLAUDE_CODE_BIN + " (when protected-resource "
+                                    "metadata was found)", True),
+                loopback_port=Fact("random unless set", _CLAUDE_CODE_BIN + " (49152-65535, else 3118)",
+                                   True),
                 needs_iss_for_stable_callback=Fact(False, _CLAUDE_CODE + " (a loopback callback)",
                                                    False),
+                requires_iss=Fact(ISS_WHEN_ADVERTISED, _CLAUDE_CODE_BIN, True),
             ),
         ),
         Platform(
@@ -289,11 +374,12 @@ PLATFORMS: dict[str, Platform] = {
             ),
             default_port=None,
             sends_secret=True,
-            registration="DCR (public, application_type native), else prompts for a client id "
-            "and secret",
-            registration_kinds=("DCR", "pre-registered"),
+            registration="CIMD, DCR (public, application_type native), else prompts for a client "
+            "id and secret",
+            registration_kinds=("CIMD", "DCR", "pre-registered"),
             source=_VSCODE,
             verified=True,
+            checked="microsoft/vscode main, 2026",
             note="registered with and without the trailing slash; 33418 is used when free",
             callback_versions=(
                 CallbackVersion("2025-2026", ("https://insiders.vscode.dev/redirect",
@@ -315,13 +401,19 @@ PLATFORMS: dict[str, Platform] = {
         Platform(
             name="cursor",
             title="Cursor",
-            callback_templates=("cursor://anysphere.cursor-mcp/oauth/callback",),
+            callback_templates=("cursor://anysphere.cursor-mcp/oauth/callback",
+                                "https://www.cursor.com/agents/mcp/oauth/callback",
+                                "http://localhost:8787/callback"),
             default_port=None,
             sends_secret=True,
             registration="DCR, or a static `auth` block (CLIENT_ID, CLIENT_SECRET, scopes) in mcp.json",
             registration_kinds=("DCR", "pre-registered"),
             source=_CURSOR,
             verified=False,
+            checked="third-party quotes of Cursor's docs (erp-mafia/accounted#2225: its DCR sends all "
+            "three), Dec 2026",
+            note="all three on its client: the desktop app, the agents / web and the static auth "
+            "block each send one",
             callback_versions=(
                 CallbackVersion("static auth config", ("cursor://anysphere.cursor-mcp/oauth/callback",),
                                 _CURSOR, False),
@@ -346,6 +438,7 @@ PLATFORMS: dict[str, Platform] = {
             registration_kinds=("pre-registered", "CIMD", "DCR"),
             source=_MCP_REMOTE,
             verified=True,
+            checked="npm mcp-remote 0.15.1",
             note="the port is pinned by passing it after the server URL; a pinned port that is "
             "busy fails",
             callback_versions=(
@@ -367,19 +460,31 @@ PLATFORMS: dict[str, Platform] = {
                                  "without S256)", True),
                 loopback_port=Fact("derived from the server URL", _MCP_REMOTE, True),
                 needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_MCP_REMOTE),
+                requires_iss=Fact(ISS_WHEN_ADVERTISED, _MCP_REMOTE, True),
             ),
         ),
         Platform(
             name="gemini-cli",
             title="Gemini CLI",
-            callback_templates=("http://localhost:7777/oauth/callback",),
-            default_port=None,
+            callback_templates=("http://localhost:{port}/oauth/callback",),
+            default_port=7777,  # mcpauth's proposal: the panel pins it with oauth.redirectUri
             sends_secret=True,
-            registration="DCR, or oauth.clientId / clientSecret in settings.json",
+            registration="oauth.clientId / clientSecret in settings.json, else DCR",
             registration_kinds=("pre-registered", "DCR"),
             source=_GEMINI,
             verified=True,
-            port_setting="the listener binds 7777 (REDIRECT_PORT)",
+            checked="npm @google/gemini-cli-core 0.61.0",
+            port_setting="oauth.redirectUri in its settings.json entry (the panel pins it); "
+            "OAUTH_CALLBACK_PORT binds the port but no longer names it",
+            note="its panel gives explicit authorizationUrl and tokenUrl (no discovery: after discovery "
+            "it refuses a sign-in without RFC 9207 iss, which Cognito never sends) and run `/mcp auth "
+            "NAME` (its automatic sign-in ignores the client id and tries DCR)",
+            callback_versions=(
+                CallbackVersion("0.61", ("http://localhost:{port}/oauth/callback",), _GEMINI, True,
+                                "port random unless oauth.redirectUri pins it"),
+                CallbackVersion("before 0.5x (reported)", ("http://localhost:7777/oauth/callback",),
+                                "google-gemini/gemini-cli REDIRECT_PORT = 7777 (older source)", False),
+            ),
             behaviour=Behaviour(
                 sends_resource=Fact("authorize+token", _GEMINI + " (buildAuthorizationUrl, "
                                     "exchangeCodeForToken)", True),
@@ -388,8 +493,184 @@ PLATFORMS: dict[str, Platform] = {
                     True),
                 token_auth_method=Fact("client_secret_post", _GEMINI + " (exchangeCodeForToken)", True),
                 strict_s256=Fact(False, _GEMINI + " (sends S256 without checking metadata)", True),
-                loopback_port=Fact("fixed", _GEMINI + " (REDIRECT_PORT = 7777)", True),
+                loopback_port=Fact("random unless set", _GEMINI + " (listenPort = 0 unless "
+                                   "OAUTH_CALLBACK_PORT or the port of oauth.redirectUri)", True),
                 needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_GEMINI),
+                requires_iss=Fact(ISS_WHEN_KNOWN, _GEMINI + " ('Missing \"iss\" parameter in "
+                                  "authorization response per RFC 9207': fail-closed once an issuer is "
+                                  "known, not gated on authorization_response_iss_parameter_supported)",
+                                  True),
+            ),
+        ),
+        Platform(
+            name="codex",
+            title="Codex CLI",
+            callback_templates=("http://localhost:{port}/callback/{server_id}",),
+            default_port=5555,  # mcpauth's proposal: the panel pins it (oauth.callback_port)
+            sends_secret=True,
+            registration="[mcp_servers.NAME.oauth] client_id in ~/.codex/config.toml, else DCR / CIMD",
+            registration_kinds=("pre-registered", "CIMD", "DCR"),
+            source=_CODEX,
+            verified=True,
+            checked="codex-cli 0.171.0",
+            port_setting="oauth.callback_port and oauth.callback_url in its [mcp_servers.NAME] entry "
+            "(the panel pins both; without them the port is random)",
+            note="the id after /callback/ is derived from the MCP server URL exactly as configured "
+            "(a trailing slash changes it); localhost, not Codex's default 127.0.0.1, because Cognito "
+            "accepts plain http only for localhost (CreateUserPoolClient CallbackURLs)",
+            callback_versions=(
+                CallbackVersion("0.147 and later (PR #20237)", ("http://127.0.0.1:{port}/callback/{server_id}",
+                                                                "http://localhost:{port}/callback/{server_id}"),
+                                _CODEX, True, "the default host is 127.0.0.1; the panel sets localhost"),
+                CallbackVersion("before PR #20237 (2026-04-29)", ("http://127.0.0.1:{port}/callback",),
+                                "openai/codex perform_oauth_login.rs (older version)", True),
+            ),
+            behaviour=Behaviour(
+                sends_resource=Fact("authorize+token", _CODEX + " (oauth_resource, resource= on authorize)",
+                                    True),
+                loopback_port=Fact("random unless set", _CODEX + " (mcp_oauth_callback_port, "
+                                   "oauth.callback_port)", True),
+                needs_iss_for_stable_callback=Fact(False, _CODEX + " (with iss support and a "
+                                                   "per-server callback_url it drops the id)", True),
+                scope_when_none_advertised=Fact(SCOPE_CONFIGURED, _CODEX + " (codex mcp login --scopes)",
+                                                True),
+            ),
+        ),
+        Platform(
+            name="opencode",
+            title="OpenCode",
+            callback_templates=("http://localhost:{port}/mcp/oauth/callback",),
+            default_port=19876,
+            sends_secret=True,
+            registration="oauth.clientId (+ clientSecret, scope) in opencode.json, else DCR",
+            registration_kinds=("pre-registered", "DCR"),
+            source=_OPENCODE,
+            verified=True,
+            checked="npm opencode-ai 1.18.33",
+            port_setting="oauth.redirectUri in its opencode.json entry (the panel pins it; "
+            "oauth.callbackPort alone keeps the 127.0.0.1 host)",
+            note="without DCR and without a client id it stops with 'does not support dynamic client "
+            "registration'; the panel sets redirectUri to localhost (its default host is 127.0.0.1)",
+            callback_versions=(
+                CallbackVersion("1.18", ("http://127.0.0.1:19876/mcp/oauth/callback",
+                                         "http://localhost:{port}/mcp/oauth/callback"), _OPENCODE, True,
+                                "the default, and the panel's redirectUri"),
+            ),
+            behaviour=Behaviour(
+                loopback_port=Fact("configurable", _OPENCODE + " (callbackPort, redirectUri)", True),
+                scope_when_none_advertised=Fact(SCOPE_CONFIGURED, _OPENCODE + " (oauth.scope)", True),
+                strict_s256=Fact(False, _OPENCODE + " (refuses only a method list without S256)", True),
+                requires_iss=Fact("no", _OPENCODE + " (no RFC 9207 handling found)", True),
+                needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_OPENCODE),
+            ),
+        ),
+        Platform(
+            name="goose",
+            title="Goose",
+            callback_templates=("http://127.0.0.1:{port}/oauth_callback",),
+            default_port=8789,  # mcpauth's proposal: pinned with GOOSE_OAUTH_CALLBACK_PORT
+            sends_secret=True,
+            registration="client_id (+ client_secret_key, scopes) on the extension, else CIMD",
+            registration_kinds=("pre-registered", "CIMD"),
+            source=_GOOSE,
+            verified=True,
+            checked="block/goose 06423fd5 (source)",
+            port_setting="GOOSE_OAUTH_CALLBACK_PORT (random without it)",
+            note="its redirect URI is http://127.0.0.1 (fixed in its source), and AWS's "
+            "CreateUserPoolClient guide accepts plain http only for localhost: if Cognito refuses the "
+            "URL, Goose cannot use a pre-registered client (unverified against real Cognito)",
+            behaviour=Behaviour(
+                loopback_port=Fact("random unless set", _GOOSE + " (GOOSE_OAUTH_CALLBACK_PORT, else 0)",
+                                   True),
+                needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_GOOSE),
+                requires_iss=Fact(ISS_WHEN_ADVERTISED, _GOOSE + " (handle_callback_with_issuer)", False),
+            ),
+        ),
+        Platform(
+            name="zed",
+            title="Zed",
+            callback_templates=("http://127.0.0.1:{port}/callback",),
+            default_port=None,
+            sends_secret=True,
+            registration="CIMD, then DCR with the exact redirect URI; a client id in "
+            "context_servers.NAME.oauth still uses a random port",
+            registration_kinds=("CIMD", "DCR", "pre-registered"),
+            source=_ZED,
+            verified=True,
+            checked="zed-industries/zed 04afc35b (source)",
+            no_pre_registered="it picks a new loopback port at every sign-in and has no setting to "
+            "pin it, so no fixed callback URL can be registered; let it register itself: "
+            "`mcpauth init --registration dcr` (or both)",
+            behaviour=Behaviour(
+                loopback_port=Fact("random, no setting", _ZED + " (preferred_port: 0)", True),
+                needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_ZED),
+            ),
+        ),
+        Platform(
+            name="fastmcp",
+            title="FastMCP Client",
+            callback_templates=("http://localhost:{port}/callback",),
+            default_port=8765,  # mcpauth's proposal: OAuth(callback_port=…) in the snippet
+            sends_secret=True,
+            registration="OAuth(client_id=…, client_secret=…), else CIMD / DCR",
+            registration_kinds=("pre-registered", "CIMD", "DCR"),
+            source=_FASTMCP,
+            verified=True,
+            checked="PyPI fastmcp 4.2.3 (fastmcp-slim 4.2.3)",
+            port_setting="OAuth(callback_port=PORT) (random without it)",
+            behaviour=Behaviour(
+                sends_resource=Fact("authorize+token", _FASTMCP + " (the MCP SDK's auth flow)", True),
+                scope_when_none_advertised=Fact(SCOPE_CONFIGURED, _FASTMCP + " (scopes=)", True),
+                loopback_port=Fact("random unless set", _FASTMCP, True),
+                needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_FASTMCP),
+            ),
+        ),
+        Platform(
+            name="python-sdk",
+            title="MCP Python SDK",
+            callback_templates=("http://localhost:{port}/callback",),
+            default_port=8766,  # mcpauth's proposal: the snippet's redirect_uris and listener
+            sends_secret=True,
+            registration="a TokenStorage whose get_client_info() returns the client, else CIMD / DCR",
+            registration_kinds=("pre-registered", "CIMD", "DCR"),
+            source=_PYTHON_SDK,
+            verified=True,
+            checked="PyPI mcp 2.3.0",
+            port_setting="redirect_uris[0] in OAuthClientMetadata, and your own listener on that port",
+            behaviour=Behaviour(
+                sends_resource=Fact("authorize+token", _PYTHON_SDK, True),
+                scope_when_none_advertised=Fact(SCOPE_CONFIGURED, _PYTHON_SDK + " (client_metadata.scope)",
+                                                True),
+                loopback_port=Fact("configurable", _PYTHON_SDK, True),
+                needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_PYTHON_SDK),
+                requires_iss=Fact(ISS_WHEN_ADVERTISED, _PYTHON_SDK + " (validate_authorization_response_iss)",
+                                  True),
+            ),
+        ),
+        Platform(
+            name="inspector-cli",
+            title="MCP Inspector CLI",
+            callback_templates=("http://localhost:{port}/oauth/callback",),
+            default_port=6276,
+            sends_secret=True,
+            registration="--client-id / --client-secret, else CIMD / DCR",
+            registration_kinds=("pre-registered", "CIMD", "DCR"),
+            source=_INSPECTOR_2,
+            verified=True,
+            checked="npm @modelcontextprotocol/inspector 2.12.0 (needs Node 22.19 or later)",
+            port_setting="--callback-url http://localhost:PORT/oauth/callback (the panel passes it; its "
+            "default is http://127.0.0.1:6276/oauth/callback)",
+            callback_versions=(
+                CallbackVersion("2.x CLI default", ("http://127.0.0.1:6276/oauth/callback",), _INSPECTOR_2,
+                                True),
+                CallbackVersion("2.x CLI, the panel's --callback-url",
+                                ("http://localhost:{port}/oauth/callback",), _INSPECTOR_2, True),
+            ),
+            behaviour=Behaviour(
+                sends_resource=Fact("authorize+token", _INSPECTOR_2 + " (the MCP TypeScript SDK)", True),
+                loopback_port=Fact("configurable", _INSPECTOR_2 + " (--callback-url, MCP_OAUTH_CALLBACK_URL)",
+                                   True),
+                needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_INSPECTOR_2),
             ),
         ),
         Platform(
@@ -402,6 +683,7 @@ PLATFORMS: dict[str, Platform] = {
             registration_kinds=("pre-registered",),
             source="this tool (mcpauth_wizard/doctor/login.py)",
             verified=True,
+            checked="this version of mcpauth",
             behaviour=Behaviour(
                 sends_resource=Fact("authorize+token", "this tool", True),
                 scope_when_none_advertised=Fact(SCOPE_CONFIGURED, "this tool", True),
@@ -463,8 +745,14 @@ def caveats(platform: Platform) -> list[str]:
         found.append(_says(b.needs_iss_for_stable_callback,
                            "use a per-connector callback URL with an authorization server without "
                            "RFC 9207 iss (Cognito): add the URL it shows"))
+    if b.requires_iss.value == ISS_WHEN_KNOWN:
+        found.append(_says(b.requires_iss, "refuse a sign-in without RFC 9207 iss once it has "
+                                           "discovered the issuer (Cognito sends none): give it "
+                                           "explicit endpoints, as its panel does"))
     if b.loopback_port.value == "random unless set":
         found.append(f"pin its callback port: {platform.port_setting}")
+    if platform.no_pre_registered:
+        found.append(f"no pre-registered client: {platform.no_pre_registered}")
     return found
 
 
@@ -479,10 +767,13 @@ class Prediction:
     fix: str
     fact: Fact
 
+    avoidable: bool = False  # the client's panel from `mcpauth show` already avoids it
+
     @property
     def severity(self) -> str:
-        """Confirmed behaviour is an error; reported behaviour a warning (it may have changed)."""
-        return "error" if self.fact.verified else "warning"
+        """Confirmed behaviour is an error; reported behaviour, or one the panel's settings
+        avoid, a warning (it may have changed, or it bites only a hand-made config)."""
+        return "error" if self.fact.verified and not self.avoidable else "warning"
 
 
 def predict(platform: Platform, *, advertised_scopes: list[str] | tuple[str, ...],
@@ -517,6 +808,14 @@ def predict(platform: Platform, *, advertised_scopes: list[str] | tuple[str, ...
                                    "in code_challenge_methods_supported") + "; Cognito's never does",
             "there is no Cognito setting for it; try the client, and report what you see",
             b.strict_s256))
+    if b.requires_iss.value == ISS_WHEN_KNOWN and not iss_advertised:
+        found.append(Prediction(
+            platform.name, "PLATFORM_REQUIRES_ISS", "",
+            f"{title} is " + _says(b.requires_iss, "refuse an authorization response without RFC 9207 "
+                                   "iss once it knows the issuer (after discovery)") + "; this "
+                                   "authorization server sends none",
+            "configure it with explicit endpoints and no issuer, as its panel does (`mcpauth show`): "
+            "authorizationUrl, tokenUrl, redirectUri", b.requires_iss, avoidable=True))
     per_connector = platform.callbacks_without_iss
     if (b.needs_iss_for_stable_callback.value is True and not iss_advertised and per_connector
             and not any(matches(u, per_connector) for u in registered)):

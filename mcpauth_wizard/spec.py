@@ -191,8 +191,10 @@ def check_email(email: str) -> str:
 
 
 def client_specs(platforms: list[str], *, shared: bool, public: set[str],
-                 secret: set[str], ports: dict[str, int]) -> tuple[ClientSpec, ...]:
-    """One client per platform (so each can be revoked alone), or one shared client."""
+                 secret: set[str], ports: dict[str, int],
+                 mcp_url: str | None = None) -> tuple[ClientSpec, ...]:
+    """One client per platform (so each can be revoked alone), or one shared client.
+    `mcp_url`: for a client whose callback carries an id derived from it (Codex)."""
     if not platforms:
         raise BadInput(f"no platform chosen; accepted: {', '.join(PLATFORMS)}")
     chosen = [get_platform(p) for p in dict.fromkeys(platforms)]
@@ -210,7 +212,7 @@ def client_specs(platforms: list[str], *, shared: bool, public: set[str],
             key=p.name,
             platforms=(p.name,),
             secret=wants_secret(p.name, p.default_secret),
-            callback_urls=p.callback_urls(ports.get(p.name)),
+            callback_urls=p.callback_urls(ports.get(p.name), mcp_url),
         )
         for p in chosen
     ]

@@ -477,6 +477,10 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
     choice = _registration(a, prompter, new_pool.tier if new_pool else pool_tier,
                            recorded.get("registration"))
     static, registering = registration.split_platforms(choice, list(a["platforms"]))
+    for name in static:
+        if name in PLATFORMS and PLATFORMS[name].no_pre_registered:
+            raise BadInput(f"{PLATFORMS[name].title} cannot use a pre-registered client: "
+                           f"{PLATFORMS[name].no_pre_registered}")
     ports = {k: _port(v) for k, v in (a.get("ports") or {}).items()}
     recorded_ports = recorded.get("ports") or {}
     for name in static:
@@ -504,7 +508,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
         a["public"] = [p.name for p in chosen if p.name not in with_secret]
     clients = client_specs(static, shared=bool(a.get("shared_client")),
                            public=set(a.get("public") or []), secret=set(a.get("secret") or []),
-                           ports=ports) if static else ()
+                           ports=ports, mcp_url=mcp_url) if static else ()
     if "user_scopes" not in a:
         fallback, note = default("user_scopes", [])
         a["user_scopes"] = prompter.checkbox("user_scopes", "Also let clients read" + note,

@@ -31,6 +31,7 @@ CLIENT_SCOPES = ["openid", "https://tools.example.com/mcp/invoke"]
 def test_every_entry_and_every_fact_names_its_source(name: str) -> None:
     platform = PLATFORMS[name]
     assert platform.source.strip()
+    assert platform.checked.strip(), f"{name}: which client version were its facts checked against?"
     assert platform.registration_kinds and set(platform.registration_kinds) <= set(REGISTRATION_KINDS)
     for fact_name, fact in platform.behaviour.facts().items():
         assert fact.source.strip(), (name, fact_name)
@@ -41,7 +42,8 @@ def test_every_entry_and_every_fact_names_its_source(name: str) -> None:
     for version in platform.callback_versions:
         assert version.source.strip() and version.urls
         for url in version.urls:
-            sample = url.replace("{port}", "8765").replace("{callback_id}", "abc123")
+            sample = url.replace("{port}", "8765").replace("{callback_id}", "abc123") \
+                .replace("{server_id}", "JAWfQ-7n6OZB")
             assert platform in platforms_of_url(sample), (name, url)
 
 
@@ -55,7 +57,9 @@ def test_the_readme_table_is_the_generated_one() -> None:
 def test_platforms_command_prints_the_markdown_and_json(run) -> None:
     assert run("platforms", "--markdown").out == markdown_table()
     data = json.loads(run("platforms", "--json").out)
-    assert data["gemini-cli"]["callback_templates"] == ["http://localhost:7777/oauth/callback"]
+    assert data["gemini-cli"]["callback_templates"] == ["http://localhost:{port}/oauth/callback"]
+    assert data["gemini-cli"]["default_port"] == 7777  # mcpauth's proposal, pinned by redirectUri
+    assert data["codex"]["checked"] == "codex-cli 0.171.0"
     assert data["mcp-remote"]["behaviour"]["scope_when_none_advertised"]["verified"] is True
 
 
@@ -91,7 +95,8 @@ def test_clients_asking_for_all_scopes_are_predicted_invalid_scope() -> None:
     assert "PLATFORM_ASKS_ALL_SCOPES" not in predictions("mcp-remote", client_scopes=COGNITO_SCOPES)
     # an AS that lists offline_access (Cognito has none) is refused the same way
     assert predictions("gemini-cli", as_scopes=["openid", "offline_access"],
-                       client_scopes=["openid"]) == {"PLATFORM_ASKS_ALL_SCOPES": "invalid_scope"}
+                       client_scopes=["openid"]) == {"PLATFORM_ASKS_ALL_SCOPES": "invalid_scope",
+                                                     "PLATFORM_REQUIRES_ISS": ""}
     # and none once the server advertises its scope
     assert predictions("mcp-remote", advertised_scopes=CLIENT_SCOPES[1:]) == {}
 
@@ -118,4 +123,4 @@ def test_predictions_from_lying_metadata_never_raise(garbage: object) -> None:
             assert found.code and found.text
     # "S256" as a bare string is not a list that names S256
     assert "AS_NO_S256" in {p.code for p in predict_from_facts(
-        PLATFORMS["claude-code"], {"as": {"code_challenge_methods_supported": "S256xyz"}})}
+        PLATFORMS["claude"], {"as": {"code_challenge_methods_supported": "S256xyz"}})}

@@ -14,7 +14,8 @@ from mcpauth_wizard.platforms import PLATFORMS
 from mcpauth_wizard.project import load_project
 
 MCP_URL = "https://tools.example.com/mcp"
-EVERY_CLIENT = [p for p in PLATFORMS if p != "doctor"]
+# every client that can use a pre-registered app client (Zed cannot: a new port per sign-in)
+EVERY_CLIENT = [p for p in PLATFORMS if p != "doctor" and not PLATFORMS[p].no_pre_registered]
 
 
 @pytest.fixture

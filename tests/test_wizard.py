@@ -133,8 +133,9 @@ def test_gateway_choice_uses_its_url_and_asks_about_allowed_scopes(aws) -> None:
 
 @pytest.mark.parametrize(("platforms", "recommended", "clients", "registering"), [
     (["claude", "vscode"], "dcr", [], ["claude", "vscode"]),
-    (["claude", "claude-code"], "both", ["claude-code"], ["claude"]),
-    (["claude-code", "gemini-cli"], "static", ["claude-code", "gemini-cli"], []),
+    (["claude", "mcp-remote"], "both", ["mcp-remote"], ["claude"]),
+    (["mcp-remote", "gemini-cli"], "static", ["mcp-remote", "gemini-cli"], []),
+    (["claude-code", "vscode"], "dcr", [], ["claude-code", "vscode"]),  # CIMD, then DCR, then an id
 ])
 def test_registration_question_recommends_from_the_registry(aws, platforms, recommended, clients,
                                                              registering) -> None:

@@ -8,6 +8,7 @@ always as read → merge → write.
 from __future__ import annotations
 
 import copy
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -423,6 +424,18 @@ def login_host(prefix_or_host: str, region: str) -> str:
         return prefix_or_host
     suffix = _LOGIN_SUFFIX.get(partition_of(region).id, "amazoncognito.com")
     return f"{prefix_or_host}.auth.{region}.{suffix}"
+
+
+LOGIN_URL_ENV = "MCPAUTH_LOGIN_URL"  # an emulator's login pages: a URL with "{domain}" in it
+
+
+def login_base_url(prefix_or_host: str, region: str) -> str:
+    """Where the domain's /oauth2/authorize and /oauth2/token live: https://<login host>, or
+    what an emulator (the sandbox) names in MCPAUTH_LOGIN_URL when AWS_ENDPOINT_URL points at it."""
+    template = os.environ.get(LOGIN_URL_ENV)
+    if template and "{domain}" in template and os.environ.get("AWS_ENDPOINT_URL"):
+        return template.replace("{domain}", prefix_or_host).rstrip("/")
+    return "https://" + login_host(prefix_or_host, region)
 
 
 def create_domain(aws: AwsContext, pool_id: str, prefix: str, managed_login_version: int) -> None:

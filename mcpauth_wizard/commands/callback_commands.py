@@ -33,7 +33,8 @@ def resolve_ids(opts: Options, platform: str | None, client_id: str | None,
 
 def add(opts: Options, target_text: str, client_id: str | None, pool_id: str | None,
         port: int | None, exact_url: str | None, dry_run: bool, enable_code_flow: bool) -> None:
-    target = provision.resolve_target(target_text, port=port, url=exact_url)
+    target = provision.resolve_target(target_text, port=port, url=exact_url,
+                                      server_url=opts.project().resource_url)
     pool, client = resolve_ids(opts, target.platform and target.platform.name, client_id, pool_id)
     aws = opts.aws()
     plan = provision.plan_add(aws, pool, client, target)
@@ -84,7 +85,8 @@ def _report(client: str, result: Any) -> None:
 
 def remove(opts: Options, target_text: str, client_id: str | None, pool_id: str | None,
            port: int | None, exact_url: str | None, dry_run: bool) -> None:
-    target = provision.resolve_target(target_text, port=port, url=exact_url, adding=False)
+    target = provision.resolve_target(target_text, port=port, url=exact_url, adding=False,
+                                      server_url=opts.project().resource_url)
     pool, client = resolve_ids(opts, target.platform and target.platform.name, client_id, pool_id)
     aws = opts.aws()
     plan = provision.plan_remove(aws, pool, client, target)

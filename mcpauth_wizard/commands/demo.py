@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 import time
 from pathlib import Path
@@ -62,7 +63,7 @@ def sandbox_up(port: int, web_port: int) -> None:
   demo user          {seed.username} / {seed.password}
 
 In another shell:
-  export AWS_ENDPOINT_URL={sandbox.endpoint_url} AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION=us-east-1
+  export {' '.join(f"{k}={shlex.quote(v)}" for k, v in sandbox.aws_env().items())}
   mcpauth init --pool-id {seed.pool_id} --gateway-id {seed.gateway_id} --domain sandbox-login --platform chatgpt,claude,inspector
 then sign in as the demo user with what the panels show; `mcpauth doctor` checks it all.
 

@@ -254,7 +254,12 @@ def _handoffs(aws: Any, outcome: Outcome, spec: Any, *, reveal: bool) -> list[An
     from mcpauth_wizard.aws import cognito
     from mcpauth_wizard.callbacks import port_in
     from mcpauth_wizard.platforms import PLATFORMS
-    from mcpauth_wizard.provision.handoff import handoffs, registration_handoffs, server_checks
+    from mcpauth_wizard.provision.handoff import (
+        handoffs,
+        login_base_of,
+        registration_handoffs,
+        server_checks,
+    )
 
     project = outcome.project
     clients = {c.key: project.clients[c.key] for c in spec.clients if c.key in project.clients}
@@ -268,7 +273,7 @@ def _handoffs(aws: Any, outcome: Outcome, spec: Any, *, reveal: bool) -> list[An
 
     found = handoffs(replace(project, clients=clients), scopes=list(spec.client_scopes),
                      secrets=dict(outcome.secrets), has_secret=has_secret, reveal=reveal,
-                     ports=ports) + registration_handoffs(spec.mcp_url, spec.dcr_platforms,
+                     ports=ports, login_base=login_base_of(aws, project)) + registration_handoffs(spec.mcp_url, spec.dcr_platforms,
                                                           scopes=spec.client_scopes)
     server = server_checks(aws, project, scopes=list(spec.client_scopes),
                            registering=tuple(spec.dcr_platforms))

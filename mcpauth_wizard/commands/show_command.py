@@ -18,7 +18,7 @@ def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
     from mcpauth_wizard.callbacks import port_in
     from mcpauth_wizard.errors import BadInput
     from mcpauth_wizard.platforms import PLATFORMS
-    from mcpauth_wizard.provision.handoff import handoffs, server_checks
+    from mcpauth_wizard.provision.handoff import handoffs, login_base_of, server_checks
     from mcpauth_wizard.provision.registration import self_registering
 
     project = opts.project()
@@ -46,7 +46,7 @@ def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
                 ports.setdefault(name, port)
     ports.update(project.ports)  # what init recorded wins over what the URLs suggest
     found = handoffs(project, scopes=scopes, secrets=secrets, has_secret=has_secret, reveal=reveal,
-                     ports=ports)
+                     ports=ports, login_base=login_base_of(aws, project))
     if registering:  # no client of theirs is recorded: the URL is what they need
         from mcpauth_wizard.provision.handoff import registration_handoffs
 

@@ -34,13 +34,8 @@ AUTHORIZE_ERRORS = {
 
 def redirect_uri(ctx: Context, platform: str) -> str | None:
     """The redirect URI the platform sends: its fixed one, or the port pinned on the client."""
-    spec = PLATFORMS[platform]
-    if not spec.needs_port or spec.default_port is not None:
-        return spec.callback_urls()[0]
-    from mcpauth_wizard.callbacks import matches_template
-
     registered = ((ctx.facts.get("clients") or {}).get(platform) or {}).get("CallbackURLs") or []
-    return next((u for u in registered if matches_template(u, spec.callback_templates[0])), None)
+    return next(iter(PLATFORMS[platform].expected_callbacks(registered, ctx.target.url)), None)
 
 
 def probe_scope(ctx: Context) -> str | None:
@@ -210,8 +205,7 @@ def steps(ctx: Context) -> list[Step]:
         found.append(Step(f"authorize.{platform}", f"Authorize request as {PLATFORMS[platform].title}",
                           (lambda p: lambda c: authorize_probe(c, p))(platform), platform=platform,
                           needs=("discovery.authorization_server",)
-                          + (aws_need if PLATFORMS[platform].default_port is None
-                             and PLATFORMS[platform].needs_port else ()),
+                          + (aws_need if PLATFORMS[platform].needs_port else ()),  # its port
                           preview=(lambda p: lambda c: _preview(c, p))(platform)))
         found.append(Step(f"token.{platform}", f"Token endpoint authenticates {PLATFORMS[platform].title}'s client",
                           (lambda p: lambda c: token_probe(c, p))(platform), platform=platform,

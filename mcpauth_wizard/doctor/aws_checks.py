@@ -112,16 +112,6 @@ async def resource_server(ctx: Context) -> Outcome:
     return Outcome(findings)
 
 
-def _platform_callbacks(platform: str, registered: list[str]) -> list[str]:
-    spec = PLATFORMS[platform]
-    if not spec.needs_port or spec.default_port is not None:
-        return list(spec.callback_urls())
-    from mcpauth_wizard.callbacks import matches_template
-
-    return [u for u in registered if any(matches_template(u, t) for t in spec.callback_templates)] \
-        or []
-
-
 async def client(ctx: Context, platform: str) -> Outcome:
     aws = _need_aws(ctx)
     client_id = ctx.target.clients.get(platform)
@@ -178,7 +168,7 @@ async def client(ctx: Context, platform: str) -> Outcome:
         add("COGNITO_CLIENT_NO_IDP", f"app client {client_id} has no identity provider: no login page",
             "`mcpauth doctor --fix` (adds COGNITO)", SupportedIdentityProviders=[])
     registered = described.get("CallbackURLs") or []
-    wanted = _platform_callbacks(platform, registered)
+    wanted = list(PLATFORMS[platform].expected_callbacks(registered, ctx.target.url))
     if not wanted and PLATFORMS[platform].needs_port:
         add("COGNITO_CALLBACK_MISSING", f"no {PLATFORMS[platform].title} callback "
             f"({PLATFORMS[platform].callback_templates[0]}) on app client {client_id}",

@@ -56,6 +56,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "AS_ISSUER_MISMATCH": ("error", "metadata issuer differs from the authorization server URL"),
     "PLATFORM_SENDS_NO_SCOPE": ("warning", "a client known to send no scope meets a server advertising none"),
     "PLATFORM_ASKS_ALL_SCOPES": ("warning", "a client known to ask for every AS scope meets a server advertising none"),
+    "PLATFORM_REQUIRES_ISS": ("warning", "a client that refuses a response without RFC 9207 iss once "
+                              "it discovered the issuer meets an AS that sends none"),
     "PLATFORM_CALLBACK_NEEDS_ISS": ("warning", "ChatGPT's per-connector callback (no RFC 9207 iss) is not registered"),
     "AS_NO_S256": ("warning", "code_challenge_methods_supported missing or without S256"),
     "AS_NO_REGISTRATION": ("info", "neither DCR nor CIMD: clients need a pre-registered id"),

@@ -22,12 +22,6 @@ def fixable(report: Report) -> list[str]:
     return sorted({f.code for f in report.findings if f.code in FIXABLE})
 
 
-def _port_of(urls: list[str], template: str) -> int | None:
-    from mcpauth_wizard.callbacks import port_in
-
-    return port_in(urls, template)
-
-
 def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
     """What the recorded setup should be: the Spec `init` would have been given."""
     from mcpauth_wizard.aws import agentcore, cognito
@@ -47,14 +41,8 @@ def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
         registered = described.get("CallbackURLs") or []
         platforms = list(project.platforms_shared) if key == "shared" else [key]
         urls: list[str] = []
-        for name in platforms:
-            platform = PLATFORMS[name]
-            port = None
-            if platform.needs_port:
-                port = _port_of(registered, platform.callback_templates[0]) or platform.default_port
-                if port is None:
-                    continue  # a port only the user knows: `add-callback NAME --port N`
-            urls.extend(platform.callback_urls(port))
+        for name in platforms:  # () where only the user knows the port: `add-callback NAME --port N`
+            urls.extend(PLATFORMS[name].expected_callbacks(registered, target.url))
         clients.append(ClientSpec(key=key, platforms=tuple(platforms),
                                   secret=cognito.is_confidential(described),
                                   callback_urls=tuple(dict.fromkeys(urls))))

@@ -33,7 +33,7 @@ class CallbackTarget:
 
 
 def resolve_target(name_or_url: str, *, port: int | None = None, url: str | None = None,
-                   adding: bool = True) -> CallbackTarget:
+                   adding: bool = True, server_url: str | None = None) -> CallbackTarget:
     """Turn `chatgpt --url …`, `claude-code --port 8765` or a literal URL into checked URLs.
 
     When adding, a platform's URLs are those it really sends to Cognito, which advertises
@@ -49,8 +49,8 @@ def resolve_target(name_or_url: str, *, port: int | None = None, url: str | None
             raise BadInput("pass either --url or --port, not both")
         return CallbackTarget(urls=(validate_callback_url(_platform_url(platform, url)),),
                               platform=platform)
-    urls = platform.callbacks_for(iss_supported=False, port=port) if adding else \
-        platform.callback_urls(port)
+    urls = platform.callbacks_for(iss_supported=False, port=port, server_url=server_url) if adding \
+        else platform.callback_urls(port, server_url)
     if any("{callback_id}" in u for u in urls):
         raise BadInput(
             f"{platform.title} sends Cognito (no RFC 9207 iss) a per-connector callback URL that only "

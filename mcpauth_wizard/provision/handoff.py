@@ -66,6 +66,7 @@ class ClientConfig:
     scopes: tuple[str, ...]
     port: int | None
     registers: bool = False  # the client registers itself (DCR): no id or secret to paste
+    login_base: str = ""  # https://<login domain>: explicit endpoints for clients that need them
 
     @property
     def name(self) -> str:
@@ -201,9 +202,18 @@ def _mcp_remote(c: ClientConfig) -> Handoff:
 
 
 def _gemini(c: ClientConfig) -> Handoff:
-    oauth: dict[str, Any] = {"enabled": True} if c.registers else {"enabled": True, "clientId": c.client_id}
-    if c.has_secret:
-        oauth["clientSecret"] = c.secret_or(SECRET_PLACEHOLDER)
+    """Explicit endpoints and a pinned redirectUri: after discovering the issuer Gemini CLI
+    0.61 refuses a response without RFC 9207 iss (Cognito sends none), and its port is random
+    unless redirectUri names one (gemini-cli-core oauth-provider.js, oauth-flow.js)."""
+    oauth: dict[str, Any] = {"enabled": True}
+    if not c.registers:
+        oauth["clientId"] = c.client_id
+        if c.has_secret:
+            oauth["clientSecret"] = c.secret_or(SECRET_PLACEHOLDER)
+        if c.login_base:
+            oauth["authorizationUrl"] = f"{c.login_base}/oauth2/authorize"
+            oauth["tokenUrl"] = f"{c.login_base}/oauth2/token"
+        oauth["redirectUri"] = f"http://localhost:{c.port or 7777}/oauth/callback"
     if c.scopes:  # pinned: without it Gemini CLI asks for every scope Cognito lists
         oauth["scopes"] = list(c.scopes)
     document = {"mcpServers": {c.name: {"httpUrl": c.url, "oauth": oauth}}}
@@ -212,6 +222,125 @@ def _gemini(c: ClientConfig) -> Handoff:
     return _handoff(c, fields, ".gemini/settings.json (project) or ~/.gemini/settings.json",
                     [HandoffFile("gemini-cli/.gemini/settings.json", _json(document),
                                  c.secret is not None)])
+
+
+def _toml_string(value: str) -> str:
+    return json.dumps(value)  # a TOML basic string is a JSON string for these values
+
+
+def _codex(c: ClientConfig) -> Handoff:
+    """~/.codex/config.toml: the client id, and the callback pinned to localhost and a port
+    (per server: oauth.callback_port and oauth.callback_url ending in the server's id, which
+    Codex then sends as is; codex-cli 0.171.0, run against the sandbox)."""
+    from mcpauth_wizard.platforms import PLATFORMS
+
+    lines = [f"[mcp_servers.{c.name}]", f"url = {_toml_string(c.url)}"]
+    if not c.registers:
+        callback = PLATFORMS["codex"].callback_urls(c.port, c.url)[0]
+        lines += ["", f"[mcp_servers.{c.name}.oauth]", f"client_id = {_toml_string(c.client_id)}"]
+        if c.has_secret:
+            lines.append(f"client_secret = {_toml_string(c.secret_or(SECRET_PLACEHOLDER))}")
+        lines += [f"callback_port = {c.port or 5555}", f"callback_url = {_toml_string(callback)}"]
+    entry = "\n".join(lines) + "\n"
+    login = ["codex", "mcp", "login", c.name]
+    if c.scopes:
+        login += ["--scopes", ",".join(c.scopes)]
+    fields = [HandoffField("config.toml entry", entry.strip(), c.secret is not None),
+              HandoffField("Then", shlex.join(login))]
+    return _handoff(c, fields, "~/.codex/config.toml", [
+        HandoffFile("codex/config.toml", entry, c.secret is not None)])
+
+
+def _opencode(c: ClientConfig) -> Handoff:
+    oauth: dict[str, Any] = {}
+    if not c.registers:
+        oauth = {"clientId": c.client_id}
+        if c.has_secret:
+            oauth["clientSecret"] = c.secret_or(SECRET_PLACEHOLDER)
+        oauth["redirectUri"] = f"http://localhost:{c.port or 19876}/mcp/oauth/callback"
+    if c.scopes:
+        oauth["scope"] = c.scope_text
+    entry: dict[str, Any] = {"type": "remote", "url": c.url, "enabled": True}
+    if oauth:
+        entry["oauth"] = oauth
+    document = {"$schema": "https://opencode.ai/config.json", "mcp": {c.name: entry}}
+    fields = [HandoffField("opencode.json entry", _json(document).strip(), c.secret is not None),
+              HandoffField("Then", f"opencode mcp auth {c.name}")]
+    return _handoff(c, fields, "opencode.json (project) or ~/.config/opencode/opencode.json",
+                    [HandoffFile("opencode/opencode.json", _json(document), c.secret is not None)])
+
+
+def _goose(c: ClientConfig) -> Handoff:
+    fields = [HandoffField("Extension › Type", "Streamable HTTP"), HandoffField("Extension › URL", c.url)]
+    if not c.registers:
+        fields += [HandoffField("client_id", c.client_id)]
+        if c.has_secret:
+            fields.append(HandoffField("client_secret_key", "the name of a secret holding the client "
+                                       "secret (`mcpauth show --reveal` prints it)"))
+        if c.scopes:
+            fields.append(HandoffField("scopes", c.scope_text))
+        fields.append(HandoffField("Environment", f"GOOSE_OAUTH_CALLBACK_PORT={c.port or 8789}"))
+    return _handoff(c, fields, "goose configure › Add Extension (or ~/.config/goose/config.yaml)")
+
+
+def _zed(c: ClientConfig) -> Handoff:
+    document = {"context_servers": {c.name: {"url": c.url}}}
+    return _handoff(c, [HandoffField("settings.json entry", _json(document).strip())],
+                    "Zed › settings.json", [HandoffFile("zed/settings.json", _json(document))])
+
+
+def _script(c: ClientConfig, template: str) -> str:
+    from mcpauth_wizard.scaffold import templates_root
+
+    text = (templates_root() / "clients" / template).read_text(encoding="utf-8")
+    note = ("set MCP_CLIENT_SECRET to the client secret (`mcpauth show --reveal`)" if c.has_secret
+            else "a public client: leave MCP_CLIENT_SECRET unset")
+    return (text.replace("__MCP_URL__", c.url).replace("__CLIENT_ID__", c.client_id)
+            .replace("__SECRET_NOTE__", note).replace("__PORT__", str(c.port))
+            .replace("__SCOPE__", c.scope_text))
+
+
+def _fastmcp(c: ClientConfig) -> Handoff:
+    if c.registers:
+        snippet = (f"from fastmcp import Client\n\nasync with Client({c.url!r}, auth=\"oauth\") as client:\n"
+                   "    print(await client.list_tools())\n")
+        return _handoff(c, [HandoffField("Python", snippet.strip())], "your Python code")
+    script = _script(c, "fastmcp_signin.py")
+    fields = [HandoffField("Python (fastmcp 4.2)", f"OAuth(client_id={c.client_id!r}, "
+                           f"scopes={list(c.scopes)!r}, callback_port={c.port}) in Client({c.url!r}, "
+                           "auth=…)"), HandoffField("Whole script", "fastmcp/signin.py (--write)")]
+    if c.has_secret:
+        fields.append(HandoffField("Environment", "MCP_CLIENT_SECRET=<client secret> (`mcpauth show "
+                                                  "--reveal`)"))
+    return _handoff(c, fields, "your Python code", [HandoffFile("fastmcp/signin.py", script)])
+
+
+def _python_sdk(c: ClientConfig) -> Handoff:
+    if c.registers:
+        return _generic(c)
+    script = _script(c, "python_sdk_signin.py")
+    fields = [HandoffField("Python (mcp 2.3)", "a TokenStorage whose get_client_info() returns "
+                           f"client_id {c.client_id!r} with redirect_uris "
+                           f"['http://localhost:{c.port}/callback'], and a listener on that port"),
+              HandoffField("Whole script", "python-sdk/signin.py (--write)")]
+    if c.has_secret:
+        fields.append(HandoffField("Environment", "MCP_CLIENT_SECRET=<client secret> (`mcpauth show "
+                                                  "--reveal`)"))
+    return _handoff(c, fields, "your Python code", [HandoffFile("python-sdk/signin.py", script)])
+
+
+def _inspector_cli(c: ClientConfig) -> Handoff:
+    words = ["npx", "-y", "@modelcontextprotocol/inspector", "--cli", c.url, "--transport", "http",
+             "--method", "tools/list"]
+    if not c.registers:
+        words += ["--client-id", c.client_id]
+        if c.has_secret:
+            words += ["--client-secret", c.secret_or("$MCP_CLIENT_SECRET")]
+        words += ["--callback-url", f"http://localhost:{c.port or 6276}/oauth/callback"]
+    command = shlex.join(words).replace("'$MCP_CLIENT_SECRET'", '"$MCP_CLIENT_SECRET"')
+    fields = [HandoffField("Command (Inspector 2.x, Node 22.19 or later)", command, c.secret is not None)]
+    return _handoff(c, fields, "a terminal", [HandoffFile("inspector-cli/command.sh",
+                                                          f"#!/bin/sh\n{command}\n", c.secret is not None)])
 
 
 def _generic(c: ClientConfig) -> Handoff:
@@ -237,7 +366,9 @@ def _handoff(c: ClientConfig, fields: list[HandoffField], where: str,
 
 _BUILDERS = {"chatgpt": _chatgpt, "claude": _claude, "inspector": _inspector,
              "claude-code": _claude_code, "cursor": _cursor, "vscode": _vscode,
-             "mcp-remote": _mcp_remote, "gemini-cli": _gemini}
+             "mcp-remote": _mcp_remote, "gemini-cli": _gemini, "codex": _codex,
+             "opencode": _opencode, "goose": _goose, "zed": _zed, "fastmcp": _fastmcp,
+             "python-sdk": _python_sdk, "inspector-cli": _inspector_cli}
 
 
 def handoff_for(config: ClientConfig) -> Handoff:
@@ -246,7 +377,7 @@ def handoff_for(config: ClientConfig) -> Handoff:
 
 def handoffs(project: Project, *, scopes: list[str],
              secrets: dict[str, str | None], has_secret: dict[str, bool],
-             reveal: bool, ports: dict[str, int] | None = None) -> list[Handoff]:
+             reveal: bool, ports: dict[str, int] | None = None, login_base: str = "") -> list[Handoff]:
     """One hand-off per platform served by a recorded client: only the fields the app has a
     place for (the authorization server is found from the MCP URL, nobody pastes it)."""
     url = project.resource_url or ""
@@ -259,9 +390,17 @@ def handoffs(project: Project, *, scopes: list[str],
         for name in platforms:
             platform = PLATFORMS[name]
             config = ClientConfig(name, url, client_id, secret or None, has_secret.get(key, False),
-                                  tuple(scopes), (ports or {}).get(name) or platform.default_port)
+                                  tuple(scopes), (ports or {}).get(name) or platform.default_port,
+                                  login_base=login_base)
             result.append(handoff_for(config))
     return result
+
+
+def login_base_of(aws: Any, project: Project) -> str:
+    """The login domain's base URL, for the clients whose panel names explicit endpoints."""
+    from mcpauth_wizard.aws.cognito import login_base_url
+
+    return login_base_url(project.domain, aws.region_name) if project.domain else ""
 
 
 def server_checks(aws: Any, project: Project, *, scopes: list[str],

@@ -140,6 +140,7 @@ class Sandbox:
             "AWS_SECRET_ACCESS_KEY": "sandbox",
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
+            "MCPAUTH_LOGIN_URL": self.login.domain_url("{domain}"),  # panels' explicit endpoints
         }
 
     def boto(self, service: str) -> Any:
