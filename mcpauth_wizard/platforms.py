@@ -849,8 +849,8 @@ def _fact_cell(fact: Fact) -> str:
 def markdown_table() -> str:
     """The README's client tables, generated from the registry (README.md carries this text
     between its `clients` markers; a test keeps the two equal)."""
-    rows = ["| client (`add-callback` name) | callback URLs | registration | caveats with Cognito |",
-            "|---|---|---|---|"]
+    rows = ["| client (`add-callback` name) | callback URLs | registration (in the client's order) "
+            "| checked against | caveats with Cognito |", "|---|---|---|---|---|"]
     facts = ["| client | sends `resource` | `scope` when none is advertised | token endpoint auth "
              "| strict about S256 | needs RFC 9207 `iss` | loopback port |",
              "|---|---|---|---|---|---|---|"]
@@ -860,8 +860,9 @@ def markdown_table() -> str:
         urls = "<br>".join(", ".join(f"`{u}`" for u in v.urls) + (f" ({v.versions})" if v.versions
                                                                    else "") for v in versions)
         notes = caveats(p) or ["none known"]
-        rows.append(f"| {p.title} (`{p.name}`) | {_cell(urls)} | {_cell(p.registration)} | "
-                    f"{_cell('; '.join(notes))} |")
+        order = " → ".join(p.registration_kinds)
+        rows.append(f"| {p.title} (`{p.name}`) | {_cell(urls)} | {_cell(order)}: "
+                    f"{_cell(p.registration)} | {_cell(p.checked)} | {_cell('; '.join(notes))} |")
         b = p.behaviour
         port = _fact_cell(b.loopback_port) + (f": {p.port_setting}" if p.port_setting else "")
         facts.append(f"| {p.title} | {_fact_cell(b.sends_resource)} | "

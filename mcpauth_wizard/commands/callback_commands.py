@@ -157,7 +157,18 @@ def list_platforms(*, markdown: bool, as_json: bool) -> None:
     if as_json:
         console.print_json({name: {**asdict(p), "caveats": caveats(p)} for name, p in PLATFORMS.items()})
         return
-    for p in PLATFORMS.values():
-        console.out.print(f"[bold]{p.name}[/]  {p.title}: {', '.join(p.callback_templates)}")
-        for caveat in caveats(p):
-            console.out.print(f"    [yellow]note[/] {caveat}")
+    from rich.markup import escape
+
+    for p in PLATFORMS.values():  # one fact a line: URLs and sources are never split
+        console.out.print(f"[bold]{p.name}[/]  {escape(p.title)}  (checked: {escape(p.checked)})")
+        rows = [("redirect", url) for url in p.callback_templates]
+        rows.append(("registration", " → ".join(p.registration_kinds) + f" ({p.registration})"))
+        if p.no_pre_registered:
+            rows.append(("no app client", p.no_pre_registered))
+        elif p.needs_port:
+            rows.append(("port", (f"proposed {p.default_port}; " if p.default_port else "")
+                         + (p.port_setting or "pass --port")))
+        rows.append(("source", p.source))
+        rows += [("note", caveat) for caveat in caveats(p)]
+        for label, text in rows:
+            console.out.print(f"    {label:<13}{escape(text)}", soft_wrap=True)
