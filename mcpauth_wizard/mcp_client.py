@@ -22,6 +22,25 @@ def stateless_request(request_id: int, method: str, params: dict[str, Any] | Non
             "params": {**(params or {}), "_meta": meta}}
 
 
+def stateless_headers(method: str, params: dict[str, Any] | None = None) -> dict[str, str]:
+    """The 2026-07-28 standard request headers (Streamable HTTP, "Standard Request Headers"):
+    Mcp-Method on every request, Mcp-Name for tools/call, resources/read and prompts/get;
+    a server MUST refuse a request without them (-32020 HeaderMismatch). Non-ASCII values
+    go base64 in the =?base64?…?= sentinel."""
+    import base64
+
+    def value(text: str) -> str:
+        if text.isascii():
+            return text
+        return "=?base64?" + base64.b64encode(text.encode()).decode() + "?="
+
+    headers = {"MCP-Protocol-Version": STATELESS_VERSION, "Mcp-Method": value(method)}
+    name = (params or {}).get("name") or (params or {}).get("uri")
+    if method in ("tools/call", "resources/read", "prompts/get") and isinstance(name, str):
+        headers["Mcp-Name"] = value(name)
+    return headers
+
+
 @dataclass(frozen=True)
 class McpAnswer:
     status: int

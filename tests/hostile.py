@@ -85,7 +85,8 @@ def stateless_mcp(token: str, resource_metadata: str, *, initialize: bool = Fals
     """An MCP endpoint speaking 2026-07-28 (no initialize, no session: server/discover, and
     the version in params._meta matching the MCP-Protocol-Version header), shaped after the
     specification's schema (schema/2026-07-28/schema.ts: DiscoverResult,
-    UnsupportedProtocolVersionError -32022, HeaderMismatchError -32020). With `initialize`
+    UnsupportedProtocolVersionError -32022, HeaderMismatchError -32020; the Mcp-Method and
+    Mcp-Name headers of basic/transports/streamable-http.mdx). With `initialize`
     it also answers 2025-11-25's initialize (a server that supports both)."""
     import json
 
@@ -112,6 +113,13 @@ def stateless_mcp(token: str, resource_metadata: str, *, initialize: bool = Fals
                 "data": {"supported": [version], "requested": "2025-11-25"}}})
         meta = (message.get("params") or {}).get("_meta") or {}
         requested = meta.get("io.modelcontextprotocol/protocolVersion")
+        # Streamable HTTP "Standard Request Headers" (2026-07-28): Mcp-Method on every request,
+        # Mcp-Name on tools/call; missing or different is -32020 HeaderMismatch, HTTP 400.
+        name = (message.get("params") or {}).get("name")
+        if request.headers.get("mcp-method") != method or (
+                method == "tools/call" and request.headers.get("mcp-name") != name):
+            return reply(400, {"jsonrpc": "2.0", "id": ident,
+                               "error": {"code": -32020, "message": "header mismatch: Mcp-Method"}})
         if requested != request.headers.get("mcp-protocol-version"):
             return reply(400, {"jsonrpc": "2.0", "id": ident,
                                "error": {"code": -32020, "message": "header mismatch"}})

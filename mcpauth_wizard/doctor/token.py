@@ -112,14 +112,21 @@ def _tools(ctx: Context, tools: Any, token: str, spoken: str) -> Outcome:
 async def call(ctx: Context) -> Outcome:
     """Negotiate like a current client: 2026-07-28 (stateless, server/discover) first, then
     2025-11-25 (initialize + session); a finding only when neither answers."""
-    from mcpauth_wizard.mcp_client import STATELESS_VERSION, parse_answer, stateless_request
+    from mcpauth_wizard.mcp_client import (
+        STATELESS_VERSION,
+        parse_answer,
+        stateless_headers,
+        stateless_request,
+    )
 
     token = _token(ctx)
     secrets = ctx.secret_values + (token,)
     url = ctx.target.url
-    stateless_headers = {**MCP_HEADERS, "MCP-Protocol-Version": STATELESS_VERSION,
-                         "Authorization": f"Bearer {token}"}
-    discover = await ctx.fetch("POST", url, headers=stateless_headers,
+
+    def headers_for(method: str) -> dict[str, str]:
+        return {**MCP_HEADERS, **stateless_headers(method), "Authorization": f"Bearer {token}"}
+
+    discover = await ctx.fetch("POST", url, headers=headers_for("server/discover"),
                                json_body=stateless_request(1, "server/discover"))
     refused = _refused(discover, discover.evidence(secrets))
     if refused:
@@ -127,7 +134,7 @@ async def call(ctx: Context) -> Outcome:
     found = parse_answer(discover.status or 0, discover.headers, discover.text)
     versions = (found.result or {}).get("supportedVersions") if isinstance(found.result, dict) else None
     if discover.status == 200 and isinstance(versions, list) and STATELESS_VERSION in versions:
-        tools = await ctx.fetch("POST", url, headers=stateless_headers,
+        tools = await ctx.fetch("POST", url, headers=headers_for("tools/list"),
                                 json_body=stateless_request(2, "tools/list"))
         return _tools(ctx, tools, token, f"MCP {STATELESS_VERSION}: server/discover")
     headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
