@@ -76,7 +76,8 @@ def test_a_correct_setup_is_all_green(oidc_peer: OidcPeer, mcp_peer: Callable[..
         f"from {oidc_peer.issuer}/.well-known/oauth-authorization-server"
     assert by_id["authorize.chatgpt"]["note"].endswith(": login page")
     assert "invalid_grant" in by_id["token.chatgpt"]["note"]  # the secret authenticated
-    assert by_id["mcp.call"]["note"] == "MCP 2025-11-25: initialize ok; tools: add, echo"
+    # FastMCP 4.2 answers server/discover only with the 2026-07-28 request headers (Mcp-Method)
+    assert by_id["mcp.call"]["note"] == "MCP 2026-07-28: server/discover ok; tools: add, echo"
     # oidc-provider has no dynamic registration configured: said, but only as info.
     infos = [f["code"] for s in report["steps"] for f in s["findings"]]
     assert infos == ["AS_NO_REGISTRATION"]

@@ -95,15 +95,23 @@ def test_a_python_client_signs_in_with_the_written_script_and_lists_tools(
     assert _verdicts(written)[name]["verdict"] == "ready"  # the doctor agrees with the client
 
 
-def _codex_binary() -> Path:
-    """codex-cli from the npm registry (cached): the platform build of @openai/codex."""
+BINARIES = {  # client → (npm package, version, the executable inside the tarball)
+    "codex": ("@openai/codex", "0.171.0-linux-x64", "/bin/codex"),
+    "claude-code": ("@anthropic-ai/claude-code-linux-x64", "2.1.332", "package/claude"),
+    "opencode": ("opencode-linux-x64", "1.18.33", "package/bin/opencode"),
+}
+
+
+def _binary(client: str) -> Path:
+    """The client's released executable from the npm registry (cached; never unpacked whole)."""
     from tests.clients.facts import CACHE, tarball
 
-    binary = CACHE / f"codex-{CODEX_VERSION}"
+    package, version, member_name = BINARIES[client]
+    binary = CACHE / f"{client}-{version}"
     if not binary.exists():
-        with tarfile.open(tarball("@openai/codex", CODEX_VERSION), "r|gz") as archive:
+        with tarfile.open(tarball(package, version), "r|gz") as archive:
             for member in archive:
-                if member.isfile() and member.name.endswith("/bin/codex"):
+                if member.isfile() and member.name.endswith(member_name):
                     source = archive.extractfile(member)
                     assert source is not None
                     partial = binary.with_suffix(".partial")
@@ -113,13 +121,40 @@ def _codex_binary() -> Path:
                     partial.chmod(0o755)
                     partial.rename(binary)
                     break
-    assert binary.exists(), "no bin/codex in the package"
+    assert binary.exists(), f"no {member_name} in {package}@{version}"
     return binary
+
+
+def _in_a_terminal(argv: list[str], env: dict[str, str], cwd: Path, browser: Browser, seed: Seed) -> str:
+    """Run a client that insists on a terminal (pty); play the browser when it opens one."""
+    import time
+
+    import pexpect
+
+    child = pexpect.spawn(argv[0], argv[1:], env=env, cwd=str(cwd), encoding="utf-8", timeout=90,
+                          dimensions=(40, 200))
+    screen = []
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and not (browser.log.exists() and browser.log.read_text().strip()):
+            try:
+                child.expect(pexpect.TIMEOUT, timeout=0.5)
+            except pexpect.EOF:
+                break
+            finally:
+                screen.append(child.before or "")
+        assert browser.log.exists(), f"{argv[0]} opened no browser: {''.join(screen)[-2000:]}"
+        play_browser(browser.log.read_text().splitlines()[0], seed)
+        child.expect(pexpect.EOF, timeout=90)
+        screen.append(child.before or "")
+    finally:
+        child.close(force=True)
+    return "".join(screen)
 
 
 @pytest.mark.binary_client
 def test_codex_signs_in_with_the_written_config_and_login_line(written: Written, tmp_path: Path) -> None:
-    codex = _codex_binary()
+    codex = _binary("codex")
     home = tmp_path / "codex-home"
     home.mkdir()
     (home / "config.toml").write_text((written.files / "codex" / "config.toml").read_text())
@@ -131,3 +166,60 @@ def test_codex_signs_in_with_the_written_config_and_login_line(written: Written,
     assert code == 0, (out + err)[-3000:]
     assert "Successfully logged in to MCP server" in out + err
     assert _verdicts(written)["codex"]["verdict"] == "ready"
+
+
+@pytest.mark.binary_client
+def test_claude_code_signs_in_with_the_panel_command_and_connects(
+        sandbox: Sandbox, tmp_path: Path) -> None:
+    """Claude Code 2.1.332: the panel's `claude mcp add …` line as printed, then
+    `claude mcp login NAME` in a terminal (it refuses to sign in without one), then
+    `claude mcp get NAME` health-checks the server with the token."""
+    claude = _binary("claude-code")
+    seed = sandbox.seed()
+    code, out = mcpauth(sandbox, tmp_path, "init", "--pool-id", seed.pool_id, "--domain", "claude-code-login",
+                        "--gateway-id", seed.gateway_id, "--platform", "claude-code", "--port",
+                        f"claude-code={free_port()}", "--gateway-allowed-scopes", "--yes", "--allow-breaking")
+    assert code == 0, out
+    panel = next(h for h in json.loads(mcpauth(sandbox, tmp_path, "show", "--json")[1])["handoffs"]
+                 if h["platform"] == "claude-code")
+    add = shlex.split(panel["fields"]["Command"])
+    assert add[:3] == ["claude", "mcp", "add"]
+    browser = Browser(tmp_path)
+    env = {**os.environ, **browser.env(), "HOME": str(tmp_path / "home"), "DISABLE_AUTOUPDATER": "1"}
+    added = subprocess.run([str(claude), *add[1:]], env=env, cwd=tmp_path, capture_output=True, text=True,
+                           timeout=90)
+    assert added.returncode == 0, added.stderr
+    name = add[-2]
+    screen = _in_a_terminal([str(claude), "mcp", "login", name], env, tmp_path, browser, seed)
+    assert f'Authenticated with "{name}"' in screen, screen[-2000:]
+    got = subprocess.run([str(claude), "mcp", "get", name], env=env, cwd=tmp_path, capture_output=True,
+                         text=True, timeout=90)
+    assert "Connected" in got.stdout, got.stdout + got.stderr
+
+
+@pytest.mark.binary_client
+def test_opencode_signs_in_with_the_written_config_and_connects(sandbox: Sandbox, tmp_path: Path) -> None:
+    """OpenCode 1.18.33: the written opencode.json in a project folder, `opencode mcp auth NAME`
+    in a terminal, then `opencode mcp list` shows it connected with OAuth."""
+    opencode = _binary("opencode")
+    seed = sandbox.seed()
+    code, out = mcpauth(sandbox, tmp_path, "init", "--pool-id", seed.pool_id, "--domain", "opencode-login",
+                        "--gateway-id", seed.gateway_id, "--platform", "opencode", "--port",
+                        f"opencode={free_port()}", "--gateway-allowed-scopes", "--yes", "--allow-breaking")
+    assert code == 0, out
+    assert mcpauth(sandbox, tmp_path, "show", "--write", str(tmp_path / "written"))[0] == 0
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "opencode.json").write_text((tmp_path / "written" / "opencode" / "opencode.json").read_text())
+    panel = next(h for h in json.loads(mcpauth(sandbox, tmp_path, "show", "--json")[1])["handoffs"]
+                 if h["platform"] == "opencode")
+    auth = shlex.split(panel["fields"]["Then"])
+    home = tmp_path / "home"
+    browser = Browser(tmp_path)
+    env = {**os.environ, **browser.env(), "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+           "XDG_DATA_HOME": str(home / ".local" / "share"), "OPENCODE_DISABLE_AUTOUPDATE": "1"}
+    screen = _in_a_terminal([str(opencode), *auth[1:]], env, project, browser, seed)
+    assert "Authentication successful" in screen, screen[-2000:]
+    listed = subprocess.run([str(opencode), "mcp", "list"], env=env, cwd=project, capture_output=True,
+                            text=True, timeout=90)
+    assert "connected (OAuth)" in listed.stdout, listed.stdout + listed.stderr
