@@ -223,3 +223,79 @@ def test_opencode_signs_in_with_the_written_config_and_connects(sandbox: Sandbox
     listed = subprocess.run([str(opencode), "mcp", "list"], env=env, cwd=project, capture_output=True,
                             text=True, timeout=90)
     assert "connected (OAuth)" in listed.stdout, listed.stdout + listed.stderr
+
+
+def _gemini() -> Path:
+    """Gemini CLI 0.61.0 from the npm registry, installed once into the cache (Node 20 is enough)."""
+    from tests.clients.facts import CACHE
+    from tests.npm_fixtures import _tool
+
+    prefix = CACHE / "gemini-cli-0.61.0"
+    binary = prefix / "node_modules" / ".bin" / "gemini"
+    if not binary.exists():
+        done = subprocess.run([_tool("npm"), "install", "--no-audit", "--no-fund", "--prefix", str(prefix),
+                               "@google/gemini-cli@0.61.0"], capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-2000:]
+    return binary
+
+
+@pytest.mark.binary_client
+def test_gemini_cli_signs_in_with_the_written_settings(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Gemini CLI 0.61.0: the written .gemini/settings.json (explicit endpoints, redirectUri
+    pinned) in a project folder; in its terminal UI the panel's `/mcp auth NAME`, confirmed.
+    It then says it authenticated and reloaded the server's tools."""
+    import time
+
+    import pexpect
+
+    gemini = _gemini()
+    seed = sandbox.seed()
+    code, out = mcpauth(sandbox, tmp_path, "init", "--pool-id", seed.pool_id, "--domain", "gemini-login",
+                        "--gateway-id", seed.gateway_id, "--platform", "gemini-cli", "--port",
+                        f"gemini-cli={free_port()}", "--gateway-allowed-scopes", "--yes", "--allow-breaking")
+    assert code == 0, out
+    assert mcpauth(sandbox, tmp_path, "show", "--write", str(tmp_path / "written"))[0] == 0
+    panel = next(h for h in json.loads(mcpauth(sandbox, tmp_path, "show", "--json")[1])["handoffs"]
+                 if h["platform"] == "gemini-cli")
+    project = tmp_path / "project"
+    (project / ".gemini").mkdir(parents=True)
+    (project / ".gemini" / "settings.json").write_text(
+        (tmp_path / "written" / "gemini-cli" / ".gemini" / "settings.json").read_text())
+    home = tmp_path / "home"
+    (home / ".gemini").mkdir(parents=True)  # the user's own choices: an API key, no trust prompt
+    (home / ".gemini" / "settings.json").write_text(json.dumps(
+        {"security": {"auth": {"selectedType": "gemini-api-key"}, "folderTrust": {"enabled": False}}}))
+    browser = Browser(tmp_path)
+    env = {**os.environ, **browser.env(), "HOME": str(home), "GEMINI_API_KEY": "not-used-by-mcp-auth"}
+    child = pexpect.spawn(str(gemini), [], env=env, cwd=str(project), encoding="utf-8", timeout=60,
+                          dimensions=(50, 200))
+    screen: list[str] = []
+
+    def pump(seconds: float, until: str | None = None) -> bool:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                child.expect(pexpect.TIMEOUT, timeout=0.5)
+            except pexpect.EOF:
+                return False
+            finally:
+                screen.append(child.before or "")
+            if until and until in "".join(screen[-40:]):
+                return True
+        return False
+
+    try:
+        assert pump(45, "Type your message"), "".join(screen)[-3000:]
+        child.send(panel["fields"]["Then"])  # /mcp auth NAME
+        pump(1)
+        child.send("\r")
+        assert pump(30, "Do you want to continue"), "".join(screen)[-3000:]
+        child.send("\r")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (browser.log.exists() and browser.log.read_text().strip()):
+            pump(0.5)
+        assert browser.log.exists(), "".join(screen)[-3000:]
+        play_browser(browser.log.read_text().splitlines()[0], seed)
+        assert pump(30, "Successfully authenticated and reloaded tools"), "".join(screen)[-3000:]
+    finally:
+        child.close(force=True)
