@@ -288,7 +288,7 @@ def test_sign_in_end_to_end_through_the_loopback_listener(fresh: Fresh, capsys: 
                                              [f.message for f in by_id["login"].findings])
     assert f"redirect_uri=http%3A%2F%2Flocalhost%3A{port}%2Fcallback" in seen[0]
     assert by_id["token.validate"].status == "pass", by_id["token.validate"].findings
-    assert by_id["mcp.call"].note == "MCP 2025-11-25: initialize ok; tools: add, echo"
+    assert by_id["mcp.call"].note == "MCP 2026-07-28: server/discover ok; tools: add, echo"
     rendered = json.dumps(report.as_dict())
     assert "access token eyJ" in by_id["login"].note  # the token is named …
     assert not re.search(r"eyJ[\w-]+\.eyJ[\w-]+\.[\w-]{16,}", rendered)  # … never whole: no signature

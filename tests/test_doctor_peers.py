@@ -236,7 +236,7 @@ def test_sign_in_through_the_loopback_listener_with_oidc_provider(
     by_id = {s.id: s for s in report.steps}
     assert by_id["login"].status == "pass", (by_id["login"].note, by_id["login"].findings)
     assert by_id["token.validate"].status == "pass", by_id["token.validate"].findings
-    assert by_id["mcp.call"].note == "MCP 2025-11-25: initialize ok; tools: add, echo"
+    assert by_id["mcp.call"].note == "MCP 2026-07-28: server/discover ok; tools: add, echo"
     assert report.errors == 0
     assert seen and seen[0].startswith(f"{oidc_peer.issuer}/auth?")
     assert "resource=" in seen[0] and "code_challenge_method=S256" in seen[0]

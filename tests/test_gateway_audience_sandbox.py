@@ -116,5 +116,5 @@ def test_the_doctor_signing_in_with_resource_finds_no_scope_or_audience_fault(au
                         "TOKEN_AUDIENCE_MISMATCH"}, codes
     by_id = {s.id: s for s in report.steps}
     assert by_id["token.validate"].status == "pass", by_id["token.validate"].findings
-    assert by_id["mcp.call"].note == "MCP 2025-11-25: initialize ok; tools: add, echo"
+    assert by_id["mcp.call"].note == "MCP 2026-07-28: server/discover ok; tools: add, echo"
     assert report.errors == 0, [f.code for f in report.findings]

@@ -115,7 +115,7 @@ def test_demo_runs_as_a_process_and_exits_0(tmp_path) -> None:
     assert "tools/call add(2, 3) = 5" in out
     assert "sign-in now fails: the authorize endpoint answered error=invalid_scope" in out
     assert "The doctor named COGNITO_SCOPE_NOT_ALLOWED and --fix repaired it" in out
-    assert "initialize ok; tools: add, echo" in out  # the doctor's real sign-in
+    assert "server/discover ok; tools: add, echo" in out  # the doctor's real sign-in (MCP 2026-07-28)
     assert "Paste into MCP Inspector" in out  # what a user would paste, as init shows it
     folder = out.split("The demo's mcpauth.toml (what init recorded, no secrets) is in ")[1].split()[0]
     assert Path(folder).parent == tmp_path and (Path(folder) / "mcpauth.toml").is_file()

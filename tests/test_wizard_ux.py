@@ -80,9 +80,12 @@ def test_ctrl_c_at_a_question_says_nothing_changed_and_exits_130(aws, tmp_path) 
 
 
 def test_declining_the_plan_keeps_the_answers_as_a_command_and_a_file(aws, tmp_path) -> None:
-    child = spawn_mcpauth(tmp_path, "init", "--platform", "claude-code", "--port", "claude-code=8765")
+    # static: Claude Code would register itself (CIMD, then DCR, then an id), and this walks
+    # the questions of a pre-registered client
+    child = spawn_mcpauth(tmp_path, "init", "--platform", "claude-code", "--port", "claude-code=8765",
+                          "--registration", "static")
     _answer_until_the_url(child)
-    for question in ["Resource scopes", "How do clients get a client id", "Which get a client secret",
+    for question in ["Resource scopes", "Which get a client secret",
                      "Also let clients read", "Invite a first user"]:
         child.expect_exact(question)
         child.send("\r")
