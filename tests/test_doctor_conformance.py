@@ -34,6 +34,11 @@ SIGN_IN_SCENARIOS = [
     ("auth/token-endpoint-auth-none", ["token endpoint auth none"]),
     ("auth/pre-registration", ["pre-registered client pre-registered-client",
                                "token endpoint auth client_secret_basic"]),
+    # MCP 2025-03-26 servers (no protected-resource metadata): the origin is the AS
+    ("auth/2025-03-26-oauth-metadata-backcompat", ["MCP 2025-03-26", "/.well-known/oauth-authorization-server"]),
+    ("auth/2025-03-26-oauth-endpoint-fallback", ["MCP 2025-03-26", "(2025-03-26 default endpoints)"]),
+    ("auth/offline-access-scope", ["dynamic client registration"]),
+    ("auth/offline-access-not-supported", ["scope 'mcp:basic mcp:read'"]),
 ]
 
 

@@ -144,6 +144,9 @@ async def discover(ctx: Context, url: str, challenge: Challenge) -> Discovered |
     prm_urls = prm_candidates(url, challenge.params.get("resource_metadata"))
     found = await _first_json(ctx, prm_urls)
     if found is None:
+        legacy = await _as_of_2025_03_26(ctx, url)
+        if legacy is not None:
+            return legacy
         return Stop("PRM_NOT_FOUND", "no protected-resource metadata at " + ", ".join(prm_urls),
                     "serve /.well-known/oauth-protected-resource (RFC 9728)")
     prm_url, prm = found
@@ -177,6 +180,32 @@ async def discover(ctx: Context, url: str, challenge: Challenge) -> Discovered |
             return Stop("AS_METADATA_NOT_FOUND", f"the metadata at {metadata_url} has no {key}",
                         "the pool needs a login domain")
     return Discovered(prm_url, prm, resource, issuer, metadata_url, metadata)
+
+
+async def _as_of_2025_03_26(ctx: Context, url: str) -> Discovered | None:
+    """A server without protected-resource metadata, as MCP 2025-03-26 had it: the MCP
+    server's origin is the authorization server, its RFC 8414 metadata at the origin, else the
+    default endpoints /authorize, /token and /register there (2025-03-26 authorization,
+    "Fallbacks for servers without metadata discovery"). None when the origin answers
+    neither (then PRM_NOT_FOUND stands)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    metadata_url = f"{origin}/.well-known/oauth-authorization-server"
+    answer = await ctx.fetch("GET", metadata_url, limit=METADATA_LIMIT)
+    document = answer.json() if answer.status == 200 else None
+    if isinstance(document, dict) and isinstance(document.get("authorization_endpoint"), str) \
+            and isinstance(document.get("token_endpoint"), str):
+        metadata = document
+    elif answer.status == 404:
+        metadata = {"issuer": origin, "authorization_endpoint": f"{origin}/authorize",
+                    "token_endpoint": f"{origin}/token", "registration_endpoint": f"{origin}/register"}
+        metadata_url = f"{origin} (2025-03-26 default endpoints)"
+    else:
+        return None
+    return Discovered(f"none (MCP 2025-03-26: {origin} is the authorization server)", {}, url,
+                      str(metadata.get("issuer") or origin), metadata_url, metadata)
 
 
 def select_scope(challenge: Challenge, prm: dict[str, Any]) -> tuple[str | None, str]:
