@@ -86,13 +86,19 @@ def inventory(aws: Any, pool_id: str, recorded: set[str],
     return sorted(found, key=lambda c: (c.created or oldest, c.name))
 
 
+MAX_AGE_DAYS = 36500  # a hundred years: longer is no age any client has
+
+
 def parse_age(text: str) -> dt.timedelta:
     """'30d' or '12h' → a duration; anything else is bad input."""
     match = AGE.match(text.strip())
+    accepted = f"accepted: a number of days or hours from 1 to {MAX_AGE_DAYS} days, e.g. 30d or 12h"
     if not match or int(match.group(1)) == 0:
-        raise BadInput(f"--older-than {text!r}; accepted: a number of days or hours, e.g. 30d or 12h")
-    amount = int(match.group(1))
-    return dt.timedelta(days=amount) if match.group(2) == "d" else dt.timedelta(hours=amount)
+        raise BadInput(f"--older-than {text!r}; {accepted}")
+    hours = int(match.group(1)) * (24 if match.group(2) == "d" else 1)
+    if hours > MAX_AGE_DAYS * 24:  # (cutoff = now - age would not be a date)
+        raise BadInput(f"--older-than {text!r} is longer than any app client has existed; {accepted}")
+    return dt.timedelta(hours=hours)
 
 
 def prune_plan(clients: list[AppClient], older_than: dt.timedelta,

@@ -6,7 +6,6 @@ It never holds a secret. Flags override it; commands that create things record t
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -97,15 +96,12 @@ def project_path(folder: str | os.PathLike[str] | None = None) -> Path:
 
 def load_project(path: Path | None = None) -> Project:
     """Read mcpauth.toml; a missing file is an empty project."""
+    from mcpauth_wizard.files import read_toml
+
     path = path or project_path()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    data = read_toml(path, "the project file")
+    if data is None:
         return Project()
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{path} is not valid TOML ({exc}); fix or delete it") from None
-    except OSError as exc:  # a folder named mcpauth.toml, or unreadable
-        raise BadInput(f"{path} cannot be read ({exc.strerror}); accepted: a TOML file") from None
     values: dict[str, Any] = {}
     for name, (section, key) in _SECTIONS.items():
         table = data.get(section, {})
@@ -176,8 +172,6 @@ def _key(key: str) -> str:
 
 def save_project(project: Project, path: Path | None = None) -> Path:
     """Write mcpauth.toml atomically (a crash never leaves half a file)."""
-    path = path or project_path()
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(dump_project(project), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    from mcpauth_wizard.files import write_atomic
+
+    return write_atomic(path or project_path(), dump_project(project), "the project file")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.files import output_folder, write_atomic
 
 TEMPLATES = ("fastmcp-lambda",)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,62}$")  # usable as a CloudFormation stack name
@@ -100,7 +101,6 @@ def scaffold(name: str, folder: Path, values: ScaffoldValues, *, force: bool = F
     written = []
     for relative, text in rendered.items():
         target = folder / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        written.append(target)
+        output_folder(target.parent, "scaffold")
+        written.append(write_atomic(target, text, "scaffold"))
     return ScaffoldResult(template=name, folder=folder, files=tuple(written))

@@ -20,7 +20,6 @@ POOL_NAME = re.compile(r"^[\w\s+=,.@-]{1,128}$")
 SCOPE_NAME = re.compile(r"^[\x21\x23-\x2e\x30-\x5b\x5d-\x7e]{1,256}$")  # printable, no " / \
 USER_SCOPES = ("email", "profile", "phone")
 MAX_SCOPE_LENGTH = 256
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 @dataclass(frozen=True)
@@ -122,9 +121,60 @@ def _url_problem(url: str) -> str | None:
         return f"has a non-ASCII host; use its punycode form {puny}"
     if not url.isascii():
         return "has non-ASCII characters in the path; percent-encode them"
+    for escape in re.finditer(r"%(..)?", url):
+        code = escape.group(1) or ""
+        if not re.fullmatch(r"[0-9A-Fa-f]{2}", code):
+            return f"has an invalid percent-escape {escape.group(0)!r} (RFC 3986 §2.1: % and two hex digits)"
+        if int(code, 16) < 0x20 or int(code, 16) == 0x7F:
+            return f"has an encoded control character %{code}"
     if len(url) > MAX_IDENTIFIER_LENGTH:
         return f"is {len(url)} characters; Cognito accepts at most {MAX_IDENTIFIER_LENGTH}"
     return None
+
+
+_UNRESERVED = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4."""
+    out: list[str] = []
+    while path:
+        if path.startswith(("../", "./")):
+            path = path[path.index("/") + 1:]
+        elif path.startswith("/./") or path == "/.":
+            path = "/" + path[3:] if path.startswith("/./") else "/"
+        elif path.startswith("/../") or path == "/..":
+            path = "/" + path[4:] if path.startswith("/../") else "/"
+            if out:
+                out.pop()
+        elif path in (".", ".."):
+            path = ""
+        else:
+            start = 1 if path.startswith("/") else 0
+            end = path.find("/", start)
+            end = len(path) if end == -1 else end
+            out.append(path[:end])
+            path = path[end:]
+    return "".join(out)
+
+
+def normal_form(url: str) -> str:
+    """RFC 3986 §6.2.2 syntax-based normalisation of a valid http(s) URL: scheme and host in
+    lower case, hex digits of percent-escapes in upper case and unreserved characters decoded,
+    dot segments removed, the scheme's default port dropped (§6.2.3)."""
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    port = parts.port
+    netloc = host if port in (None, {"http": 80, "https": 443}.get(scheme)) else f"{host}:{port}"
+
+    def escape(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else "%" + match.group(1).upper()
+
+    path = remove_dot_segments(re.sub(r"%([0-9A-Fa-f]{2})", escape, parts.path))
+    return f"{scheme}://{netloc}{path}"
 
 
 def normalize_mcp_url(url: str, *, gateway: bool) -> tuple[str, list[str]]:
@@ -134,6 +184,11 @@ def normalize_mcp_url(url: str, *, gateway: bool) -> tuple[str, list[str]]:
     problem = _url_problem(url)
     if problem:
         raise BadInput(f"invalid MCP URL {url!r}: it {problem}; {ACCEPTED_URL}")
+    normal = normal_form(url)
+    if normal != url:
+        warnings.append(f"normalised {url} to {normal} (RFC 3986 §6: scheme and host in lower case, "
+                        "the default port dropped, dot segments removed): clients use this form")
+        url = normal
     parts = urlsplit(url)
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
         raise BadInput(f"MCP URL {url!r} uses http:// on a non-loopback host; accepted: https://")
@@ -185,8 +240,14 @@ def check_tier(tier: str) -> str:
 
 
 def check_email(email: str) -> str:
-    if not EMAIL.match(email or ""):
-        raise BadInput(f"invalid email {email!r}; accepted: name@example.com")
+    """An address Cognito can send the invitation to, checked by email-validator (RFC 5321 /
+    5322 syntax, IDNA host; no DNS lookup): AWS is never sent one it would refuse."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(email or "", check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise BadInput(f"invalid email {email!r} ({exc}); accepted: name@example.com") from None
     return email
 
 

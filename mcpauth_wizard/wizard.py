@@ -7,7 +7,6 @@ Every answer has a key; a key already given by a flag or the config file is not 
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,15 +141,12 @@ def confirm_account(prompter: Prompter, account: str, region: str,
 
 def load_config(path: str) -> dict[str, Any]:
     """Answers from a TOML file (the same keys as the flags, with underscores)."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BadInput(f"config file {path!r} not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise BadInput(f"config file {path!r} is not valid TOML ({exc})") from None
-    except OSError as exc:  # a folder, or unreadable
-        raise BadInput(f"config file {path!r} cannot be read ({exc.strerror}); accepted: a TOML file") from None
-    data = data.get("init", data)
+    from mcpauth_wizard.files import read_toml
+
+    found = read_toml(Path(path), "config file")
+    if found is None:
+        raise BadInput(f"config file {path!r} not found")
+    data = found.get("init", found)
     if not isinstance(data, dict):
         raise BadInput(f"init in {path} must be a table ([init] with the answers as keys)")
     for key, value in data.items():
@@ -211,11 +207,9 @@ def save_answers(path: str, answers: dict[str, Any]) -> Path:
     target = Path(path)
     lines = ["# Answers for `mcpauth init --config` (written by mcpauth; no secrets).", "[init]"]
     lines += [f"{key} = {_toml(value)}" for key, value in answers.items()]
-    try:
-        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"cannot write answers to {path!r}: {exc.strerror}") from None
-    return target
+    from mcpauth_wizard.files import write_atomic
+
+    return write_atomic(target, "\n".join(lines) + "\n", "the answers file")
 
 
 FROM_FILE = " (from mcpauth.toml)"

@@ -29,6 +29,7 @@ class AwsProxy:
     delay_s: float = 0.0
     rule: Rule | None = None
     rewrite: Callable[[str, bytes], bytes] | None = None  # (operation, answer body) → body sent
+    hold: Callable[[str, bytes], float] | None = None  # (operation, request body) → extra seconds
     calls: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -48,6 +49,8 @@ class AwsProxy:
                     proxy.calls.append(operation)
                 if proxy.delay_s:
                     time.sleep(proxy.delay_s)
+                if proxy.hold is not None:
+                    time.sleep(proxy.hold(operation, body))
                 action = proxy.rule(operation) if proxy.rule else None
                 if action not in (None, "lose"):
                     return self._answer(_STATUS.get(action, 400), action, "injected by the test proxy")

@@ -108,7 +108,18 @@ def safe_update_gateway(aws: AwsContext, gateway_id: str,
     read back. If a writer after us undid our change, it is merged again on top of theirs
     (with a note); fields changed since `seen` (the plan shown) are kept and named. `force`
     writes even when nothing differs (to retry an update AgentCore reported unsuccessful).
-    AgentCore has no conditional write, so the milliseconds between read and write stay open."""
+    AgentCore has no conditional write, so the milliseconds between read and write stay open
+    (another mcpauth on this machine waits for the lock)."""
+    from mcpauth_wizard.aws.locks import resource_lock
+
+    with resource_lock(f"gateway {gateway_id}"):
+        return _safe_update_gateway(aws, gateway_id, change, seen, force, on_wait)
+
+
+def _safe_update_gateway(aws: AwsContext, gateway_id: str,
+                         change: Callable[[dict[str, Any]], dict[str, Any]],
+                         seen: dict[str, Any] | None, force: bool,
+                         on_wait: Callable[[str, float], None] | None) -> GatewayUpdate:
     current = _settled(aws, gateway_id, on_wait)
     notes = []
     if seen is not None:

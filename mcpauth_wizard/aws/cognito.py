@@ -175,6 +175,16 @@ def read_merge_write(what: str, read: Callable[[], dict[str, Any]],
     changed is kept. Each of these is a note the caller must show. `guard` runs right before
     each write, after the last read (it refuses a read carrying members botocore lacks).
     """
+    from mcpauth_wizard.aws.locks import resource_lock
+
+    with resource_lock(what):
+        return _read_merge_write(what, read, to_params, write, change, seen, guard)
+
+
+def _read_merge_write(what: str, read: Callable[[], dict[str, Any]],
+                      to_params: Callable[[dict[str, Any]], dict[str, Any]],
+                      write: Callable[[dict[str, Any]], None], change: Change,
+                      seen: dict[str, Any] | None, guard: Callable[[], None] | None) -> SafeUpdate:
     first = current = read()
     notes: list[str] = []
     remerged = False

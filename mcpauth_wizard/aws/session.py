@@ -67,7 +67,20 @@ class AwsContext:
 
     @property
     def resolved_endpoint(self) -> str | None:
-        return self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        url = self.endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        if url is not None:
+            from urllib.parse import urlsplit
+
+            where = "the AWS endpoint (--endpoint-url or AWS_ENDPOINT_URL)"
+            try:
+                parts = urlsplit(url)
+                parts.port  # noqa: B018 - raises ValueError on a bad port
+            except ValueError:
+                parts = None
+            if parts is None or parts.scheme not in ("http", "https") or not parts.hostname \
+                    or any(c.isspace() for c in url):
+                raise BadInput(f"{where} {url!r} is not a URL; accepted: http(s)://host[:port]")
+        return url
 
     def client(self, service: str) -> Any:
         """A boto3 client with standard retries (AWS_RETRY_MODE / AWS_MAX_ATTEMPTS win)."""
@@ -75,6 +88,7 @@ class AwsContext:
             from botocore.config import Config
 
             retries: dict[str, Any] = {}
+            _check_retry_environment()
             if "AWS_RETRY_MODE" not in os.environ:
                 retries["mode"] = "standard"
             if "AWS_MAX_ATTEMPTS" not in os.environ:
@@ -131,6 +145,18 @@ class AwsContext:
 
     def account_id(self) -> str:
         return self.caller()["Account"]
+
+
+def _check_retry_environment() -> None:
+    """AWS_MAX_ATTEMPTS and AWS_RETRY_MODE as botocore reads them, checked here so that a typo
+    is one line, not a traceback from deep inside botocore."""
+    attempts = os.environ.get("AWS_MAX_ATTEMPTS")
+    if attempts is not None and not (attempts.strip().isdigit() and int(attempts) >= 1):
+        raise BadInput(f"AWS_MAX_ATTEMPTS {attempts!r} is not a number of attempts; accepted: a whole "
+                       "number from 1, e.g. 5")
+    mode = os.environ.get("AWS_RETRY_MODE")
+    if mode is not None and mode not in ("legacy", "standard", "adaptive"):
+        raise BadInput(f"AWS_RETRY_MODE {mode!r}; accepted: legacy, standard or adaptive")
 
 
 @dataclass(frozen=True)

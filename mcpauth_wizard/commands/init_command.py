@@ -24,6 +24,12 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     merged = {**(wizard.load_config(config) if config else {}), **answers}
     wizard.precheck(merged)  # bad answers are refused before any AWS call, even the account check
     project = opts.project()
+    if not dry_run:  # the project file records what is made: its folder must take it first
+        from mcpauth_wizard.files import check_writable, refuse_special
+        from mcpauth_wizard.project import project_path
+
+        refuse_special(project_path(), "the project file")
+        check_writable(project_path().parent, "mcpauth init")
     base_url: str | None = None
     for_proxy = proxy.is_proxy_init(merged, project)
     if for_proxy:  # FastMCP's OAuth proxy: one confidential client, no per-platform ones

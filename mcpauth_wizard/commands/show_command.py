@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcpauth_wizard import console
+from mcpauth_wizard.errors import BadInput
 
 if TYPE_CHECKING:
     from mcpauth_wizard.cli import Options
@@ -61,24 +61,22 @@ def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
 
 def write_files(folder: Path, found: list[Handoff]) -> list[Path]:
     """Every client's files under `folder`; a file holding a secret is readable by its owner only."""
+    from mcpauth_wizard.files import output_folder, write_atomic
     from mcpauth_wizard.provision.handoff import text_file
 
+    output_folder(folder, "--write")
     written = []
     for handoff in found:
         for file in (*handoff.files, text_file(handoff)):
             path = folder / file.path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-            fd = os.open(path, flags, 0o600 if file.secret else 0o644)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(file.content)
-            if file.secret:
-                path.chmod(0o600)  # an existing file keeps its mode on open: tighten it
-            written.append(path)
+            output_folder(path.parent, "--write")
+            written.append(write_atomic(path, file.content, "--write", private=file.secret))
     return written
 
 
 def run_show(opts: Options, reveal: bool, as_json: bool, write: str | None = None) -> None:
+    if write and Path(write).exists() and not Path(write).is_dir():  # before any AWS call
+        raise BadInput(f"--write {write} is not a folder; accepted: a folder (made if missing)")
     project, found = collect(opts, reveal)
     if write:
         written = write_files(Path(write), found)

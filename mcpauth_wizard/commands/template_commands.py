@@ -106,12 +106,15 @@ def run_export(opts: Options, format_name: str, output: str | None, pool_id: str
     check_format(format_name)
     if output is not None and not Path(output).resolve().parent.is_dir():
         raise BadInput(f"--output {output}: the folder {Path(output).parent} does not exist")
+    if output is not None:  # before any AWS call: a link or a special file is never written
+        from mcpauth_wizard.files import refuse_special
+
+        refuse_special(Path(output), "--output")
     exported = build_export(opts.aws(), opts.project(), pool_id, gateway_id)
     if output is None:
         sys.stdout.write(exported.text())
         return
-    path = Path(output)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(exported.text(), encoding="utf-8")
-    tmp.replace(path)
+    from mcpauth_wizard.files import write_atomic
+
+    path = write_atomic(Path(output), exported.text(), "--output")
     console.note(f"Wrote {path}: {len(exported.resource_types)} resources, no secrets.")
