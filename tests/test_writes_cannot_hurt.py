@@ -163,7 +163,7 @@ def test_two_add_callbacks_at_once_lose_no_url(aws, cognito, pool_with_client, t
             urls = [f"https://app{round_}-{i}.example.com/callback" for i in range(2)]
             outcomes: list[Any] = [None, None]
 
-            def add(i: int) -> None:
+            def add(i: int, urls: list[str] = urls, outcomes: list[Any] = outcomes) -> None:
                 outcomes[i] = subprocess.run(
                     [sys.executable, "-m", "mcpauth_wizard", "add-callback", urls[i], "--pool-id", pool,
                      "--client-id", client, "--yes"], capture_output=True, text=True, env=env, timeout=120)
