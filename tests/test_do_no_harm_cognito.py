@@ -137,7 +137,8 @@ def _clients_named(cognito, pool_id: str, name: str) -> list[str]:
     return [c["ClientId"] for c in listed if c["ClientName"] == name]
 
 
-@pytest.mark.parametrize("lost", ["CreateUserPoolClient", "CreateUserPool"])
+@pytest.mark.parametrize("lost", ["CreateUserPoolClient", "CreateUserPool", "CreateUserPoolDomain",
+                                  "CreateResourceServer"])
 def test_a_lost_create_response_leaves_no_duplicate(run, aws, cognito, monkeypatch, lost) -> None:
     with AwsProxy(aws.url, rule=once(lost, "lose")) as proxy:
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)

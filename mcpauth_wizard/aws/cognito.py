@@ -448,10 +448,24 @@ def login_base_url(prefix_or_host: str, region: str) -> str:
     return "https://" + login_host(prefix_or_host, region)
 
 
+def _lost_answer(exc: Exception) -> bool:
+    """An error answering a create that botocore had retried: the first try may have reached
+    AWS and made the thing (its answer lost), so "already exists" may be our own."""
+    response = getattr(exc, "response", None) or {}
+    return bool((response.get("ResponseMetadata") or {}).get("RetryAttempts"))
+
+
 def create_domain(aws: AwsContext, pool_id: str, prefix: str, managed_login_version: int) -> None:
-    aws.client("cognito-idp").create_user_pool_domain(
-        UserPoolId=pool_id, Domain=prefix, ManagedLoginVersion=managed_login_version
-    )
+    try:
+        aws.client("cognito-idp").create_user_pool_domain(
+            UserPoolId=pool_id, Domain=prefix, ManagedLoginVersion=managed_login_version
+        )
+    except Exception as exc:
+        if _lost_answer(exc) and (describe_domain(aws, prefix) or {}).get("UserPoolId") == pool_id:
+            aws.notes.append(f"domain {prefix}: the first create reached AWS but its answer was lost; "
+                             f"the retry found it on {pool_id}, as asked")
+            return
+        raise
 
 
 def update_domain_version(aws: AwsContext, pool_id: str, domain: str, version: int) -> None:
@@ -489,9 +503,18 @@ def describe_resource_server(aws: AwsContext, pool_id: str, identifier: str) -> 
 
 def create_resource_server(aws: AwsContext, pool_id: str, identifier: str, name: str,
                            scopes: list[dict[str, str]]) -> None:
-    aws.client("cognito-idp").create_resource_server(
-        UserPoolId=pool_id, Identifier=identifier, Name=name, Scopes=scopes
-    )
+    try:
+        aws.client("cognito-idp").create_resource_server(
+            UserPoolId=pool_id, Identifier=identifier, Name=name, Scopes=scopes
+        )
+    except Exception as exc:
+        found = describe_resource_server(aws, pool_id, identifier) if _lost_answer(exc) else None
+        if found is not None and found.get("Name") == name and all(
+                s in (found.get("Scopes") or []) for s in scopes):
+            aws.notes.append(f"resource server {identifier}: the first create reached AWS but its answer "
+                             "was lost; the retry found it as asked")
+            return
+        raise
 
 
 def safe_update_resource_server(aws: AwsContext, pool_id: str, identifier: str,
