@@ -249,6 +249,7 @@ class FunctionUrlBrowser:
 
     cookies: dict[str, str] = field(default_factory=dict)
     invocations: int = 0
+    source_ip: str = "127.0.0.1"  # requestContext.http.sourceIp: who the Function URL saw
 
     def request(self, handler: ModuleType, method: str, url: str, *, body: str = "",
                 headers: dict[str, str] | None = None) -> Reply:
@@ -266,7 +267,7 @@ class FunctionUrlBrowser:
                 "domainPrefix": "abc123", "requestId": secrets.token_hex(8), "routeKey": "$default",
                 "stage": "$default", "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 0,
                 "http": {"method": method, "path": parts.path or "/", "protocol": "HTTP/1.1",
-                         "sourceIp": "127.0.0.1", "userAgent": "pytest"},
+                         "sourceIp": self.source_ip, "userAgent": "pytest"},
             },
             "body": body, "isBase64Encoded": False,
         }

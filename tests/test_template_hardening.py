@@ -392,3 +392,52 @@ def test_the_sam_translator_accepts_the_template_with_a_public_function_url(proj
     translated_file = tmp_path / "translated.json"
     translated_file.write_text(json.dumps(translated))
     assert [str(m) for m in lint_file(translated_file) if m.rule.id.startswith("E")] == []
+
+
+def _register(browser: FunctionUrlBrowser, instance: Any, metadata: dict[str, Any]) -> Any:
+    return browser.request(instance, "POST", f"{BASE_URL}/register", headers={"content-type": "application/json"},
+                           body=json.dumps(metadata))
+
+
+@pytest.mark.parametrize(("metadata", "status", "error", "words"), [
+    ({"redirect_uris": [CLIENT_REDIRECT], "client_name": "ok", "token_endpoint_auth_method": "none"},
+     201, None, ""),
+    ({"redirect_uris": [CLIENT_REDIRECT], "client_name": "n" * 256, "token_endpoint_auth_method": "none"},
+     201, None, ""),  # at the limit
+    ({"redirect_uris": [CLIENT_REDIRECT], "client_name": "n" * 257, "token_endpoint_auth_method": "none"},
+     400, "invalid_client_metadata", "at most 256"),
+    ({"redirect_uris": [CLIENT_REDIRECT], "client_name": "x" * 300_000}, 400, "invalid_client_metadata",
+     "larger than 16384 bytes"),
+    ({"redirect_uris": [CLIENT_REDIRECT + "#frag"], "client_name": "ok"}, 400, "invalid_redirect_uri",
+     "fragment"),
+    ({"redirect_uris": ["http://localhost:9999/cb?x=%23"], "client_name": "ok",
+      "token_endpoint_auth_method": "none"}, 201, None, ""),  # an encoded # is no fragment
+])
+def test_registration_request_rule(deployed: Path, fake_cognito: FakeCognito, aws: Any,  # noqa: F811
+                                   metadata: dict[str, Any], status: int, error: str | None,
+                                   words: str) -> None:
+    reply = _register(FunctionUrlBrowser(), cold_start(deployed), metadata)
+    assert reply.status == status, reply.body
+    if error:
+        assert reply.json()["error"] == error and words in reply.json()["error_description"]
+        assert [i for i in table_items(aws) if i["collection"]["S"] == CLIENTS] == []
+
+
+def test_one_address_cannot_use_up_the_registrations_of_everyone(
+        deployed: Path, fake_cognito: FakeCognito, aws: Any,  # noqa: F811
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGISTRATIONS_PER_SOURCE_PER_HOUR", "2")
+    instance = cold_start(deployed)
+    bot, person = FunctionUrlBrowser(source_ip="203.0.113.7"), FunctionUrlBrowser(source_ip="198.51.100.2")
+    assert [try_register(bot, instance).status for _ in range(2)] == [201, 201]
+    refused = try_register(bot, instance)
+    assert refused.status == 429 and "from this address" in refused.json()["error_description"]
+    assert try_register(person, instance).status == 201  # someone else still registers
+
+
+def test_a_registration_nobody_uses_is_gone_after_a_day(deployed: Path, fake_cognito: FakeCognito,  # noqa: F811
+                                                        aws: Any) -> None:
+    now = time.time()
+    register_client(FunctionUrlBrowser(), cold_start(deployed))
+    (item,) = [i for i in table_items(aws) if i["collection"]["S"] == CLIENTS]
+    assert abs(int(item["ttl"]["N"]) - (now + DAY)) < 60

@@ -14,7 +14,9 @@ What the table holds, and why it is safe to share:
   clients live `CLIENT_IDLE_LIFETIME` after their last use.
 - An authorization code is deleted with a condition, so of two instances redeeming the
   same code at once exactly one succeeds (`RedeemOnceCognitoProvider`).
-- Dynamic client registrations are capped per hour across all instances (`RegistrationCap`).
+- Dynamic client registrations are capped per hour, per source and in all, across all
+  instances, and checked for size, client_name length and fragments (`RegistrationCap`);
+  a registration nobody uses is gone after a day.
 
 The table layout is the one of py-key-value's DynamoDBStore (partition key
 `collection`, sort key `key`, the JSON in `value`, expiry epoch in `ttl`).
@@ -42,6 +44,9 @@ CLIENTS = "mcp-oauth-proxy-clients"  # FastMCP's collection of dynamically regis
 CODES = "mcp-authorization-codes"  # FastMCP's collection of authorization codes it issued
 REGISTRATION_COUNTS = "registrations-per-hour"  # this module's counters (RegistrationCap)
 CLIENT_IDLE_LIFETIME = timedelta(days=30)  # a registered client unused this long is forgotten
+CLIENT_UNUSED_LIFETIME = timedelta(days=1)  # one registered and never used again: a day
+MAX_REGISTRATION_BYTES = 16_384  # a registration request (RFC 7591 metadata) is small
+MAX_CLIENT_NAME = 256  # characters of client_name
 MAX_LIFETIME = timedelta(days=90)  # for anything FastMCP stores without an expiry of its own
 _REFRESH_AFTER = timedelta(days=1)  # refresh a client's expiry at most daily: one write a day
 
@@ -122,6 +127,10 @@ class DynamoDBStateStore(BaseStore):
     def _expiry(self, collection: str, entry: ManagedEntry) -> datetime:
         if entry.expires_at is not None:
             return entry.expires_at
+        if collection == CLIENTS and collection in self._idle_lifetimes:
+            # a new registration lives a day; its first use renews it for the idle lifetime, so
+            # registrations nobody uses cannot fill the table for a month
+            return datetime.now(tz=UTC) + min(CLIENT_UNUSED_LIFETIME, self._idle_lifetimes[collection])
         lifetime = self._idle_lifetimes.get(collection, self._max_lifetime)
         return datetime.now(tz=UTC) + lifetime
 
@@ -142,15 +151,17 @@ class DynamoDBStateStore(BaseStore):
                                     ExpressionAttributeNames={"#key": "key"})
         return response is not None
 
-    async def count_registration(self, limit: int, window: timedelta) -> float | None:
-        """Count one registration in the current window, shared by all instances.
+    async def count_registration(self, limit: int, window: timedelta, source: str = "") -> float | None:
+        """Count one registration in the current window, shared by all instances (for one
+        `source` address, or for all when it is "").
 
         None when it is allowed; the seconds until the next window when `limit` is reached.
         """
         seconds = int(window.total_seconds())
         start = int(time.time()) // seconds * seconds
+        key = str(start) if not source else f"{start}:{self.table_key(source)}"
         counted = await self._call(
-            "update_item", Key={"collection": {"S": REGISTRATION_COUNTS}, "key": {"S": str(start)}},
+            "update_item", Key={"collection": {"S": REGISTRATION_COUNTS}, "key": {"S": key}},
             UpdateExpression="ADD #count :one SET #ttl = :ttl",
             ConditionExpression="attribute_not_exists(#count) OR #count < :limit",
             ExpressionAttributeNames={"#count": "registrations", "#ttl": "ttl"},
@@ -205,27 +216,101 @@ class RedeemOnceCognitoProvider(AWSCognitoProvider):
 
 
 class RegistrationCap:
-    """ASGI middleware: at most `per_hour` dynamic client registrations (POST /register)
-    per hour over all instances; beyond it 429 with Retry-After. Bounds what a bot can add
-    to the table (registered clients also expire after CLIENT_IDLE_LIFETIME unused)."""
+    """ASGI middleware in front of POST /register (dynamic client registration):
 
-    def __init__(self, app: Any, *, store: DynamoDBStateStore, per_hour: int) -> None:
+    - at most `per_source` registrations an hour from one address and `per_hour` from all,
+      counted in the shared table (429 with Retry-After beyond), so one source cannot use up
+      what real MCP clients need;
+    - a request larger than MAX_REGISTRATION_BYTES, a client_name over MAX_CLIENT_NAME
+      characters or a redirect URI with a fragment (RFC 6749 §3.1.2) is refused with 400
+      naming the limit (RFC 7591 §3.2.2 errors), before FastMCP reads it;
+    - registered clients live a day unless used, then CLIENT_IDLE_LIFETIME after their last use.
+    """
+
+    def __init__(self, app: Any, *, store: DynamoDBStateStore, per_hour: int, per_source: int = 10) -> None:
         self.app = app
         self.store = store
         self.per_hour = per_hour
+        self.per_source = per_source
+
+    @staticmethod
+    async def _send(send: Any, status: int, document: dict[str, str],
+                    headers: list[tuple[bytes, bytes]] | None = None) -> None:
+        body = json.dumps(document).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            *(headers or [])]})
+        await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    def _source(scope: dict[str, Any]) -> str:
+        """The caller's address: the Function URL's sourceIp (scope client), else the first
+        X-Forwarded-For hop."""
+        client = scope.get("client")
+        if client and client[0]:
+            return str(client[0])
+        for name, value in scope.get("headers") or []:
+            if name.lower() == b"x-forwarded-for":
+                return value.decode("latin-1").split(",")[0].strip()
+        return "unknown"
+
+    @staticmethod
+    def _problem(body: bytes) -> tuple[str, str] | None:
+        """(error, description) for metadata refused before FastMCP sees it, else None."""
+        try:
+            metadata = json.loads(body or b"{}")
+        except ValueError:
+            return "invalid_client_metadata", "the registration request is not JSON"
+        if not isinstance(metadata, dict):
+            return "invalid_client_metadata", "the registration request is not a JSON object"
+        name = metadata.get("client_name")
+        if isinstance(name, str) and len(name) > MAX_CLIENT_NAME:
+            return ("invalid_client_metadata",
+                    f"client_name is {len(name)} characters; at most {MAX_CLIENT_NAME} are accepted")
+        uris = metadata.get("redirect_uris")
+        for uri in uris if isinstance(uris, list) else []:
+            if isinstance(uri, str) and "#" in uri:
+                return ("invalid_redirect_uri",
+                        f"redirect URI {uri[:100]!r} has a fragment (RFC 6749 §3.1.2 forbids one)")
+        return None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/register":
-            wait = await self.store.count_registration(self.per_hour, timedelta(hours=1))
-            if wait is not None:
-                body = json.dumps({"error": "temporarily_unavailable", "error_description":
-                                   f"too many client registrations; retry in {int(wait)} s"}).encode()
-                await send({"type": "http.response.start", "status": 429, "headers": [
-                    (b"content-type", b"application/json"), (b"retry-after", str(int(wait)).encode()),
-                    (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
+        if not (scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/register"):
+            await self.app(scope, receive, send)
+            return
+        body = b""
+        while True:  # read within the limit: more is refused, not held
+            message = await receive()
+            body += message.get("body", b"")
+            if len(body) > MAX_REGISTRATION_BYTES:
+                await self._send(send, 400, {"error": "invalid_client_metadata", "error_description":
+                                             f"the registration request is larger than "
+                                             f"{MAX_REGISTRATION_BYTES} bytes"})
                 return
-        await self.app(scope, receive, send)
+            if not message.get("more_body"):
+                break
+        problem = self._problem(body)
+        if problem is not None:
+            await self._send(send, 400, {"error": problem[0], "error_description": problem[1]})
+            return
+        for limit, source in ((self.per_source, self._source(scope)), (self.per_hour, "")):
+            wait = await self.store.count_registration(limit, timedelta(hours=1), source)
+            if wait is not None:
+                who = "from this address" if source else "in all"
+                await self._send(send, 429, {"error": "temporarily_unavailable", "error_description":
+                                             f"too many client registrations {who}; retry in {int(wait)} s"},
+                                 [(b"retry-after", str(int(wait)).encode())])
+                return
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
 
 
 def read_secret(reference: str) -> str:

@@ -12,6 +12,7 @@ Configuration (set by template.yaml):
   STORAGE_KEY_REF             key material that encrypts that state and hashes its keys
   JWT_SIGNING_KEY_REF         signing key material of the tokens this server issues
   REGISTRATIONS_PER_HOUR      cap on dynamic client registrations, all instances together
+  REGISTRATIONS_PER_SOURCE_PER_HOUR   the same cap for one source address
   MCP_BASE_URL                public URL (optional: the function's own URL by default)
 """
 
@@ -62,10 +63,12 @@ def cognito_auth() -> RedeemOnceCognitoProvider:
 
 
 def registration_cap() -> Middleware:
-    """At most REGISTRATIONS_PER_HOUR new clients an hour, counted in the shared table."""
+    """At most REGISTRATIONS_PER_HOUR new clients an hour (REGISTRATIONS_PER_SOURCE_PER_HOUR
+    from one address), counted in the shared table."""
     per_hour = int(os.environ.get("REGISTRATIONS_PER_HOUR", "60"))
+    per_source = int(os.environ.get("REGISTRATIONS_PER_SOURCE_PER_HOUR", "10"))
     return Middleware(RegistrationCap, store=state_store(required_env("OAUTH_STATE_TABLE"), STORAGE_KEY),
-                      per_hour=per_hour)
+                      per_hour=per_hour, per_source=per_source)
 
 
 mcp = FastMCP(os.environ.get("MCP_SERVER_NAME", "mcp-on-lambda"), auth=cognito_auth())
