@@ -212,6 +212,12 @@ def callbacks(opts: Options, client_id: str | None, pool_id: str | None, as_json
     callback_commands.show(opts, client_id, pool_id, as_json)
 
 
+def _platform_names() -> list[str]:
+    from mcpauth_wizard.platforms import PLATFORMS
+
+    return list(PLATFORMS)
+
+
 def _split(values: tuple[str, ...]) -> list[str]:
     return [v.strip() for text in values for v in text.split(",") if v.strip()]
 
@@ -290,6 +296,10 @@ def init(opts: Options, config: str | None, dry_run: bool, as_json: bool,
         if isinstance(value, tuple):
             if value:
                 answers[key] = _ports(value) if key == "ports" else _split(value)
+                if not answers[key] and key == "platforms":  # --platform "" names none
+                    raise click.BadParameter("no platform named; accepted: one or more of "
+                                             f"{', '.join(p for p in _platform_names() if p != 'doctor')}",
+                                             param_hint="--platform")
         elif value is not None:
             answers[key] = value
     run_init(opts, answers, config, dry_run, as_json, save_answers=save_answers, reveal=reveal)
@@ -411,6 +421,12 @@ def main(argv: list[str] | None = None) -> NoReturn:
             _cancelled()
         sys.stderr.write("Aborted.\n")
         sys.exit(1)
+    except click.UsageError as exc:  # one line, like every other bad input
+        from mcpauth_wizard.console import error_line
+
+        where = exc.ctx.command_path if exc.ctx is not None else "mcpauth"
+        error_line(f"{exc.format_message()} (`{where} --help` lists what is accepted)")
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -178,3 +178,48 @@ def test_two_add_callbacks_at_once_lose_no_url(aws, cognito, pool_with_client, t
             for i in range(2):
                 assert outcomes[i].returncode == 0, outcomes[i].stderr
                 assert urls[i] in registered, (round_, i, registered)
+
+
+BAD_FLAGS = [
+    [*INIT, "--mcp-url", URL, "--port", "claude-code=abc"],
+    [*INIT, "--mcp-url", URL, "--port", "claude-code=0"],
+    [*INIT, "--mcp-url", URL, "--port", "claude-code=70000"],
+    [*INIT, "--mcp-url", URL, "--port", "nosuch=8765"],
+    [*INIT, "--mcp-url", URL, "--port", "8765"],
+    ["init", "--new-pool", "users", "--domain", "Bad_Domain", "--platform", "claude", "--mcp-url", URL, "--yes"],
+    ["init", "--new-pool", "", "--domain", "users-login", "--platform", "claude", "--mcp-url", URL, "--yes"],
+    ["init", "--new-pool", "x" * 200, "--domain", "users-login", "--platform", "claude", "--mcp-url", URL, "--yes"],
+    ["init", "--new-pool", "users", "--domain", "users-login", "--platform", "nosuch", "--mcp-url", URL, "--yes"],
+    ["init", "--new-pool", "users", "--domain", "users-login", "--platform", "", "--mcp-url", URL, "--yes"],
+    ["init", "--pool-id", "not-a-pool", "--platform", "claude", "--mcp-url", URL, "--yes"],
+    ["init", "--gateway-id", "!!", "--pool-id", "us-east-1_AbC123", "--platform", "claude", "--yes"],
+    [*INIT, "--mcp-url", "ftp://mcp.example.com/mcp"],
+    [*INIT, "--mcp-url", "http://mcp.example.com/mcp"],
+    [*INIT, "--mcp-url", "https://user:pw@mcp.example.com/mcp"],
+    [*INIT, "--mcp-url", "https://mcp.example.com:99999/mcp"],
+    [*INIT, "--mcp-url", "https://mcp.example.com/mcp?x=1"],
+    [*INIT, "--mcp-url", "https://mcp.exa mple.com/mcp"],
+    [*INIT, "--mcp-url", URL, "--scope", "a b"],
+    [*INIT, "--mcp-url", URL, "--registration", "sometimes"],
+    [*INIT, "--mcp-url", URL, "--tier", "GOLD"],
+    [*INIT, "--mcp-url", URL, "--config", "/nonexistent/answers.toml"],
+    ["add-callback", "nosuch", "--pool-id", "us-east-1_AbC123", "--client-id", "abc123def456"],
+    ["add-callback", "claude-code", "--port", "0", "--pool-id", "us-east-1_AbC123", "--client-id", "abc123def456"],
+    ["add-callback", "javascript:alert(1)", "--pool-id", "us-east-1_AbC123", "--client-id", "abc123def456"],
+    ["add-callback", "http://evil.example.com/cb", "--pool-id", "us-east-1_AbC123", "--client-id", "abc123def456"],
+    ["add-callback", "chatgpt", "--url", "https://evil.example.com/x", "--pool-id", "us-east-1_AbC123",
+     "--client-id", "abc123def456"],
+    ["doctor", "ftp://x"], ["doctor", URL, "--platform", "nosuch"],
+    ["doctor", URL, "--client-secret-env", "NO_SUCH_VARIABLE_SET"],
+    ["doctor", URL, "--issuer", "http://evil.example.com"],
+    ["clients", "prune", "--registered", "--pool-id", "us-east-1_AbC123", "--older-than", "soon"],
+    ["export", "cloudformation", "--format", "xml"],
+    ["scaffold", "nosuch-template", "out"],
+]
+
+
+@pytest.mark.parametrize("args", BAD_FLAGS, ids=[" ".join(a)[:60] for a in BAD_FLAGS])
+def test_every_bad_flag_is_one_line_and_changes_nothing(run, aws, args: list[str]) -> None:
+    result = run(*args)
+    _one_line(result)
+    assert aws.log.mutating() == []
