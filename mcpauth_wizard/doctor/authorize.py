@@ -117,6 +117,8 @@ async def authorize_probe(ctx: Context, platform: str) -> Outcome:
     client_id = ctx.target.clients.get(platform)
     if not client_id:
         raise Skip(no_client_reason(ctx, platform))
+    if PLATFORMS[platform].needs_port:  # its port is the one registered on the client
+        await ctx.signalled(f"client.{platform}", unless_step_absent=f"aws.client.{platform}")
     redirect = redirect_uri(ctx, platform)
     if redirect is None:
         spec = PLATFORMS[platform]
@@ -204,8 +206,7 @@ def steps(ctx: Context) -> list[Step]:
         aws_need = (f"aws.client.{platform}",) if ctx.aws is not None else ()
         found.append(Step(f"authorize.{platform}", f"Authorize request as {PLATFORMS[platform].title}",
                           (lambda p: lambda c: authorize_probe(c, p))(platform), platform=platform,
-                          needs=("discovery.authorization_server",)
-                          + (aws_need if PLATFORMS[platform].needs_port else ()),  # its port
+                          needs=("discovery.authorization_server",),
                           preview=(lambda p: lambda c: _preview(c, p))(platform)))
         found.append(Step(f"token.{platform}", f"Token endpoint authenticates {PLATFORMS[platform].title}'s client",
                           (lambda p: lambda c: token_probe(c, p))(platform), platform=platform,

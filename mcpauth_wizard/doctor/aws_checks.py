@@ -113,6 +113,15 @@ async def resource_server(ctx: Context) -> Outcome:
 
 
 async def client(ctx: Context, platform: str) -> Outcome:
+    """The platform's app client; its description is signalled as soon as it is read (the
+    authorize probe needs only its callback URLs, not the checks that wait for the pool)."""
+    try:
+        return await _client(ctx, platform)
+    finally:
+        ctx.signal(f"client.{platform}")
+
+
+async def _client(ctx: Context, platform: str) -> Outcome:
     aws = _need_aws(ctx)
     client_id = ctx.target.clients.get(platform)
     if not client_id or not ctx.target.pool_id:
@@ -129,6 +138,11 @@ async def client(ctx: Context, platform: str) -> Outcome:
         return Outcome([Finding("COGNITO_CLIENT_NOT_FOUND", f"app client {client_id} is not in {pool_id}",
                                 platform=platform, fix="check the client id, or `mcpauth init`")])
     ctx.facts.setdefault("clients", {})[platform] = described
+    ctx.signal(f"client.{platform}")
+    # its login style, read now beside the pool (needed only for managed login v2): one
+    # round trip off the critical path
+    branding = asyncio.ensure_future(_call(cognito.branding_of, aws, pool_id, client_id))
+    branding.add_done_callback(lambda task: task.cancelled() or task.exception())
     if cognito.is_confidential(described) and platform not in ctx.target.secrets:
         try:  # for the token probe; never shown (Secrets Manager when the client keeps it there)
             secret = await _call(cognito.client_secret, aws, described)
@@ -191,7 +205,7 @@ async def client(ctx: Context, platform: str) -> Outcome:
             add("COGNITO_SCOPE_NOT_ALLOWED", f"app client {client_id} may not ask for {scope}",
                 "`mcpauth doctor --fix` (or `mcpauth init`) allows it", AllowedOAuthScopes=allowed)
     if (ctx.facts.get("domain") or {}).get("ManagedLoginVersion") == 2:
-        if await _call(cognito.branding_of, aws, pool_id, client_id) is None:
+        if await branding is None:
             add("COGNITO_BRANDING_MISSING", f"app client {client_id} has no managed login style: "
                 "its login page is 'Login pages unavailable'", "`mcpauth doctor --fix`")
     factors = ((ctx.facts["pool"].get("Policies") or {}).get("SignInPolicy") or {}).get(

@@ -115,12 +115,25 @@ class Context:
         self.opener: Any = None  # --login: how to show the authorize URL to the user
         self.step_events: dict[str, asyncio.Event] = {}
         self.bounded: list[Exchange] = []  # answers that ran into a limit (one finding each)
+        self._signals: dict[str, asyncio.Event] = {}
 
     async def after(self, step_id: str) -> None:
         """Wait for another step inside a step (for inputs needed late, not at the start)."""
         event = self.step_events.get(step_id)
         if event is not None:
             await event.wait()
+
+    def _signal_event(self, name: str) -> asyncio.Event:
+        return self._signals.setdefault(name, asyncio.Event())
+
+    def signal(self, name: str) -> None:
+        """A fact a step learnt early (before the step ends) is there: see `signalled`."""
+        self._signal_event(name).set()
+
+    async def signalled(self, name: str, *, unless_step_absent: str) -> None:
+        """Wait for `signal(name)`, only if the step that gives it is part of this run."""
+        if unless_step_absent in self.step_events:
+            await self._signal_event(name).wait()
 
     async def close(self) -> None:
         await self.http.aclose()
