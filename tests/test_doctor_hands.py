@@ -423,7 +423,7 @@ def _open_fds() -> int:
 
 
 def test_slow_header_and_flood_clients_neither_hold_nor_starve_the_listener(honest: HostileServer) -> None:
-    from mcpauth_wizard.doctor.login import MAX_CONNECTIONS
+    from mcpauth_wizard.doctor.login import HEAD_DEADLINE, MAX_CONNECTIONS
 
     held: list[socket.socket] = []
     counted: dict[str, int] = {}
@@ -432,15 +432,17 @@ def test_slow_header_and_flood_clients_neither_hold_nor_starve_the_listener(hone
         query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
         redirect = urlsplit(query["redirect_uri"])
         address = (redirect.hostname, redirect.port)
-        slow = socket.create_connection(address)  # one byte at a time, never finishing
-        slow.sendall(b"G")
-        held.append(slow)
         counted["before"] = _open_fds()
         for _ in range(300):  # idle connections that send nothing
             held.append(socket.create_connection(address))
+        slow = socket.create_connection(address)  # one byte at a time, never finishing
+        slow.sendall(b"G")
+        held.append(slow)
         time.sleep(0.5)
         counted["flooded"] = _open_fds()
         slow.sendall(b"E")
+        slow.settimeout(HEAD_DEADLINE + 5)  # the slow one is cut off at the head deadline
+        counted["slow_answer"] = slow.recv(200)
         answer = httpx.get(f"{query['redirect_uri']}?code=the-code&state={query['state']}", timeout=10)
         counted["status"] = answer.status_code
 
@@ -450,9 +452,10 @@ def test_slow_header_and_flood_clients_neither_hold_nor_starve_the_listener(hone
         for s in held:
             s.close()
     assert counted["status"] == 200
+    assert counted["slow_answer"].startswith(b"HTTP/1.1 408"), counted["slow_answer"]
     assert "signed in" in login.note, (login.note, login.findings)
-    # the 300 client sockets are this process's; the listener keeps at most MAX_CONNECTIONS of its side
-    assert counted["flooded"] - counted["before"] <= 300 + MAX_CONNECTIONS + 8, counted
+    # the 301 client sockets are this process's; the listener keeps at most MAX_CONNECTIONS of its side
+    assert counted["flooded"] - counted["before"] <= 301 + MAX_CONNECTIONS + 8, counted
 
 
 def test_a_process_on_the_other_loopback_address_stops_the_sign_in_before_any_code(
@@ -492,3 +495,29 @@ def test_the_listener_binds_both_loopback_addresses_for_localhost() -> None:
             listener.close()
 
     assert asyncio.run(listen()) == ["127.0.0.1", "::1"]
+
+
+def test_when_aws_will_not_answer_the_ownership_check_nothing_is_deleted_and_it_is_said(
+        setup: DcrFresh) -> None:
+    """DescribeUserPoolClient refused (AccessDenied): unproven, so kept, and the report names
+    the client and the command that deletes it."""
+    from mcpauth_wizard.aws.session import AwsContext
+    from mcpauth_wizard.doctor.run import make_target, run
+    from mcpauth_wizard.project import Project
+    from tests.aws_proxy import AwsProxy, once
+
+    victim = setup.client("chatgpt")
+    before = account_state(setup.sandbox, setup.pool, setup.seed.gateway_id)
+    with HostileServer() as s, AwsProxy(setup.sandbox.endpoint_url,
+                                        rule=once("DescribeUserPoolClient", "AccessDeniedException",
+                                                  times=99)) as proxy:
+        liar(s, register=foreign_registration(victim, setup.sandbox, setup.pool), planted=_planted(setup))
+        with _environment({**setup.sandbox.aws_env(), "AWS_ENDPOINT_URL": proxy.url}):
+            target = make_target(Project(), url=f"{s.url}/mcp", platforms="cursor", client_id=None,
+                                 secret_env=None, pool_id=setup.pool, gateway_id=None, token_env=None,
+                                 login_platform="cursor")
+            report = run(target, AwsContext(), None, opener=lambda u, deadline: _denied(u))
+    assert "DeleteUserPoolClient" not in proxy.calls
+    assert account_state(setup.sandbox, setup.pool, setup.seed.gateway_id) == before
+    left = [f for f in report.findings if f.code == "REGISTRATION_CLIENT_LEFT"]
+    assert left and victim in left[0].message and "delete-user-pool-client" in left[0].fix

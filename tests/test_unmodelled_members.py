@@ -38,6 +38,18 @@ def test_unmodelled_members_rule_for_an_app_client(raw: dict[str, Any], found: l
     assert sorted(unmodelled_members(raw, shape)) == found
 
 
+def test_members_are_matched_by_the_name_aws_sends() -> None:
+    """domainOverride.defaultDomain arrives as "default" (its serialization name): known."""
+    from mcpauth_wizard.aws.session import unmodelled_members
+
+    shape = _shape("bedrock-agentcore-control", "GetGateway", None)
+    member = shape.members["domainOverride"]
+    wire = {m.serialization.get("name", n): n for n, m in member.members.items()}
+    raw = {"gatewayId": "g", "domainOverride": {name: "x" for name in wire}}
+    assert unmodelled_members(raw, shape) == []
+    assert any(w != n for w, n in wire.items()), wire  # the case this guards: a renamed member
+
+
 def test_unmodelled_members_rule_in_lists_and_nested_structures() -> None:
     from mcpauth_wizard.aws.session import unmodelled_members
 

@@ -455,17 +455,20 @@ def _lost_answer(exc: Exception) -> bool:
     return bool((response.get("ResponseMetadata") or {}).get("RetryAttempts"))
 
 
-def create_domain(aws: AwsContext, pool_id: str, prefix: str, managed_login_version: int) -> None:
+def create_domain(aws: AwsContext, pool_id: str, prefix: str, managed_login_version: int) -> bool:
+    """True when this call created it; False when a retried create found it on the pool (the
+    first try's answer lost, or someone else's: not this run's to roll back)."""
     try:
         aws.client("cognito-idp").create_user_pool_domain(
             UserPoolId=pool_id, Domain=prefix, ManagedLoginVersion=managed_login_version
         )
     except Exception as exc:
         if _lost_answer(exc) and (describe_domain(aws, prefix) or {}).get("UserPoolId") == pool_id:
-            aws.notes.append(f"domain {prefix}: the first create reached AWS but its answer was lost; "
-                             f"the retry found it on {pool_id}, as asked")
-            return
+            aws.notes.append(f"domain {prefix}: a retried create found it on {pool_id}, as asked (the "
+                             "first try's answer was lost); kept, and never rolled back by this run")
+            return False
         raise
+    return True
 
 
 def update_domain_version(aws: AwsContext, pool_id: str, domain: str, version: int) -> None:
@@ -502,7 +505,8 @@ def describe_resource_server(aws: AwsContext, pool_id: str, identifier: str) -> 
 
 
 def create_resource_server(aws: AwsContext, pool_id: str, identifier: str, name: str,
-                           scopes: list[dict[str, str]]) -> None:
+                           scopes: list[dict[str, str]]) -> bool:
+    """True when this call created it; False when a retried create found it as asked."""
     try:
         aws.client("cognito-idp").create_resource_server(
             UserPoolId=pool_id, Identifier=identifier, Name=name, Scopes=scopes
@@ -511,10 +515,11 @@ def create_resource_server(aws: AwsContext, pool_id: str, identifier: str, name:
         found = describe_resource_server(aws, pool_id, identifier) if _lost_answer(exc) else None
         if found is not None and found.get("Name") == name and all(
                 s in (found.get("Scopes") or []) for s in scopes):
-            aws.notes.append(f"resource server {identifier}: the first create reached AWS but its answer "
-                             "was lost; the retry found it as asked")
-            return
+            aws.notes.append(f"resource server {identifier}: a retried create found it as asked (the "
+                             "first try's answer was lost); kept, and never rolled back by this run")
+            return False
         raise
+    return True
 
 
 def safe_update_resource_server(aws: AwsContext, pool_id: str, identifier: str,

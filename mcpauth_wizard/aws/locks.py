@@ -24,8 +24,13 @@ WAIT = 120.0  # seconds another mcpauth may hold the same resource
 
 
 def _folder() -> Path:
-    folder = Path(tempfile.gettempdir()) / f"mcpauth-locks-{os.getuid() if hasattr(os, 'getuid') else 0}"
-    folder.mkdir(mode=0o700, exist_ok=True)
+    """The user's own lock folder (XDG cache), never a shared one another user could plant."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    folder = Path(base) / "mcpauth" / "locks"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:  # no writable home: a private folder of this process's own
+        folder = Path(tempfile.mkdtemp(prefix="mcpauth-locks-"))
     return folder
 
 

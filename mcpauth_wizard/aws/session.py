@@ -221,8 +221,9 @@ def unmodelled_members(raw: Any, shape: Any, path: str = "") -> list[str]:
     found: list[str] = []
     kind = getattr(shape, "type_name", None)
     if kind == "structure" and isinstance(raw, dict):
+        wire = {m.serialization.get("name", n): m for n, m in shape.members.items()}
         for name, value in raw.items():
-            member = shape.members.get(name)
+            member = wire.get(name)
             where = f"{path}.{name}" if path else name
             if member is None:
                 found.append(where)

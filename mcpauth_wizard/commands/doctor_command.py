@@ -105,6 +105,11 @@ def _fix(opts: Options, aws: Any, project: Any, report: Any, as_json: bool) -> A
     if aws is None:
         console.warn("--fix needs AWS access")
         return None
+    from mcpauth_wizard.files import check_writable, refuse_special
+    from mcpauth_wizard.project import project_path
+
+    refuse_special(project_path(), "the project file")  # it records what --fix changes
+    check_writable(project_path().parent, "mcpauth doctor --fix")
     plan = plan_fix(aws, project, report)
     if not plan.changes:
         say.print("--fix found nothing to change in AWS for " + ", ".join(codes))

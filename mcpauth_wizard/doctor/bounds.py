@@ -60,7 +60,7 @@ class Inflater:
         self.coding, self.limit = coding, limit
         self.body = bytearray()
         self._z: zlib._Decompress | None = None  # type: ignore[name-defined]
-        self._first = True
+        self._head = b""  # deflate: the first bytes, until the zlib header can be told
 
     def _new(self, head: bytes) -> zlib._Decompress:  # type: ignore[name-defined]
         if self.coding == "gzip":
@@ -74,12 +74,18 @@ class Inflater:
             raise Exceeded(too_large(self.limit))
         self.body += data
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes, *, last: bool = False) -> None:
         if self.coding is None:
             self._keep(data)
             return
+        if self.coding == "deflate" and self._z is None and len(self._head) + len(data) < 2 and not last:
+            self._head += data  # too short to tell zlib from raw deflate yet
+            return
+        data, self._head = self._head + data, b""
         while data:
             if self._z is None:
+                if self.coding == "gzip" and not data.strip(b"\0"):
+                    return  # zero padding after the last member (gzip(1) ignores it too)
                 self._z = self._new(data)
             try:
                 out = self._z.decompress(data, self.limit - len(self.body) + 1)
@@ -94,6 +100,8 @@ class Inflater:
                     return
 
     def close(self) -> bytes:
+        if self._head:  # a deflate body of one byte
+            self.feed(b"", last=True)
         if self._z is not None:
             try:
                 self._keep(self._z.flush(self.limit - len(self.body) + 1))

@@ -46,7 +46,7 @@ class Exchange:
     def json(self) -> Any:
         try:
             return json.loads(self.body) if self.body else None
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # nested deeper than parsable
             return None
 
     @property

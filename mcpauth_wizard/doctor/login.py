@@ -89,7 +89,7 @@ def callback_addresses(host: str) -> list[str]:
     found = ["127.0.0.1", "::1"]
     try:
         for *_, sockaddr in socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM):
-            if str(sockaddr[0]) not in found:
+            if str(sockaddr[0]) not in found and is_loopback(str(sockaddr[0])):
                 found.append(str(sockaddr[0]))
     except OSError:
         pass

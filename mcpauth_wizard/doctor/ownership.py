@@ -71,6 +71,13 @@ async def delete_if_ours(aws: Any, pool_id: str, client_id: str, mark: Mark,
     except (NotFound, BadInput):  # not an id of this pool (BadInput: not even its shape)
         return (f"the registered client {client_id} is not in user pool {pool_id}; nothing "
                 "deleted there (it stays on the server that registered it)", None)
+    except Exception as exc:  # noqa: BLE001 - unproven is never deleted: say what is left
+        reason = f"AWS did not answer the ownership check ({type(exc).__name__}: {exc})"
+        return (f"kept {client_id}: {reason}", Finding(
+            "REGISTRATION_CLIENT_LEFT", f"the client {client_id} that {said_by} named may be left in "
+            f"user pool {pool_id}: {reason}", evidence={"client_id": client_id, "user_pool_id": pool_id},
+            fix=f"if it is the doctor's, delete it: `aws cognito-idp delete-user-pool-client "
+            f"--user-pool-id {pool_id} --client-id {client_id}`"))
     why = not_ours(described, mark)
     evidence = {"client_id": client_id, "user_pool_id": pool_id, "named_by": said_by,
                 "ClientName": described.get("ClientName"),

@@ -127,8 +127,11 @@ async def obtain(ctx: Context, metadata: dict[str, Any], redirect_uri: str, scop
 
 
 def _same_origin(a: str, b: str) -> bool:
-    x, y = urlsplit(a), urlsplit(b)
-    return (x.scheme, x.hostname, x.port) == (y.scheme, y.hostname, y.port)
+    try:  # a server's URI may carry a port no URL has
+        x, y = urlsplit(a), urlsplit(b)
+        return (x.scheme, x.hostname, x.port) == (y.scheme, y.hostname, y.port)
+    except ValueError:
+        return False
 
 
 async def release(ctx: Context, registration: Registration) -> tuple[str | None, Finding | None]:

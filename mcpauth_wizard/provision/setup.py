@@ -327,10 +327,11 @@ def _plan_domain(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, steps
         raise BadInput(f"domain prefix {prefix!r} is taken by another user pool; choose another")
 
     def run(aws: AwsContext, out: Outcome) -> None:
-        cognito.create_domain(aws, out.pool_id, prefix, spec.managed_login_version)
+        made = cognito.create_domain(aws, out.pool_id, prefix, spec.managed_login_version)
         out.project = replace(out.project, domain=prefix)
         pool_id = out.pool_id
-        out.created.append((f"domain {prefix}", lambda: cognito.delete_domain(aws, pool_id, prefix)))
+        if made:  # only what this run made is offered for rollback
+            out.created.append((f"domain {prefix}", lambda: cognito.delete_domain(aws, pool_id, prefix)))
         cognito.wait_for_domain(aws, prefix, on_wait=out.on_wait)
 
     version = "managed login (v2)" if spec.managed_login_version == 2 else "classic hosted UI (v1)"
@@ -400,10 +401,11 @@ def _resource_server_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | No
                 )
     if existing is None:
         def run(aws: AwsContext, out: Outcome) -> None:
-            cognito.create_resource_server(aws, out.pool_id, spec.mcp_url, "mcp", wanted)
+            made = cognito.create_resource_server(aws, out.pool_id, spec.mcp_url, "mcp", wanted)
             pool_id = out.pool_id
-            out.created.append((f"resource server {spec.mcp_url}",
-                                lambda: cognito.delete_resource_server(aws, pool_id, spec.mcp_url)))
+            if made:  # only what this run made is offered for rollback
+                out.created.append((f"resource server {spec.mcp_url}",
+                                    lambda: cognito.delete_resource_server(aws, pool_id, spec.mcp_url)))
 
         return Step("create", "resource server", spec.mcp_url,
                     (FieldChange("Scopes", None, list(spec.scopes)),), run=run)

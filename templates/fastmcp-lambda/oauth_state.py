@@ -245,22 +245,30 @@ class RegistrationCap:
     @staticmethod
     def _source(scope: dict[str, Any]) -> str:
         """The caller's address: the Function URL's sourceIp (scope client), else the first
-        X-Forwarded-For hop."""
+        X-Forwarded-For hop; an IPv6 caller by its /64."""
+        import ipaddress
+
+        address = ""
         client = scope.get("client")
         if client and client[0]:
-            return str(client[0])
-        for name, value in scope.get("headers") or []:
-            if name.lower() == b"x-forwarded-for":
-                return value.decode("latin-1").split(",")[0].strip()
-        return "unknown"
+            address = str(client[0])
+        else:
+            for name, value in scope.get("headers") or []:
+                if name.lower() == b"x-forwarded-for":
+                    address = value.decode("latin-1").split(",")[0].strip()
+        try:  # one IPv6 caller holds a whole /64: count the network, not each address
+            parsed = ipaddress.ip_address(address)
+        except ValueError:
+            return address or "unknown"
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False)) if parsed.version == 6 else str(parsed)
 
     @staticmethod
     def _problem(body: bytes) -> tuple[str, str] | None:
         """(error, description) for metadata refused before FastMCP sees it, else None."""
         try:
             metadata = json.loads(body or b"{}")
-        except ValueError:
-            return "invalid_client_metadata", "the registration request is not JSON"
+        except (ValueError, RecursionError):
+            return "invalid_client_metadata", "the registration request is not JSON (or nests too deeply)"
         if not isinstance(metadata, dict):
             return "invalid_client_metadata", "the registration request is not a JSON object"
         name = metadata.get("client_name")

@@ -171,8 +171,10 @@ def latest(package: str, pinned: str) -> str:
 def check(path: Path, facts: list[Fact]) -> dict[Fact, str | None]:
     """fact → where it was found (None: not found). One streaming pass over the tarball."""
     found: dict[Fact, str | None] = dict.fromkeys(facts)
+    seen: set[Fact] = set()  # facts whose file is in the package at all
     with tarfile.open(path, "r|gz") as archive:
         for member in archive:
+            seen.update(f for f in facts if member.isfile() and fnmatch.fnmatch(member.name, f.member))
             todo = [f for f in facts if member.isfile() and fnmatch.fnmatch(member.name, f.member)
                     and found[f] is None]
             if not todo:
@@ -194,6 +196,9 @@ def check(path: Path, facts: list[Fact]) -> dict[Fact, str | None]:
                 if all(found[f] for f in todo):
                     break
                 tail = data[-OVERLAP:]
+    for fact in facts:  # "not there" proves nothing when the file itself is missing
+        if fact.absent and fact not in seen:
+            found[fact] = f"(no {fact.member} in the package)"
     return found
 
 
@@ -208,6 +213,7 @@ def run(facts: tuple[Fact, ...], *, newest: bool, out: object = sys.stdout) -> l
         found = check(tarball(package, target), group)
         for fact in group:
             ok = (found[fact] is None) if fact.absent else (found[fact] is not None)
+            # (an absent fact whose file is missing was marked found above: it fails)
             label = f"{fact.platform}: {fact.says} ({package}@{target})"
             print(("ok    " if ok else ("DRIFT " if newest else "FAIL  ")) + label, file=out)  # type: ignore[arg-type]
             if not ok:
