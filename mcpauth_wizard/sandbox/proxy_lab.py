@@ -196,6 +196,7 @@ class ProxyLab:
             "MCP_SERVER_NAME": "proxy-lab", "FASTMCP_SHOW_SERVER_BANNER": "false",
             "FASTMCP_CHECK_FOR_UPDATES": "off", "FASTMCP_LOG_LEVEL": "CRITICAL",
             "REGISTRATIONS_PER_HOUR": "1000",  # many test clients an hour, on one table
+            "REGISTRATIONS_PER_SOURCE_PER_HOUR": "1000",  # all from 127.0.0.1
         }
 
     def start(self) -> ProxyLab:
