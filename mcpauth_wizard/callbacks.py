@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.oauth.loopback import is_loopback
 
 MAX_URL_LENGTH = 1024  # Cognito CallbackURLs member limit
 MAX_CALLBACKS = 100  # Cognito: callback URLs per app client
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 _FORBIDDEN_SCHEMES = frozenset({"javascript", "data", "file", "vbscript", "about", "blob"})
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
 
@@ -43,7 +43,7 @@ def validate_callback_url(url: str) -> str:
     if scheme in ("http", "https"):
         if not parts.hostname:
             raise BadInput(f"callback URL {url!r} has no host")
-        if scheme == "http" and _host(parts.netloc) not in LOOPBACK_HOSTS:
+        if scheme == "http" and not is_loopback(_host(parts.netloc)):
             raise BadInput(
                 f"callback URL {url!r} uses http:// on a non-loopback host; accepted: https://, "
                 "or http:// on localhost / 127.0.0.1 / [::1]"
@@ -100,10 +100,10 @@ def near_miss(wanted: str, registered: str) -> NearMiss | None:
             return None
         differences.append(f"scheme {rs} vs {ws}")
     if wh != rh:
-        if not (wh in LOOPBACK_HOSTS and rh in LOOPBACK_HOSTS):
+        if not (is_loopback(wh) and is_loopback(rh)):
             return None
         differences.append(f"host {rh} vs {wh}")
-    if wp != rp and (ws == rs or wh in LOOPBACK_HOSTS):  # 80 vs 443 is just the scheme
+    if wp != rp and (ws == rs or is_loopback(wh)):  # 80 vs 443 is just the scheme
         differences.append(f"port {rp or 'none'} vs {wp or 'none'}")
     if wpath != rpath:
         if wpath.rstrip("/") != rpath.rstrip("/"):
@@ -148,7 +148,7 @@ def origin_of(url: str) -> str:
     a loopback port)."""
     scheme, _, rest = url.partition("://")
     host = rest.split("/", 1)[0]
-    if "{port}" in host or (scheme == "http" and _host(host) in LOOPBACK_HOSTS):
+    if "{port}" in host or (scheme == "http" and is_loopback(_host(host))):
         host = _host(host) + ":PORT"  # any port: the user pins it
     return f"{scheme.lower()}://{host.lower()}/"
 

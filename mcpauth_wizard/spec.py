@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from mcpauth_wizard.callbacks import LOOPBACK_HOSTS
 from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.oauth.loopback import is_loopback
 from mcpauth_wizard.platforms import PLATFORMS, get_platform
 
 TIERS = ("LITE", "ESSENTIALS", "PLUS")
@@ -190,7 +190,7 @@ def normalize_mcp_url(url: str, *, gateway: bool) -> tuple[str, list[str]]:
                         "the default port dropped, dot segments removed): clients use this form")
         url = normal
     parts = urlsplit(url)
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise BadInput(f"MCP URL {url!r} uses http:// on a non-loopback host; accepted: https://")
     if url.endswith("/") and parts.path not in ("", "/"):
         url = url.rstrip("/")

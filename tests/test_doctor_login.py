@@ -181,7 +181,7 @@ def test_a_client_id_of_another_authorization_server_is_accepted_in_url_mode() -
     ("https://evil.example/mcp", "http://localhost:8000/mcp", False),
 ])
 def test_which_metadata_resource_a_client_accepts(resource: str, url: str, allowed: bool) -> None:
-    from mcpauth_wizard.doctor.spec_client import resource_allowed
+    from mcpauth_wizard.oauth.metadata import resource_allowed
 
     assert resource_allowed(resource, url) is allowed
 

@@ -11,7 +11,7 @@ from mcpauth_wizard.errors import BadInput
 from mcpauth_wizard.provision import callbacks as provision
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.cli import Options
+    from mcpauth_wizard.options import Options
 
 
 def resolve_ids(opts: Options, platform: str | None, client_id: str | None,

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.cli import Options
+    from mcpauth_wizard.options import Options
 
 
 def register(cli: click.Group) -> None:
     """Add `clients` (list), `clients prune` and `clients style` to the CLI group."""
-    from mcpauth_wizard.cli import pass_options
+    from mcpauth_wizard.options import pass_options
 
     @cli.group("clients", invoke_without_command=True)
     @click.option("--pool-id", help="User pool id (default: from mcpauth.toml).")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mcpauth_wizard import console
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.cli import Options
+    from mcpauth_wizard.options import Options
     from mcpauth_wizard.sandbox.server import Sandbox, Seed
 
 # Top-level modules of the `sandbox` extra (pyproject.toml) that the sandbox imports.

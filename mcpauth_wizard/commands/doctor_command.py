@@ -11,7 +11,7 @@ import click
 from mcpauth_wizard import console
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.cli import Options
+    from mcpauth_wizard.options import Options
 
 
 def _opener(no_browser: bool) -> Any:

@@ -10,7 +10,7 @@ from rich.markup import escape
 from mcpauth_wizard import console
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.cli import Options
+    from mcpauth_wizard.options import Options
     from mcpauth_wizard.provision.setup import Outcome, Plan
 
 

@@ -9,7 +9,7 @@ from mcpauth_wizard import console
 from mcpauth_wizard.errors import BadInput
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.cli import Options
+    from mcpauth_wizard.options import Options
     from mcpauth_wizard.provision.handoff import Handoff
 
 

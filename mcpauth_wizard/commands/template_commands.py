@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.cli import Options
+    from mcpauth_wizard.options import Options
 
 
 def register(cli: click.Group) -> None:
     """Add `scaffold` and `export` to the group (call once, after the group is defined)."""
-    from mcpauth_wizard.cli import pass_options
+    from mcpauth_wizard.options import pass_options
 
     @cli.command("scaffold")
     @click.argument("template", metavar="TEMPLATE")

@@ -159,7 +159,7 @@ class Context:
         down to plain http is refused (loopback aside): the Exchange says why."""
         from urllib.parse import urljoin, urlsplit
 
-        from mcpauth_wizard.doctor.trust import is_loopback
+        from mcpauth_wizard.oauth.loopback import is_loopback
 
         if not answer.location:
             return None

@@ -15,6 +15,7 @@ from mcpauth_wizard.doctor.context import Context, Exchange
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
 from mcpauth_wizard.mcp_client import PROTOCOL_VERSION
+from mcpauth_wizard.oauth.metadata import as_candidates, prm_candidates, resource_allowed  # noqa: F401
 
 BROWSER_ORIGIN = "http://localhost:6274"  # Inspector's origin: what a browser client sends
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
@@ -22,31 +23,6 @@ INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
     "clientInfo": {"name": "mcpauth-doctor", "version": "0.1"}}}
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json",
                "MCP-Protocol-Version": PROTOCOL_VERSION}
-
-
-def prm_candidates(url: str, header_url: str | None) -> list[str]:
-    """RFC 9728 §3.1 and the MCP spec: the challenge's URL, path-inserted, then the root."""
-    parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    path = parts.path.rstrip("/")
-    found = [header_url] if header_url else []
-    if path:
-        found.append(f"{origin}/.well-known/oauth-protected-resource{path}")
-    found.append(f"{origin}/.well-known/oauth-protected-resource")
-    return list(dict.fromkeys(found))
-
-
-def as_candidates(issuer: str) -> list[str]:
-    """MCP 2025-11-25: RFC 8414 path-inserted, OIDC path-inserted, OIDC path-appended."""
-    parts = urlsplit(issuer)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    path = parts.path.rstrip("/")
-    if not path:
-        return [f"{origin}/.well-known/oauth-authorization-server",
-                f"{origin}/.well-known/openid-configuration"]
-    return [f"{origin}/.well-known/oauth-authorization-server{path}",
-            f"{origin}/.well-known/openid-configuration{path}",
-            f"{origin}{path}/.well-known/openid-configuration"]
 
 
 def _origin_of(url: str) -> str:
@@ -186,8 +162,6 @@ async def protected_resource(ctx: Context) -> Outcome:
     ctx.facts["issuer"] = servers[0]
     for candidate in as_candidates(servers[0]):  # prefetch the next step's requests
         ctx.fetch("GET", candidate, headers={"Origin": BROWSER_ORIGIN}, limit=METADATA_LIMIT)
-    from mcpauth_wizard.doctor.spec_client import resource_allowed  # (it imports this module)
-
     resource = document.get("resource")
     if not isinstance(resource, str) or not resource_allowed(resource, ctx.target.url):
         findings.append(Finding("PRM_RESOURCE_MISMATCH",
@@ -280,11 +254,15 @@ async def signing_keys(ctx: Context) -> Outcome:
     if answer.status != 200:
         return Outcome([Finding("JWKS_UNREACHABLE", f"{url} answered {answer.status or answer.error}",
                                 evidence=answer.evidence())])
+    from joserfc.errors import JoseError
     from joserfc.jwk import KeySet
 
+    document = answer.json()
     try:
-        keys = KeySet.import_key_set(answer.json())
-    except Exception as exc:  # noqa: BLE001 - any parse failure is JWKS_INVALID
+        if not isinstance(document, dict):
+            raise TypeError(f"a {type(document).__name__}, not a JSON object")
+        keys = KeySet.import_key_set(document)  # type: ignore[arg-type]
+    except (JoseError, ValueError, TypeError) as exc:  # what joserfc raises for keys it cannot use
         return Outcome([Finding("JWKS_INVALID", f"{url} is not a usable JWK set ({type(exc).__name__})",
                                 evidence=answer.evidence())])
     ctx.facts["jwks"] = keys

@@ -8,7 +8,8 @@ from typing import Any, Literal
 Severity = Literal["error", "warning", "info"]
 Status = Literal["pass", "warn", "fail", "skip"]
 
-# code → (severity, what it means). The README's doctor section lists the same codes.
+# code → (severity, what it means): the one table of finding codes. The README's list and
+# the report schema's enum are generated from it (`codes_markdown`; tests keep them equal).
 CODES: dict[str, tuple[Severity, str]] = {
     "AWS_CREDENTIALS": ("warning", "no usable AWS credentials / region"),
     "COGNITO_POOL_NOT_FOUND": ("error", "the pool id does not exist in that region"),
@@ -46,7 +47,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "MCP_UNREACHABLE": ("error", "DNS / TCP / TLS / timeout reaching the MCP URL"),
     "MCP_NOT_PROTECTED": ("warning", "initialize succeeds without a token"),
     "MCP_NO_CHALLENGE": ("error", "401 without a Bearer WWW-Authenticate"),
-    "MCP_CHALLENGE_REMAPPED": ("error", "the challenge arrives as x-amzn-remapped-www-authenticate (API Gateway)"),
+    "MCP_CHALLENGE_REMAPPED": ("error", 'a 401 without `WWW-Authenticate` but with `x-amzn-remapped-www-authenticate`: API Gateway renamed the challenge, clients never start sign-in (fix: a gateway response / header mapping that returns `WWW-Authenticate`, or a Lambda Function URL)'),
     "MCP_NO_RESOURCE_METADATA": ("warning", "the challenge lacks resource_metadata"),
     "PRM_NOT_FOUND": ("error", "no protected-resource metadata"),
     "PRM_INVALID": ("error", "the protected-resource metadata is malformed"),
@@ -61,7 +62,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "PLATFORM_CALLBACK_NEEDS_ISS": ("warning", "ChatGPT's per-connector callback (no RFC 9207 iss) is not registered"),
     "AS_NO_S256": ("warning", "code_challenge_methods_supported missing or without S256"),
     "AS_NO_REGISTRATION": ("info", "neither DCR nor CIMD: clients need a pre-registered id"),
-    "PROXY_STATE_NOT_SHARED": ("error", "an OAuth proxy loses sign-ins begun on another instance"),
+    "PROXY_STATE_NOT_SHARED": ("error", "an OAuth proxy (FastMCP's, on Lambda) lost sign-ins begun on another instance: the state probe found k of N authorizations unknown where they finished (see [FastMCP's OAuth proxy on Lambda](#fastmcps-oauth-proxy-on-lambda))"),
     "AS_HOSTED_DOMAIN_AS_ISSUER": ("error", "PRM names the Cognito domain instead of the issuer"),
     "JWKS_UNREACHABLE": ("error", "the signing keys cannot be fetched"),
     "JWKS_INVALID": ("error", "the signing keys cannot be parsed"),
@@ -72,7 +73,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "AUTHZ_UNKNOWN_CLIENT": ("error", "the client id is unknown to the server"),
     "AUTHZ_RESOURCE_REJECTED": ("error", "the resource parameter was refused"),
     "AUTHZ_NO_LOGIN_PAGE": ("error", "no login page is served"),
-    "AUTHZ_INVALID_REQUEST": ("error", "the authorize probe was refused as an invalid request"),
+    "AUTHZ_INVALID_REQUEST": ("error", 'the authorize request refused as invalid (e.g. PKCE `plain`)'),
     "TOKEN_CLIENT_AUTH_FAILED": ("error", "invalid_client at the token endpoint"),
     "LOGIN_STATE_MISMATCH": ("error", "the callback's state differs from the one sent"),
     "LOGIN_ISS_MISMATCH": ("error", "the callback's iss differs from the issuer"),
@@ -80,8 +81,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "LOGIN_TIMEOUT": ("error", "no sign-in arrived before the deadline"),
     "LOGIN_NO_CLIENT": ("error", "no client id, and no registration (CIMD / DCR) the doctor can use"),
     "LOGIN_REGISTRATION_FAILED": ("error", "dynamic client registration (RFC 7591) failed"),
-    "LOGIN_NO_LOOPBACK_CALLBACK": ("warning", "the doctor cannot sign in: the client has no "
-                                   "http://localhost:<port>/callback for it to listen on"),
+    "LOGIN_NO_LOOPBACK_CALLBACK": ("warning", '`--login` found no `http://localhost:<port>/callback` on the client to listen on (`mcpauth add-callback doctor` registers one)'),
     "TOKEN_SIGNATURE_INVALID": ("error", "the token's signature does not verify"),
     "TOKEN_EXPIRED": ("error", "the token has expired"),
     "TOKEN_ISSUER_MISMATCH": ("error", "the token's iss is not the authorization server"),
@@ -90,21 +90,14 @@ CODES: dict[str, tuple[Severity, str]] = {
     "TOKEN_SCOPE_MISSING": ("error", "the token lacks a scope the server requires"),
     "MCP_TOKEN_REJECTED": ("error", "the server answers 401 to a token that validates"),
     "MCP_INSUFFICIENT_SCOPE": ("error", "403 insufficient_scope"),
-    "MCP_PROTOCOL_UNSUPPORTED": ("error", "neither initialize (2025-11-25) nor server/discover (2026-07-28) works"),
-    "COGNITO_CLIENT_SECRET_ON_PUBLIC_PLATFORM": ("warning", "a platform set up as public uses a client "
-                                                 "that has a secret"),
-    "DOCTOR_STEP_FAILED": ("error", "a doctor step failed or timed out: what it checks is unknown"),
-    "HTTP_RESPONSE_TOO_LARGE": ("error", "an answer ran past the doctor's bound (body after decoding, "
-                                "or header count): not read"),
-    "HTTP_RESPONSE_ENCODING": ("error", "an answer stacked content-codings, or used one not asked "
-                               "for, or did not decode: not read"),
-    "REGISTRATION_ANSWER_FOREIGN_CLIENT": ("error", "a registration answer named a client this run "
-                                           "did not create (misconfigured or hostile server): "
-                                           "nothing deleted"),
-    "REGISTRATION_CLIENT_LEFT": ("warning", "a client the doctor registered could not be proven its "
-                                 "own in AWS, so it was left in place"),
-    "LOGIN_PORT_TAKEN": ("error", "another process listens on the sign-in's loopback port (one of "
-                         "the addresses localhost resolves to): the code could land there"),
+    "MCP_PROTOCOL_UNSUPPORTED": ("error", 'with a valid token, neither `server/discover` (2026-07-28) nor `initialize` (2025-11-25) answered with a result'),
+    "COGNITO_CLIENT_SECRET_ON_PUBLIC_PLATFORM": ("warning", 'a platform usually set up as a public client (Inspector, Claude Code, VS Code, …) is pointed at a client with a secret: unless the secret is entered there, token exchange fails with `invalid_client`'),
+    "DOCTOR_STEP_FAILED": ("error", 'a doctor step crashed or timed out (exception type and message in the evidence); what it checks is unknown, so are the verdicts that depend on it'),
+    "HTTP_RESPONSE_TOO_LARGE": ("error", "an answer ran past the doctor's bound (256 KiB for metadata and JWKS, 1 MiB otherwise, counted after decoding; 100 header fields): not read, named with its URL"),
+    "HTTP_RESPONSE_ENCODING": ("error", 'an answer stacked content-codings (`gzip, gzip`, or two `Content-Encoding` lines), used one the doctor did not ask for, or did not decode: not read'),
+    "REGISTRATION_ANSWER_FOREIGN_CLIENT": ("error", 'a registration answer named an app client this run did not create (a REGULAR client, or one older than the run): misconfigured or hostile server; nothing deleted'),
+    "REGISTRATION_CLIENT_LEFT": ("warning", 'a client the doctor registered could not be proven its own in AWS, so it was left (the fix names the delete command)'),
+    "LOGIN_PORT_TAKEN": ("error", "`--login`: another process listens on the callback's port on one of the addresses `localhost` means (127.0.0.1, ::1): the sign-in does not start, so the code cannot land there"),
 }
 
 
@@ -155,3 +148,12 @@ def status_of(findings: list[Finding]) -> Status:
     if "warning" in severities:
         return "warn"
     return "pass"
+
+
+def codes_markdown() -> str:
+    """The README's table of every finding code (README.md carries it between its `codes`
+    markers; a test keeps the two equal)."""
+    rows = ["| code | severity | meaning |", "|---|---|---|"]
+    rows += [f"| `{code}` | {severity} | {meaning.replace('|', chr(92) + '|')} |"
+             for code, (severity, meaning) in CODES.items()]
+    return "\n".join(rows) + "\n"

@@ -36,7 +36,8 @@ from mcpauth_wizard.doctor.spec_client import (
     select_scope,
     step_up_scope,
 )
-from mcpauth_wizard.doctor.trust import is_loopback, secret_refusal
+from mcpauth_wizard.doctor.trust import secret_refusal
+from mcpauth_wizard.oauth.loopback import is_loopback
 from mcpauth_wizard.platforms import PLATFORMS
 from mcpauth_wizard.redact import redact_jwt
 from mcpauth_wizard.signin import (

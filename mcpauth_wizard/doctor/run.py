@@ -57,7 +57,7 @@ def _check_issuer(issuer: str | None) -> str | None:
         return None
     from urllib.parse import urlsplit
 
-    from mcpauth_wizard.doctor.trust import is_loopback
+    from mcpauth_wizard.oauth.loopback import is_loopback
 
     parts = urlsplit(issuer)
     if not parts.hostname or not (parts.scheme == "https"

@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 from mcpauth_wizard.doctor.bounds import METADATA_LIMIT
 from mcpauth_wizard.doctor.challenge import bearer_params
 from mcpauth_wizard.doctor.context import Context, Exchange
-from mcpauth_wizard.doctor.discovery import INITIALIZE, MCP_HEADERS, as_candidates, prm_candidates
+from mcpauth_wizard.doctor.discovery import INITIALIZE, MCP_HEADERS
+from mcpauth_wizard.oauth.metadata import as_candidates, prm_candidates, resource_allowed  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -56,16 +57,6 @@ class Stop:
     message: str
     fix: str = ""
     evidence: dict[str, Any] = field(default_factory=dict)
-
-
-def resource_allowed(resource: str, url: str) -> bool:
-    """RFC 9728 §3.3 as MCP clients apply it: the metadata's resource is the server's URL or
-    an ancestor of it on the same origin (a root PRM may name the origin)."""
-    a, b = urlsplit(resource), urlsplit(url)
-    if (a.scheme.lower(), a.netloc.lower()) != (b.scheme.lower(), b.netloc.lower()) or a.fragment:
-        return False
-    base, path = a.path.rstrip("/"), b.path.rstrip("/")
-    return path == base or path.startswith(base + "/")
 
 
 @dataclass
@@ -188,7 +179,6 @@ async def _as_of_2025_03_26(ctx: Context, url: str) -> Discovered | None:
     default endpoints /authorize, /token and /register there (2025-03-26 authorization,
     "Fallbacks for servers without metadata discovery"). None when the origin answers
     neither (then PRM_NOT_FOUND stands)."""
-    from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     origin = f"{parts.scheme}://{parts.netloc}"

@@ -36,10 +36,11 @@ async def validate(ctx: Context) -> Outcome:
     keys = ctx.facts.get("jwks")
     if keys is not None:
         from joserfc import jwt
+        from joserfc.errors import JoseError
 
         try:
             jwt.decode(token, keys, algorithms=["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"])
-        except Exception as exc:  # noqa: BLE001 - any verification failure
+        except (JoseError, ValueError) as exc:  # a bad signature, an unknown kid, a malformed token
             add("TOKEN_SIGNATURE_INVALID", f"the token's signature does not verify with the "
                 f"authorization server's keys ({type(exc).__name__})")
     issuer = (ctx.facts.get("as") or {}).get("issuer") or ctx.facts.get("issuer")

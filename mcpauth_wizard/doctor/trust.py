@@ -10,19 +10,10 @@ http only to a loopback host.
 
 from __future__ import annotations
 
-import ipaddress
 from urllib.parse import urlsplit
 
 from mcpauth_wizard.doctor.context import Context
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+from mcpauth_wizard.oauth.loopback import is_loopback  # noqa: F401 - the one rule, re-exported
 
 
 def _pool_login_hosts(ctx: Context) -> set[str]:

@@ -412,7 +412,7 @@ def server_checks(aws: Any, project: Project, *, scopes: list[str],
     names the app client (there is no `aud` unless the client sent `resource`), `scope` holds
     the granted scopes (Cognito guide, "Understanding the access token")."""
     from mcpauth_wizard.aws import cognito
-    from mcpauth_wizard.doctor.discovery import prm_candidates
+    from mcpauth_wizard.oauth.metadata import prm_candidates
 
     if project.gateway_id or project.is_proxy or not project.resource_url or not project.user_pool_id:
         return None

@@ -22,7 +22,7 @@ from mcpauth_wizard.platforms import PLATFORMS
 
 if TYPE_CHECKING:
     from mcpauth_wizard.aws.session import AwsContext
-    from mcpauth_wizard.provision.setup import Outcome, Step
+    from mcpauth_wizard.provision.plan import Outcome, Step
     from mcpauth_wizard.spec import Spec
 
 REGISTRATIONS = ("static", "dcr", "both")
@@ -97,8 +97,8 @@ def pool_steps(spec: Spec, pool: dict[str, Any] | None) -> list[Step]:
     if spec.registration == "static":
         return []
     from mcpauth_wizard.aws import cognito
-    from mcpauth_wizard.provision.setup import FieldChange as field_change
-    from mcpauth_wizard.provision.setup import Step as step
+    from mcpauth_wizard.provision.plan import FieldChange as field_change
+    from mcpauth_wizard.provision.plan import Step as step
 
     tier = (pool or {}).get("UserPoolTier") or (spec.new_pool.tier if spec.new_pool else "ESSENTIALS")
     current = (pool or {}).get("DcrConfiguration")

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any
 
 from mcpauth_wizard.aws import agentcore, cognito
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.errors import BadInput, McpAuthError
 from mcpauth_wizard.gateway_rules import (
-    Breaking,
     binding_problem,
     breaking_changes,
     dead_audience,
@@ -25,71 +24,8 @@ from mcpauth_wizard.gateway_rules import (
 )
 from mcpauth_wizard.project import Project
 from mcpauth_wizard.provision import registration
+from mcpauth_wizard.provision.plan import Action, FieldChange, Outcome, Plan, Step  # noqa: F401 - re-exported
 from mcpauth_wizard.spec import ClientSpec, Spec, resource_near_miss
-
-Action = Literal["create", "update", "keep"]
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    field: str
-    before: Any
-    after: Any
-
-
-@dataclass
-class Outcome:
-    """What apply has made so far: ids for later steps, secrets shown once, undo actions."""
-
-    project: Project
-    region: str
-    pool: dict[str, Any] | None = None
-    secrets: dict[str, str] = field(default_factory=dict)  # client key → secret (this run)
-    created: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
-    done: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # warnings found while applying
-    on_wait: Callable[[str, float], None] | None = None  # progress of long waits
-
-    def noted(self, update: cognito.SafeUpdate) -> None:
-        self.notes.extend(update.notes)
-
-    @property
-    def pool_id(self) -> str:
-        assert self.project.user_pool_id, "the user pool step runs first"
-        return self.project.user_pool_id
-
-
-@dataclass(frozen=True)
-class Step:
-    action: Action
-    kind: str
-    name: str
-    fields: tuple[FieldChange, ...] = ()
-    note: str = ""
-    run: Callable[[AwsContext, Outcome], None] | None = None
-    breaking: tuple[Breaking, ...] = ()  # access this change takes away, and from whom
-    consent_name: str = ""  # what the user types to accept a breaking change
-
-    @property
-    def label(self) -> str:
-        return f"{self.action} {self.kind} {self.name}"
-
-
-@dataclass(frozen=True)
-class Plan:
-    spec: Spec
-    steps: tuple[Step, ...]
-    warnings: tuple[str, ...]
-    region: str
-
-    @property
-    def changes(self) -> tuple[Step, ...]:
-        return tuple(s for s in self.steps if s.action != "keep")
-
-    @property
-    def breaking(self) -> tuple[Step, ...]:
-        """Steps that take access away from someone: applied only with explicit consent."""
-        return tuple(s for s in self.steps if s.breaking)
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any], keys: list[str]) -> tuple[FieldChange, ...]:

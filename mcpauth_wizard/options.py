@@ -1,0 +1,108 @@
+"""The global options every command gets (profile, region, endpoint, verbosity, --yes,
+--no-input, --allow-breaking), and the decorator that passes them: commands import this,
+never the command line itself (no circle between cli.py and commands/)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+
+@dataclass
+class Options:
+    """Global options, shared by every command."""
+
+    profile: str | None
+    region: str | None
+    endpoint_url: str | None
+    verbose: int
+    yes: bool
+    no_input: bool
+    allow_breaking: bool = False  # --allow-breaking: consent to changes that take access away
+
+    @property
+    def interactive(self) -> bool:
+        """May we ask questions? Never without a terminal, in CI, or with --no-input."""
+        return not self.no_input and sys.stdin.isatty() and os.environ.get("CI") != "true"
+
+    def project(self) -> Any:
+        """mcpauth.toml of the current folder (read each time: commands may rewrite it)."""
+        from mcpauth_wizard.project import load_project
+
+        return load_project()
+
+    def aws(self) -> Any:
+        from mcpauth_wizard.aws.session import AwsContext
+
+        project = self.project()
+        context = AwsContext(
+            profile=self.profile or project.profile,
+            region=self.region or project.region or os.environ.get("AWS_REGION") or None,
+            endpoint_url=self.endpoint_url,
+        )
+        if self.verbose:
+            from mcpauth_wizard import console
+
+            context.call_observers.append(
+                lambda service, op, _: console.err.print(f"[dim]aws {service} {op}[/]")
+            )
+        return context
+
+    def confirm(self, question: str, *, default: bool = False) -> bool:
+        """Yes with --yes; the answer when interactive; otherwise no."""
+        if self.yes:
+            return True
+        if not self.interactive:
+            return False
+        import questionary
+
+        answer = questionary.confirm(question, default=default).ask()
+        if answer is None:  # Ctrl-C
+            raise KeyboardInterrupt
+        return bool(answer)
+
+    def confirm_by_typing(self, question: str, expected: str) -> bool:
+        """Consent to a change that takes access away: the user types `expected`."""
+        if not self.interactive:
+            return False
+        import questionary
+
+        answer = questionary.text(question).ask()
+        if answer is None:
+            raise click.Abort()
+        return answer.strip() == expected
+
+
+pass_options_only = click.make_pass_decorator(Options)
+
+
+def _late_global(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """A global option given after the command name (`add-callback chatgpt --yes`)."""
+    if value:
+        setattr(ctx.find_object(Options), param.name, value)
+
+
+_LATE_GLOBALS = [
+    click.option("--profile", expose_value=False, callback=_late_global, help="AWS profile."),
+    click.option("--region", expose_value=False, callback=_late_global, help="AWS region."),
+    click.option("--endpoint-url", expose_value=False, callback=_late_global,
+                 help="Send AWS calls here (e.g. the sandbox)."),
+    click.option("-v", "--verbose", count=True, expose_value=False, callback=_late_global,
+                 help="Show every AWS call."),
+    click.option("-y", "--yes", is_flag=True, expose_value=False, callback=_late_global,
+                 help="Answer yes to every confirmation."),
+    click.option("--no-input", is_flag=True, expose_value=False, callback=_late_global,
+                 help="Never prompt."),
+]
+
+
+def pass_options(func: Any) -> Any:
+    """Pass the global Options; also accept the global flags after the command name."""
+    func = pass_options_only(func)
+    for option in reversed(_LATE_GLOBALS):
+        func = option(func)
+    return func

@@ -1,0 +1,80 @@
+"""The vocabulary of a plan: what one step does (create / update with field-level
+before → after / keep), what apply has made so far (Outcome), and the plan itself. The
+modules that plan one resource kind (setup.py, registration.py) use these; none imports
+another's planner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from mcpauth_wizard.aws import cognito
+from mcpauth_wizard.aws.session import AwsContext
+from mcpauth_wizard.gateway_rules import Breaking
+from mcpauth_wizard.project import Project
+from mcpauth_wizard.spec import Spec
+
+Action = Literal["create", "update", "keep"]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    before: Any
+    after: Any
+
+
+@dataclass
+class Outcome:
+    """What apply has made so far: ids for later steps, secrets shown once, undo actions."""
+
+    project: Project
+    region: str
+    pool: dict[str, Any] | None = None
+    secrets: dict[str, str] = field(default_factory=dict)  # client key → secret (this run)
+    created: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # warnings found while applying
+    on_wait: Callable[[str, float], None] | None = None  # progress of long waits
+
+    def noted(self, update: cognito.SafeUpdate) -> None:
+        self.notes.extend(update.notes)
+
+    @property
+    def pool_id(self) -> str:
+        assert self.project.user_pool_id, "the user pool step runs first"
+        return self.project.user_pool_id
+
+
+@dataclass(frozen=True)
+class Step:
+    action: Action
+    kind: str
+    name: str
+    fields: tuple[FieldChange, ...] = ()
+    note: str = ""
+    run: Callable[[AwsContext, Outcome], None] | None = None
+    breaking: tuple[Breaking, ...] = ()  # access this change takes away, and from whom
+    consent_name: str = ""  # what the user types to accept a breaking change
+
+    @property
+    def label(self) -> str:
+        return f"{self.action} {self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec: Spec
+    steps: tuple[Step, ...]
+    warnings: tuple[str, ...]
+    region: str
+
+    @property
+    def changes(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.action != "keep")
+
+    @property
+    def breaking(self) -> tuple[Step, ...]:
+        """Steps that take access away from someone: applied only with explicit consent."""
+        return tuple(s for s in self.steps if s.breaking)
