@@ -77,8 +77,8 @@ class DelayProxy:
 def main() -> None:
     from mcpauth_wizard.cli import Options
     from mcpauth_wizard.cli import main as cli_main
+    from mcpauth_wizard.core.project import load_project
     from mcpauth_wizard.doctor.run import aws_access, diagnose, make_target
-    from mcpauth_wizard.project import load_project
     from mcpauth_wizard.sandbox.local import environment
     from mcpauth_wizard.sandbox.local import working_folder as _folder
     from mcpauth_wizard.sandbox.server import Sandbox

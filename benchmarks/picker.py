@@ -68,8 +68,8 @@ def main() -> None:
     import boto3
 
     from mcpauth_wizard.aws.session import AwsContext
+    from mcpauth_wizard.provision.wizard import ask
     from mcpauth_wizard.sandbox.control_plane import ControlPlane
-    from mcpauth_wizard.wizard import ask
     from tests.aws_proxy import AwsProxy
 
     plane = ControlPlane().start()

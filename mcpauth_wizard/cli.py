@@ -14,8 +14,8 @@ import click
 from mcpauth_wizard import __version__
 from mcpauth_wizard.commands.clients_command import register as register_clients_commands
 from mcpauth_wizard.commands.template_commands import register as register_template_commands
-from mcpauth_wizard.errors import McpAuthError
-from mcpauth_wizard.options import Options, pass_options, pass_options_only  # noqa: F401 - re-exported
+from mcpauth_wizard.core.errors import McpAuthError
+from mcpauth_wizard.core.options import Options, pass_options, pass_options_only  # noqa: F401 - re-exported
 
 _START_HERE = """\b
 Where to start:
@@ -115,7 +115,7 @@ def callbacks(opts: Options, client_id: str | None, pool_id: str | None, as_json
 
 
 def _platform_names() -> list[str]:
-    from mcpauth_wizard.platforms import PLATFORMS
+    from mcpauth_wizard.mcp.platforms import PLATFORMS
 
     return list(PLATFORMS)
 
@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         sys.stderr.write("Aborted.\n")
         sys.exit(1)
     except click.UsageError as exc:  # one line, like every other bad input
-        from mcpauth_wizard.console import error_line
+        from mcpauth_wizard.core.console import error_line
 
         where = exc.ctx.command_path if exc.ctx is not None else "mcpauth"
         error_line(f"{exc.format_message()} (`{where} --help` lists what is accepted)")
@@ -359,7 +359,7 @@ def _cancelled() -> NoReturn:
 
 
 def _fail(exc: McpAuthError) -> NoReturn:
-    from mcpauth_wizard.console import error_line
+    from mcpauth_wizard.core.console import error_line
 
     error_line(str(exc))
     sys.exit(exc.exit_code)

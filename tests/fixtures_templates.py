@@ -302,7 +302,7 @@ CLIENT_REDIRECT = "http://localhost:9999/callback"
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    from mcpauth_wizard.scaffold import ScaffoldValues, scaffold
+    from mcpauth_wizard.provision.scaffold import ScaffoldValues, scaffold
 
     folder = tmp_path / "demo-server"
     scaffold("fastmcp-lambda", folder, ScaffoldValues("demo-server", REGION, POOL_ID, CLIENT_ID))

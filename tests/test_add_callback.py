@@ -9,7 +9,7 @@ import pytest
 
 from mcpauth_wizard.aws import cognito as cognito_api
 from mcpauth_wizard.aws.session import AwsContext
-from mcpauth_wizard.project import Project, save_project
+from mcpauth_wizard.core.project import Project, save_project
 from tests.conftest import RESOURCE, full_client_settings
 
 CHATGPT = "https://chatgpt.com/connector_platform_oauth_redirect"
@@ -287,7 +287,7 @@ def test_a_near_miss_or_a_removal_is_not_written_without_consent(run, cognito, p
 
 
 def test_callbacks_lists_every_recorded_client_by_platform(run, cognito, pool_with_client) -> None:
-    from mcpauth_wizard.project import Project, save_project
+    from mcpauth_wizard.core.project import Project, save_project
 
     pool, client = pool_with_client
     other = cognito.create_user_pool_client(

@@ -101,3 +101,10 @@ def test_every_imported_third_party_package_is_declared() -> None:
     third_party = {u for u in used if u not in stdlib and u != "mcpauth_wizard"}
     missing = sorted(u for u in third_party if provided.get(u, u).lower() not in declared)
     assert missing == [], f"imported but not declared in pyproject.toml: {missing}"
+
+
+def test_the_top_level_holds_packages_and_the_entry_modules_only() -> None:
+    loose = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert loose == ["__init__.py", "__main__.py", "cli.py"], loose
+    rooms = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists())
+    assert rooms == ["aws", "commands", "core", "doctor", "mcp", "oauth", "provision", "sandbox"], rooms

@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from mcpauth_wizard.aws.session import AwsContext, translate_aws_error
-from mcpauth_wizard.errors import AwsProblem, BadInput, NotFound
+from mcpauth_wizard.core.errors import AwsProblem, BadInput, NotFound
 
 
 def client_error(code: str, message: str = "", operation: str = "DescribeUserPool",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from mcpauth_wizard.callbacks import (
+from mcpauth_wizard.core.errors import BadInput
+from mcpauth_wizard.mcp.platforms import PLATFORMS, get_platform, platforms_of_url
+from mcpauth_wizard.oauth.redirects import (
     MAX_CALLBACKS,
     add_urls,
     matches_template,
@@ -12,8 +14,6 @@ from mcpauth_wizard.callbacks import (
     remove_urls,
     validate_callback_url,
 )
-from mcpauth_wizard.errors import BadInput
-from mcpauth_wizard.platforms import PLATFORMS, get_platform, platforms_of_url
 
 
 @pytest.mark.parametrize(
@@ -125,7 +125,7 @@ def test_add_and_remove_keep_order_and_refuse_more_than_100() -> None:
 
 
 def test_token_redaction_removes_signatures_and_encrypted_tokens() -> None:
-    from mcpauth_wizard.redact import redact_jwt, redact_text
+    from mcpauth_wizard.core.redact import redact_jwt, redact_text
 
     assert redact_jwt("a eyJhbGc.eyJzdWIi.c2lnbmF0dXJl b") == "a eyJhbGc.eyJzdWIi.<signature redacted> b"
     jwe = "eyJjdHkiOiJKV1QifQ.abc.def.ghi.jkl"
@@ -138,6 +138,6 @@ def test_token_redaction_removes_signatures_and_encrypted_tokens() -> None:
     ("https://x.example.com/mcp", False), ("https://y.example.com/mcp", False),
 ])
 def test_resource_server_near_misses(identifier: str, near: bool) -> None:
-    from mcpauth_wizard.spec import resource_near_miss
+    from mcpauth_wizard.provision.spec import resource_near_miss
 
     assert resource_near_miss(identifier, "https://x.example.com/mcp") is near

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mcpauth_wizard.platforms import PLATFORMS, codex_callback_id, predict
+from mcpauth_wizard.mcp.platforms import PLATFORMS, codex_callback_id, predict
 from tests.clients.facts import FACTS, remote_port, run
 
 MCP_URL = "https://tools.example.com/mcp"
@@ -57,7 +57,7 @@ def _callbacks(cognito: Any, project: Any) -> dict[str, list[str]]:
 
 
 def test_init_registers_exactly_what_codex_cursor_and_gemini_send(run, cognito) -> None:
-    from mcpauth_wizard.project import load_project
+    from mcpauth_wizard.core.project import load_project
 
     result = run("init", "--new-pool", "registry users", "--domain", "registry-login", "--mcp-url",
                  MCP_URL, "--platform", "codex,cursor,gemini-cli,opencode", "--port", "codex=5555",

@@ -10,8 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mcpauth_wizard.client_inventory import AppClient, parse_age, prune_plan
-from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.core.errors import BadInput
+from mcpauth_wizard.provision.inventory import AppClient, parse_age, prune_plan
 from mcpauth_wizard.sandbox.server import Sandbox
 from tests.sandbox_fixtures import mcpauth
 from tests.test_doctor_registration import DcrFresh

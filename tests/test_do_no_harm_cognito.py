@@ -15,9 +15,9 @@ import pytest
 
 from mcpauth_wizard.aws import cognito as cognito_api
 from mcpauth_wizard.aws.session import AwsContext
-from mcpauth_wizard.errors import BadInput
-from mcpauth_wizard.project import load_project
-from mcpauth_wizard.wizard import NEW, URL, ask
+from mcpauth_wizard.core.errors import BadInput
+from mcpauth_wizard.core.project import load_project
+from mcpauth_wizard.provision.wizard import NEW, URL, ask
 from tests.aws_proxy import AwsProxy, once
 from tests.test_wizard import ScriptedPrompter
 
@@ -104,7 +104,7 @@ def test_recorded_answers_are_the_defaults_of_every_question(run, aws) -> None:
             self.messages[key] = message
             return super().confirm(key, message, default)
 
-    from mcpauth_wizard.wizard import recorded_answers
+    from mcpauth_wizard.provision.wizard import recorded_answers
 
     prompter = Recording()
     spec = ask({}, prompter, AwsContext(), recorded_answers(project))
@@ -285,7 +285,7 @@ def test_without_get_secret_value_the_doctor_is_told_which_flag_to_pass(managed_
 
 
 def test_show_and_export_treat_a_secrets_manager_client_as_confidential(run, managed_secret_client, aws) -> None:
-    from mcpauth_wizard.project import Project, save_project
+    from mcpauth_wizard.core.project import Project, save_project
 
     pool, client = managed_secret_client
     save_project(Project(region="us-east-1", user_pool_id=pool, resource_url=MCP_URL,
@@ -378,7 +378,7 @@ def test_the_pool_picker_lists_names_and_survives_throttling(aws, cognito, monke
 
 
 def test_the_project_file_round_trips_the_recorded_answers(aws) -> None:
-    from mcpauth_wizard.project import Project, dump_project, save_project
+    from mcpauth_wizard.core.project import Project, dump_project, save_project
 
     project = Project(user_pool_id="us-east-1_abc", ports={"claude-code": 8765}, platforms=("claude-code",),
                       secret=(), user_scopes=("email",), passkeys=False, classic_login=False)

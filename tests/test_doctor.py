@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mcpauth_wizard.project import load_project
+from mcpauth_wizard.core.project import load_project
 from mcpauth_wizard.sandbox.server import Sandbox
 from tests.sandbox_fixtures import mcpauth
 

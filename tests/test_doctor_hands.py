@@ -100,8 +100,8 @@ def _planted(setup: DcrFresh) -> dict[str, str]:
 def _doctor(sandbox: Sandbox, url: str, pool_id: str, *, login: str | None = None,
             probe: bool = False, browser: Callable[[str], None] | None = None) -> Any:
     from mcpauth_wizard.aws.session import AwsContext
+    from mcpauth_wizard.core.project import Project
     from mcpauth_wizard.doctor.run import make_target, run
-    from mcpauth_wizard.project import Project
 
     with _environment(sandbox.aws_env()):
         target = make_target(Project(), url=url, platforms="cursor", client_id=None, secret_env=None,
@@ -311,8 +311,8 @@ def test_too_many_header_fields_are_not_read() -> None:
             lines=[(f"X-Filler-{i}", "x") for i in range(150)])
         prm = f"{s.url}/.well-known/oauth-protected-resource/mcp"
         s.answers["/mcp"] = _json({}, 401, **{"WWW-Authenticate": f'Bearer resource_metadata="{prm}"'})
+        from mcpauth_wizard.core.project import Project
         from mcpauth_wizard.doctor.run import make_target, run
-        from mcpauth_wizard.project import Project
 
         target = make_target(Project(), url=f"{s.url}/mcp", platforms="inspector", client_id=None,
                              secret_env=None, pool_id=None, gateway_id=None, token_env=None,
@@ -408,8 +408,8 @@ def honest() -> Iterator[HostileServer]:
 
 
 def _login_step(server: HostileServer, browser: Callable[[str], None], client_id: str | None = None) -> Any:
+    from mcpauth_wizard.core.project import Project
     from mcpauth_wizard.doctor.run import make_target, run
-    from mcpauth_wizard.project import Project
 
     target = make_target(Project(), url=f"{server.url}/mcp", platforms="doctor", client_id=client_id,
                          secret_env=None, pool_id=None, gateway_id=None, token_env=None,
@@ -502,8 +502,8 @@ def test_when_aws_will_not_answer_the_ownership_check_nothing_is_deleted_and_it_
     """DescribeUserPoolClient refused (AccessDenied): unproven, so kept, and the report names
     the client and the command that deletes it."""
     from mcpauth_wizard.aws.session import AwsContext
+    from mcpauth_wizard.core.project import Project
     from mcpauth_wizard.doctor.run import make_target, run
-    from mcpauth_wizard.project import Project
     from tests.aws_proxy import AwsProxy, once
 
     victim = setup.client("chatgpt")

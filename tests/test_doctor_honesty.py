@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from mcpauth_wizard.core.project import Project
 from mcpauth_wizard.doctor import discovery
 from mcpauth_wizard.doctor.context import Context, Target
 from mcpauth_wizard.doctor.findings import Finding, StepResult
 from mcpauth_wizard.doctor.report import build_report, link_causes
 from mcpauth_wizard.doctor.run import make_target, run
 from mcpauth_wizard.doctor.runner import Outcome, Step, run_steps
-from mcpauth_wizard.project import Project
 from tests.hostile import PRM, Answer, HostileServer, serve_as_own_issuer, stateless_mcp
 
 KEY = __import__("joserfc.jwk", fromlist=["ECKey"]).ECKey.generate_key("P-256", parameters={"kid": "k1"})

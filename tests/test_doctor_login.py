@@ -44,8 +44,8 @@ def server() -> Iterator[HostileServer]:
 
 
 def _sign_in(server: HostileServer, browser: Callable[[str], None]) -> Any:
+    from mcpauth_wizard.core.project import Project
     from mcpauth_wizard.doctor.run import make_target, run
-    from mcpauth_wizard.project import Project
 
     target = make_target(Project(), url=f"{server.url}/mcp", platforms="doctor", client_id=None,
                          secret_env=None, pool_id=None, gateway_id=None, token_env=None,
@@ -158,9 +158,9 @@ def test_without_a_client_id_nor_registration_the_sign_in_says_what_to_pass(serv
 
 def test_a_client_id_of_another_authorization_server_is_accepted_in_url_mode() -> None:
     """Before: an Entra-style GUID or `pre-registered-client` exited 2 (Cognito's format)."""
+    from mcpauth_wizard.core.errors import BadInput
+    from mcpauth_wizard.core.project import Project
     from mcpauth_wizard.doctor.run import make_target
-    from mcpauth_wizard.errors import BadInput
-    from mcpauth_wizard.project import Project
 
     kwargs: dict[str, Any] = dict(url="https://mcp.example.com/mcp", platforms="doctor",
                                   secret_env=None, gateway_id=None, token_env=None, login_platform="")

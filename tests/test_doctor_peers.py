@@ -158,7 +158,7 @@ def test_client_faults_at_oidc_provider(oidc_peer: OidcPeer, mcp_peer: Callable[
 
 
 def _token_for_another_resource(oidc_peer: OidcPeer, server: McpPeer) -> str:
-    from mcpauth_wizard.redact import jwt_claims
+    from mcpauth_wizard.core.redact import jwt_claims
 
     other = f"{server.base_url}/other/mcp"
     token = oidc_peer.token(other)
@@ -204,8 +204,8 @@ def test_sign_in_through_the_loopback_listener_with_oidc_provider(
     the token works at the FastMCP server."""
     import httpx
 
+    from mcpauth_wizard.core.project import Project
     from mcpauth_wizard.doctor.run import make_target, run
-    from mcpauth_wizard.project import Project
     from tests.peer_fixtures import form_sign_in
 
     with socket.socket() as probe:

@@ -82,7 +82,7 @@ def test_login_exchange_never_sends_the_secret_to_a_server_that_names_itself(
 
     import httpx
 
-    from mcpauth_wizard.platforms import PLATFORMS
+    from mcpauth_wizard.mcp.platforms import PLATFORMS
 
     with socket.socket() as probe:  # the doctor's listener on a free port, not its busy default
         probe.bind(("127.0.0.1", 0))

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from mcpauth_wizard.project import load_project
+from mcpauth_wizard.core.project import load_project
 
 ROLE = "arn:aws:iam::123456789012:role/gateway"
 

@@ -34,7 +34,7 @@ import httpx
 import pexpect
 import pytest
 
-from mcpauth_wizard.platforms import PLATFORMS
+from mcpauth_wizard.mcp.platforms import PLATFORMS
 from mcpauth_wizard.sandbox.form_signin import sign_in
 
 COLUMNS, LINES = 200, 50  # wide enough that no panel line wraps

@@ -11,16 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
-from mcpauth_wizard.mcp_client import McpSession
-from mcpauth_wizard.project import load_project
-from mcpauth_wizard.sandbox.form_signin import sign_in
-from mcpauth_wizard.sandbox.local import environment, working_folder
-from mcpauth_wizard.signin import (
+from mcpauth_wizard.core.project import load_project
+from mcpauth_wizard.mcp.client import McpSession
+from mcpauth_wizard.oauth.signin import (
     ClientCredentials,
     authorization_request,
     callback_params,
     exchange_code,
 )
+from mcpauth_wizard.sandbox.form_signin import sign_in
+from mcpauth_wizard.sandbox.local import environment, working_folder
 from tests.sandbox_fixtures import Setup, mcpauth
 
 INSPECTOR_CALLBACK = "http://localhost:6274/oauth/callback"

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from mcpauth_wizard.project import load_project
+from mcpauth_wizard.core.project import load_project
 from mcpauth_wizard.sandbox.control_plane import ServedCall
 
 ROLE = "arn:aws:iam::123456789012:role/gateway"
@@ -89,7 +89,7 @@ def test_standard_scopes_are_kept_and_only_resource_server_names_are_written_in_
 
 
 def test_the_rule_is_one_function_for_init_and_doctor() -> None:
-    from mcpauth_wizard.gateway_rules import short_scope_names, token_scope
+    from mcpauth_wizard.provision.rules import short_scope_names, token_scope
 
     url = "https://gw.example.com/mcp"
     assert [token_scope(s, url, ["invoke"]) for s in ("openid", "email", "phone", "profile",
@@ -242,9 +242,9 @@ def consent_with(answers: Answers, plan: Any, *, yes: bool = False, allow_breaki
 
 
 def breaking_plan() -> Any:
-    from mcpauth_wizard.gateway_rules import Breaking
+    from mcpauth_wizard.provision.rules import Breaking
     from mcpauth_wizard.provision.setup import Plan, Step
-    from mcpauth_wizard.spec import Spec
+    from mcpauth_wizard.provision.spec import Spec
 
     step = Step("update", "gateway authorizer", "tools (gw1)", consent_name="tools",
                 breaking=(Breaking("authorizerType AWS_IAM → CUSTOM_JWT", "IAM callers"),))

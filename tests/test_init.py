@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from mcpauth_wizard.project import load_project
+from mcpauth_wizard.core.project import load_project
 
 ROLE = "arn:aws:iam::123456789012:role/gateway"
 
@@ -347,9 +347,9 @@ def test_init_prints_a_new_secret_only_when_asked_or_to_a_terminal(run, gateway,
 def test_rollback_deletes_what_the_failed_run_created(aws, cognito, gateway) -> None:
     """The offer after a failure: delete what this run created, newest first."""
     from mcpauth_wizard.aws.session import AwsContext
-    from mcpauth_wizard.project import Project
+    from mcpauth_wizard.core.project import Project
     from mcpauth_wizard.provision.setup import ApplyFailed, apply_plan, build_plan, rollback
-    from mcpauth_wizard.spec import NewPool, Spec, client_specs
+    from mcpauth_wizard.provision.spec import NewPool, Spec, client_specs
 
     spec = Spec(mcp_url=gateway["gatewayUrl"] + "/mcp", new_pool=NewPool("rollback me"),
                 domain_prefix="rollback-login", gateway_id=gateway["gatewayId"],

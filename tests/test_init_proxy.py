@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mcpauth_wizard.project import PROXY_KIND, Project, load_project, save_project
+from mcpauth_wizard.core.project import PROXY_KIND, Project, load_project, save_project
 
 BASE = "https://abc123.lambda-url.us-east-1.on.aws"
 
@@ -57,8 +57,8 @@ def test_the_panels_say_the_mcp_url_only_and_which_platforms_cannot(run, cognito
 def test_a_platform_the_registry_knows_no_dcr_for_is_told_it_cannot(monkeypatch) -> None:
     from dataclasses import replace
 
-    from mcpauth_wizard import platforms
-    from mcpauth_wizard.project import Project
+    from mcpauth_wizard.core.project import Project
+    from mcpauth_wizard.mcp import platforms
     from mcpauth_wizard.provision.proxy import proxy_handoffs
 
     static_only = replace(platforms.PLATFORMS["claude-code"], registration_kinds=("pre-registered",))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpauth_wizard.scaffold import template_files
+from mcpauth_wizard.provision.scaffold import template_files
 
 REPO = Path(__file__).resolve().parent.parent
 PACKAGED_TEMPLATES = "mcpauth_wizard/templates/fastmcp-lambda"
@@ -90,7 +90,7 @@ def test_mcpauth_installed_from_the_wheel_scaffolds_a_project(wheel: Path, tmp_p
     work.mkdir()
 
     where = mcpauth(cwd=work, pythonpath=site,
-                    code="import mcpauth_wizard.scaffold as s; print(s.templates_root())")
+                    code="import mcpauth_wizard.provision.scaffold as s; print(s.templates_root())")
     result = mcpauth("scaffold", "fastmcp-lambda", "my-server", "--pool-id", "us-east-1_Abc123",
                      "--client-id", "abc123client", cwd=work, pythonpath=site)
 

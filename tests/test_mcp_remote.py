@@ -220,7 +220,7 @@ def test_the_registry_s_verified_mcp_remote_facts_are_what_the_sandbox_sees(
     (read in its source), and the registry's prediction is the error the sign-in really ends in."""
     import httpx
 
-    from mcpauth_wizard.platforms import PLATFORMS, SCOPE_ALL_AS, predict
+    from mcpauth_wizard.mcp.platforms import PLATFORMS, SCOPE_ALL_AS, predict
 
     remote = init_for_mcp_remote(sandbox, tmp_path / "project", "bare-login")
     drop_gateway_scopes(sandbox, remote.seed.gateway_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mcpauth_wizard.platforms import (
+from mcpauth_wizard.mcp.platforms import (
     PLATFORMS,
     REGISTRATION_KINDS,
     SCOPE_ALL_AS,
@@ -112,7 +112,7 @@ def test_chatgpt_callback_without_iss_and_strict_s256() -> None:
 
 @pytest.mark.parametrize("garbage", [1, "S256", {"a": 1}, [1, None], None])
 def test_predictions_from_lying_metadata_never_raise(garbage: object) -> None:
-    from mcpauth_wizard.platforms import predict_from_facts
+    from mcpauth_wizard.mcp.platforms import predict_from_facts
 
     facts = {"as": {"scopes_supported": garbage, "code_challenge_methods_supported": garbage,
                     "authorization_response_iss_parameter_supported": garbage},

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mcpauth_wizard.errors import BadInput
-from mcpauth_wizard.project import Project, dump_project, load_project, save_project
+from mcpauth_wizard.core.errors import BadInput
+from mcpauth_wizard.core.project import Project, dump_project, load_project, save_project
 
 
 def test_project_round_trips(tmp_path: Path) -> None:

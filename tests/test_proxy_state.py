@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from hostile import Answer, HostileServer
 
+from mcpauth_wizard.core.errors import McpAuthError
 from mcpauth_wizard.doctor.context import Target
 from mcpauth_wizard.doctor.report import Report
 from mcpauth_wizard.doctor.run import run as run_doctor
-from mcpauth_wizard.errors import McpAuthError
 from mcpauth_wizard.sandbox.proxy_lab import ProxyLab, sdk_sign_in
 from mcpauth_wizard.sandbox.server import Sandbox, Seed
 
@@ -258,7 +258,7 @@ def test_a_proxy_set_up_by_init_with_defaults_passes_the_doctor_and_signs_in(
         sandbox: Sandbox, seed: Seed, tmp_path: Path) -> None:
     from sandbox_fixtures import mcpauth
 
-    from mcpauth_wizard.project import load_project
+    from mcpauth_wizard.core.project import load_project
     from mcpauth_wizard.sandbox.proxy_lab import ProxySetup, free_port
 
     port = free_port()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from mcpauth_wizard.redact import jwt_claims
+from mcpauth_wizard.core.redact import jwt_claims
 from mcpauth_wizard.sandbox.server import Sandbox
 from tests.sandbox_fixtures import mcpauth
 from tests.test_gateway_audience_sandbox import update_authorizer

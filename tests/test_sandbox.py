@@ -10,15 +10,15 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from mcpauth_wizard.mcp_client import McpSession
-from mcpauth_wizard.redact import jwt_claims
-from mcpauth_wizard.sandbox.form_signin import sign_in
-from mcpauth_wizard.signin import (
+from mcpauth_wizard.core.redact import jwt_claims
+from mcpauth_wizard.mcp.client import McpSession
+from mcpauth_wizard.oauth.signin import (
     ClientCredentials,
     authorization_request,
     callback_params,
     exchange_code,
 )
+from mcpauth_wizard.sandbox.form_signin import sign_in
 from tests.sandbox_fixtures import Setup
 
 INSPECTOR_CALLBACK = "http://localhost:6274/oauth/callback"

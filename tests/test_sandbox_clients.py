@@ -73,7 +73,7 @@ def test_a_real_browser_signs_in_to_a_loopback_callback(setup: Setup) -> None:
         pytest.skip("chromium is not installed here (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    from mcpauth_wizard.signin import ClientCredentials, authorization_request, exchange_code
+    from mcpauth_wizard.oauth.signin import ClientCredentials, authorization_request, exchange_code
     from tests.loopback import CallbackListener
 
     with CallbackListener() as listener:

@@ -11,15 +11,15 @@ import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-from mcpauth_wizard.redact import jwt_claims
-from mcpauth_wizard.sandbox.form_signin import sign_in
-from mcpauth_wizard.sandbox.server import Sandbox
-from mcpauth_wizard.signin import (
+from mcpauth_wizard.core.redact import jwt_claims
+from mcpauth_wizard.oauth.signin import (
     ClientCredentials,
     authorization_request,
     callback_params,
     exchange_code,
 )
+from mcpauth_wizard.sandbox.form_signin import sign_in
+from mcpauth_wizard.sandbox.server import Sandbox
 
 CALLBACK = "http://localhost:33418/callback"
 RESOURCE = "https://mcp.example.com/mcp"

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from mcpauth_wizard.mcp_client import McpSession
-from mcpauth_wizard.redact import jwt_claims
+from mcpauth_wizard.core.redact import jwt_claims
+from mcpauth_wizard.mcp.client import McpSession
+from mcpauth_wizard.oauth.signin import exchange_code
 from mcpauth_wizard.sandbox.login import TOKEN_RESOURCE_MODES
-from mcpauth_wizard.signin import exchange_code
 from tests.sandbox_fixtures import Setup
 from tests.test_sandbox import signed_in
 

@@ -33,8 +33,8 @@ from fixtures_templates import (  # noqa: F401 - fixtures: deployed, fake_cognit
     start_authorization,
 )
 
-from mcpauth_wizard.project import Project, save_project
-from mcpauth_wizard.scaffold import template_files
+from mcpauth_wizard.core.project import Project, save_project
+from mcpauth_wizard.provision.scaffold import template_files
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from mcpauth_wizard.platforms import PLATFORMS
-from mcpauth_wizard.project import load_project
+from mcpauth_wizard.core.project import load_project
+from mcpauth_wizard.mcp.platforms import PLATFORMS
 
 MCP_URL = "https://tools.example.com/mcp"
 # every client that can use a pre-registered app client (Zed cannot: a new port per sign-in)

@@ -117,7 +117,7 @@ def _writes(seed: Any, client: str) -> dict[str, tuple[str, list[str], Callable[
 def test_a_full_replace_write_is_refused_when_the_read_has_a_member_botocore_lacks(
         sandbox: Sandbox, seeded: Any, update: str) -> None:
     from mcpauth_wizard.aws.session import AwsContext
-    from mcpauth_wizard.errors import AwsProblem
+    from mcpauth_wizard.core.errors import AwsProblem
 
     seed, client = seeded
     read, path, write = _writes(seed, client)[update]

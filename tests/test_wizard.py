@@ -9,8 +9,8 @@ import pexpect
 import pytest
 
 from mcpauth_wizard.aws.session import AwsContext
-from mcpauth_wizard.errors import BadInput
-from mcpauth_wizard.wizard import NEW, URL, NoPrompter, Option, ask, command_line
+from mcpauth_wizard.core.errors import BadInput
+from mcpauth_wizard.provision.wizard import NEW, URL, NoPrompter, Option, ask, command_line
 from tests.terminal import spawn_mcpauth
 
 
@@ -92,7 +92,7 @@ def test_existing_pool_list_shows_details_and_keeps_its_domain(aws, cognito) -> 
 
 
 def test_pool_rows_are_aligned_columns_that_fit_80_columns_and_never_cut_an_id() -> None:
-    from mcpauth_wizard.wizard import columns
+    from mcpauth_wizard.provision.wizard import columns
 
     rows = [["prod users", "us-east-1_AbCdEfGhI", "ESSENTIALS", "1 client", "prod-login"],
             ["mcp", "eu-west-1_Zz9", "LITE", "12 clients", "no domain"]]

@@ -10,8 +10,8 @@ import sys
 import pexpect
 from rich.console import Console
 
-from mcpauth_wizard import console
-from mcpauth_wizard.wizard import command_line, load_config, save_answers
+from mcpauth_wizard.core import console
+from mcpauth_wizard.provision.wizard import command_line, load_config, save_answers
 from tests.terminal import spawn_mcpauth
 
 
@@ -139,9 +139,9 @@ def test_command_line_and_answers_file_round_trip(tmp_path) -> None:
 def test_the_spinner_and_the_progress_lines_share_one_console(aws, monkeypatch) -> None:
     from mcpauth_wizard.cli import Options
     from mcpauth_wizard.commands.init_command import apply_with_progress
-    from mcpauth_wizard.project import Project
+    from mcpauth_wizard.core.project import Project
     from mcpauth_wizard.provision import setup
-    from mcpauth_wizard.spec import NewPool, Spec, client_specs
+    from mcpauth_wizard.provision.spec import NewPool, Spec, client_specs
 
     out = Console(record=True, force_terminal=True, width=80)
     err = Console(record=True, force_terminal=True, width=80, stderr=True)
@@ -173,9 +173,9 @@ def test_help_ends_with_where_to_start_and_demo_offers_no_aws_options() -> None:
 
 def test_the_plan_reads_like_terraform_at_80_columns(aws, cognito) -> None:
     from mcpauth_wizard.aws.session import AwsContext
-    from mcpauth_wizard.project import Project
+    from mcpauth_wizard.core.project import Project
     from mcpauth_wizard.provision import setup
-    from mcpauth_wizard.spec import NewPool, Spec, client_specs
+    from mcpauth_wizard.provision.spec import NewPool, Spec, client_specs
 
     long_url = "https://a-rather-long-host-name-for-an-mcp-server.example.com/tenants/acme/mcp"
     spec = Spec(mcp_url=long_url, new_pool=NewPool("ux"), domain_prefix="ux-login",
@@ -245,7 +245,7 @@ def test_paste_panels_print_every_value_whole_at_80_columns() -> None:
 
 
 def test_every_help_line_fits_80_columns_under_its_question() -> None:
-    from mcpauth_wizard.wizard import HELP
+    from mcpauth_wizard.provision.wizard import HELP
 
     assert all(len("  " + line) <= 78 for line in HELP.values()), [h for h in HELP.values() if len(h) > 76]
 
@@ -253,7 +253,7 @@ def test_every_help_line_fits_80_columns_under_its_question() -> None:
 def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) -> None:
     """A person who knows AWS but not OAuth: every question explains itself; the account line
     says who and where (and that this endpoint is not AWS); the domain question shows its host."""
-    from mcpauth_wizard.wizard import HELP
+    from mcpauth_wizard.provision.wizard import HELP
 
     _iam_gateway(aws)
     child = spawn_mcpauth(tmp_path, "init", "--dry-run", columns=80)

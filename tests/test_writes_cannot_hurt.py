@@ -96,7 +96,7 @@ def test_a_normalisable_mcp_url_is_applied_in_its_normal_form_and_said(run, aws,
     ("https://mcp.example.com/%7euser/%2fmcp", "https://mcp.example.com/~user/%2Fmcp"),
 ])
 def test_rfc_3986_normal_form_rule(url: str, normal: str) -> None:
-    from mcpauth_wizard.spec import normal_form
+    from mcpauth_wizard.provision.spec import normal_form
 
     assert normal_form(url) == normal
 
@@ -116,7 +116,7 @@ def test_init_in_a_folder_it_cannot_write_changes_nothing_in_aws(run, aws, tmp_p
 
 
 def test_files_are_never_written_through_a_planted_link(run, aws, tmp_path: Path) -> None:
-    from mcpauth_wizard.project import Project, save_project
+    from mcpauth_wizard.core.project import Project, save_project
 
     victim = tmp_path / "victim.txt"
     victim.write_text("keep me\n")
@@ -133,8 +133,8 @@ def test_files_are_never_written_through_a_planted_link(run, aws, tmp_path: Path
 
 
 def test_a_special_file_is_never_overwritten(tmp_path: Path) -> None:
-    from mcpauth_wizard.errors import BadInput
-    from mcpauth_wizard.files import write_atomic
+    from mcpauth_wizard.core.errors import BadInput
+    from mcpauth_wizard.core.files import write_atomic
 
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mcpauth_wizard.aws.session import AwsContext, translate_aws_error, update_params
-from mcpauth_wizard.errors import AwsProblem, BadInput, NotFound
+from mcpauth_wizard.core.errors import AwsProblem, BadInput, NotFound
 
 SERVICE = "bedrock-agentcore-control"
 

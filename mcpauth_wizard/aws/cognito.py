@@ -21,7 +21,7 @@ from mcpauth_wizard.aws.session import (
     translate_aws_error,
     update_params,
 )
-from mcpauth_wizard.errors import AwsProblem, BadInput, NotFound
+from mcpauth_wizard.core.errors import AwsProblem, BadInput, NotFound
 
 POOL_ID = re.compile(r"^[\w-]+_[0-9a-zA-Z]+$")
 CLIENT_ID = re.compile(r"^[\w+]+$")

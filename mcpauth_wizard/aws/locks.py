@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from mcpauth_wizard.errors import AwsProblem
+from mcpauth_wizard.core.errors import AwsProblem
 
 WAIT = 120.0  # seconds another mcpauth may hold the same resource
 

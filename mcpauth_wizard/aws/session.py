@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
-from mcpauth_wizard.errors import AwsProblem, BadInput, McpAuthError, NotFound
+from mcpauth_wizard.core.errors import AwsProblem, BadInput, McpAuthError, NotFound
 
 DEFAULT_REGION = "us-east-1"
 

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mcpauth_wizard import console
-from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.core import console
+from mcpauth_wizard.core.errors import BadInput
 from mcpauth_wizard.provision import callbacks as provision
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.options import Options
+    from mcpauth_wizard.core.options import Options
 
 
 def resolve_ids(opts: Options, platform: str | None, client_id: str | None,
@@ -110,7 +110,7 @@ def remove(opts: Options, target_text: str, client_id: str | None, pool_id: str 
 def show(opts: Options, client_id: str | None, pool_id: str | None, as_json: bool) -> None:
     """One client's callback URLs; without --client-id every recorded client, by platform."""
     from mcpauth_wizard.aws import cognito
-    from mcpauth_wizard.platforms import platforms_of_url
+    from mcpauth_wizard.mcp.platforms import platforms_of_url
 
     project = opts.project()
     if client_id or len(project.clients) <= 1:
@@ -133,7 +133,7 @@ def show(opts: Options, client_id: str | None, pool_id: str | None, as_json: boo
         else:
             console.print_json({"user_pool_id": pool, "clients": [entry(k) for k in clients]})
         return
-    from mcpauth_wizard.callbacks import CallbackChange
+    from mcpauth_wizard.oauth.redirects import CallbackChange
 
     for key, cid in clients.items():
         urls = described[key].get("CallbackURLs") or []
@@ -149,7 +149,7 @@ def list_platforms(*, markdown: bool, as_json: bool) -> None:
     """`mcpauth platforms`: the registry, as the README's tables, JSON or a short list."""
     from dataclasses import asdict
 
-    from mcpauth_wizard.platforms import PLATFORMS, caveats, markdown_table
+    from mcpauth_wizard.mcp.platforms import PLATFORMS, caveats, markdown_table
 
     if markdown:
         click.echo(markdown_table(), nl=False)

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.options import Options
+    from mcpauth_wizard.core.options import Options
 
 
 def register(cli: click.Group) -> None:
     """Add `clients` (list), `clients prune` and `clients style` to the CLI group."""
-    from mcpauth_wizard.options import pass_options
+    from mcpauth_wizard.core.options import pass_options
 
     @cli.group("clients", invoke_without_command=True)
     @click.option("--pool-id", help="User pool id (default: from mcpauth.toml).")
@@ -54,7 +54,7 @@ def register(cli: click.Group) -> None:
 
 def _pool(opts: Options, pool_id: str | None) -> tuple[str, Any]:
     from mcpauth_wizard.aws.cognito import check_pool_id
-    from mcpauth_wizard.errors import BadInput
+    from mcpauth_wizard.core.errors import BadInput
 
     project = opts.project()
     chosen = pool_id or project.user_pool_id
@@ -64,8 +64,8 @@ def _pool(opts: Options, pool_id: str | None) -> tuple[str, Any]:
 
 
 def _inventory(opts: Options, pool_id: str | None) -> tuple[str, list[Any]]:
-    from mcpauth_wizard import console
-    from mcpauth_wizard.client_inventory import inventory
+    from mcpauth_wizard.core import console
+    from mcpauth_wizard.provision.inventory import inventory
 
     pool, project = _pool(opts, pool_id)
 
@@ -80,7 +80,7 @@ def run_list(opts: Options, pool_id: str | None, as_json: bool) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from mcpauth_wizard import console
+    from mcpauth_wizard.core import console
 
     pool, found = _inventory(opts, pool_id)
     if as_json:
@@ -105,11 +105,11 @@ def run_prune(opts: Options, pool_id: str | None, registered: bool, older_than: 
               dry_run: bool) -> None:
     from rich.markup import escape
 
-    from mcpauth_wizard import console
     from mcpauth_wizard.aws import cognito
     from mcpauth_wizard.aws.session import translate_aws_error
-    from mcpauth_wizard.client_inventory import parse_age, prune_plan
-    from mcpauth_wizard.errors import BadInput, NotFound
+    from mcpauth_wizard.core import console
+    from mcpauth_wizard.core.errors import BadInput, NotFound
+    from mcpauth_wizard.provision.inventory import parse_age, prune_plan
 
     if not registered:
         raise BadInput("clients prune needs --registered: only clients that registered "
@@ -146,8 +146,8 @@ def run_prune(opts: Options, pool_id: str | None, registered: bool, older_than: 
 
 
 def run_style(opts: Options, pool_id: str | None, client_id: str) -> None:
-    from mcpauth_wizard import console
     from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.core import console
 
     pool, _ = _pool(opts, pool_id)
     aws = opts.aws()

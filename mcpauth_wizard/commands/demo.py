@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcpauth_wizard import console
+from mcpauth_wizard.core import console
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.options import Options
+    from mcpauth_wizard.core.options import Options
     from mcpauth_wizard.sandbox.server import Sandbox, Seed
 
 # Top-level modules of the `sandbox` extra (pyproject.toml) that the sandbox imports.
@@ -22,7 +22,7 @@ def require_sandbox_extra(command: str) -> None:
     """One line naming what to install when the `sandbox` extra is not installed."""
     from importlib.util import find_spec
 
-    from mcpauth_wizard.errors import BadInput
+    from mcpauth_wizard.core.errors import BadInput
 
     def missing(name: str) -> bool:
         try:
@@ -105,14 +105,14 @@ class _Demo:
 
     def sign_in(self) -> tuple[str | None, str]:
         """Sign the demo user in with Inspector's client; (access token, or None, and what happened)."""
-        from mcpauth_wizard.project import load_project
-        from mcpauth_wizard.sandbox.form_signin import sign_in
-        from mcpauth_wizard.signin import (
+        from mcpauth_wizard.core.project import load_project
+        from mcpauth_wizard.oauth.signin import (
             ClientCredentials,
             authorization_request,
             callback_params,
             exchange_code,
         )
+        from mcpauth_wizard.sandbox.form_signin import sign_in
 
         project = load_project()
         client = ClientCredentials(project.clients["inspector"])
@@ -130,8 +130,8 @@ class _Demo:
         return tokens["access_token"], "signed in"
 
     def call_tools(self, token: str) -> None:
-        from mcpauth_wizard.mcp_client import McpSession
-        from mcpauth_wizard.project import load_project
+        from mcpauth_wizard.core.project import load_project
+        from mcpauth_wizard.mcp.client import McpSession
 
         url = load_project().resource_url or ""
         with McpSession(url, None) as anonymous:
@@ -150,9 +150,9 @@ class _Demo:
 
 def _doctor(demo: _Demo, *, login: bool) -> Any:
     """Run the doctor on the demo setup (with a real sign-in through the login form)."""
+    from mcpauth_wizard.core.project import load_project
     from mcpauth_wizard.doctor.render import render
     from mcpauth_wizard.doctor.run import aws_access, make_target, run
-    from mcpauth_wizard.project import load_project
     from mcpauth_wizard.sandbox.form_signin import sign_in
 
     def opener(url: str, deadline: float) -> None:
@@ -173,8 +173,8 @@ def run_demo(opts: Options) -> None:
     require_sandbox_extra("demo")
     from mcpauth_wizard.aws import cognito
     from mcpauth_wizard.commands.callback_commands import add as add_callback
-    from mcpauth_wizard.project import load_project
-    from mcpauth_wizard.redact import redact_jwt
+    from mcpauth_wizard.core.project import load_project
+    from mcpauth_wizard.core.redact import redact_jwt
     from mcpauth_wizard.sandbox.local import environment, working_folder
     from mcpauth_wizard.sandbox.server import Sandbox
 
@@ -246,7 +246,7 @@ def _proxy_sign_ins(lab: Any, seed: Seed, demo: _Demo) -> int:
     import asyncio
     import logging
 
-    from mcpauth_wizard.fastmcp_proxy import page_message
+    from mcpauth_wizard.mcp.fastmcp_proxy import page_message
     from mcpauth_wizard.sandbox.proxy_lab import sdk_sign_in
 
     class LastError(logging.Handler):  # the SDK logs why its transport gave up

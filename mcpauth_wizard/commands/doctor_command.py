@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from mcpauth_wizard import console
+from mcpauth_wizard.core import console
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.options import Options
+    from mcpauth_wizard.core.options import Options
 
 
 def _opener(no_browser: bool) -> Any:
@@ -92,10 +92,10 @@ def run_doctor(opts: Options, *, url: str | None, platforms: str | None, client_
 def _fix(opts: Options, aws: Any, project: Any, report: Any, as_json: bool) -> Any:
     """Show the plan that fixes what was found, apply it after a yes, and check again."""
     from mcpauth_wizard.commands.init_command import apply_with_progress, consent
+    from mcpauth_wizard.core.project import save_project
     from mcpauth_wizard.doctor import render
     from mcpauth_wizard.doctor.fix import fixable, plan_fix
     from mcpauth_wizard.doctor.run import run as run_checks
-    from mcpauth_wizard.project import save_project
 
     say = console.err if as_json else console.out  # stdout stays JSON with --json
     codes = fixable(report)
@@ -105,8 +105,8 @@ def _fix(opts: Options, aws: Any, project: Any, report: Any, as_json: bool) -> A
     if aws is None:
         console.warn("--fix needs AWS access")
         return None
-    from mcpauth_wizard.files import check_writable, refuse_special
-    from mcpauth_wizard.project import project_path
+    from mcpauth_wizard.core.files import check_writable, refuse_special
+    from mcpauth_wizard.core.project import project_path
 
     refuse_special(project_path(), "the project file")  # it records what --fix changes
     check_writable(project_path().parent, "mcpauth doctor --fix")

@@ -7,26 +7,25 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.markup import escape
 
-from mcpauth_wizard import console
+from mcpauth_wizard.core import console
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.options import Options
+    from mcpauth_wizard.core.options import Options
     from mcpauth_wizard.provision.setup import Outcome, Plan
 
 
 def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run: bool,
              as_json: bool, *, show_handoffs: bool = True, save_answers: str | None = None,
              reveal: bool | None = None) -> None:
-    from mcpauth_wizard import wizard
-    from mcpauth_wizard.project import save_project
-    from mcpauth_wizard.provision import proxy, setup
+    from mcpauth_wizard.core.project import save_project
+    from mcpauth_wizard.provision import proxy, setup, wizard
 
     merged = {**(wizard.load_config(config) if config else {}), **answers}
     wizard.precheck(merged)  # bad answers are refused before any AWS call, even the account check
     project = opts.project()
     if not dry_run:  # the project file records what is made: its folder must take it first
-        from mcpauth_wizard.files import check_writable, refuse_special
-        from mcpauth_wizard.project import project_path
+        from mcpauth_wizard.core.files import check_writable, refuse_special
+        from mcpauth_wizard.core.project import project_path
 
         refuse_special(project_path(), "the project file")
         check_writable(project_path().parent, "mcpauth init")
@@ -149,7 +148,7 @@ def _gateway_sentence(step: Any) -> str:
 
 def _declined(prompter: Any, answers: dict[str, Any], *, saved: bool) -> None:
     """"No" at Apply: nothing changed; the answers are not lost (a command line, a file)."""
-    from mcpauth_wizard import wizard
+    from mcpauth_wizard.provision import wizard
 
     console.note("Nothing changed in AWS. The same answers, without questions:")
     console.out.print(escape(wizard.command_line(answers)), soft_wrap=True)
@@ -185,7 +184,7 @@ def consent(opts: Options, plan: Plan, question: str) -> bool:
 
 
 def _confirm_account(opts: Options, aws: Any, prompter: Any) -> Any:
-    from mcpauth_wizard.wizard import confirm_account
+    from mcpauth_wizard.provision.wizard import confirm_account
 
     while True:
         caller = aws.caller()
@@ -199,7 +198,7 @@ def _confirm_account(opts: Options, aws: Any, prompter: Any) -> Any:
 
 
 def apply_with_progress(opts: Options, aws: Any, plan: Plan, project: Any, *, quiet: bool) -> Outcome:
-    from mcpauth_wizard.project import save_project
+    from mcpauth_wizard.core.project import save_project
     from mcpauth_wizard.provision import setup
 
     """Apply with progress; mcpauth.toml is written after every step; on a failure, say what
@@ -258,8 +257,8 @@ def _plan_json(plan: Plan) -> list[dict[str, Any]]:
 
 def _handoffs(aws: Any, outcome: Outcome, spec: Any, *, reveal: bool) -> list[Any]:
     from mcpauth_wizard.aws import cognito
-    from mcpauth_wizard.callbacks import port_in
-    from mcpauth_wizard.platforms import PLATFORMS
+    from mcpauth_wizard.mcp.platforms import PLATFORMS
+    from mcpauth_wizard.oauth.redirects import port_in
     from mcpauth_wizard.provision.handoff import (
         handoffs,
         login_base_of,

@@ -5,19 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcpauth_wizard import console
-from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.core import console
+from mcpauth_wizard.core.errors import BadInput
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.options import Options
+    from mcpauth_wizard.core.options import Options
     from mcpauth_wizard.provision.handoff import Handoff
 
 
 def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
     from mcpauth_wizard.aws import cognito
-    from mcpauth_wizard.callbacks import port_in
-    from mcpauth_wizard.errors import BadInput
-    from mcpauth_wizard.platforms import PLATFORMS
+    from mcpauth_wizard.core.errors import BadInput
+    from mcpauth_wizard.mcp.platforms import PLATFORMS
+    from mcpauth_wizard.oauth.redirects import port_in
     from mcpauth_wizard.provision.handoff import handoffs, login_base_of, server_checks
     from mcpauth_wizard.provision.registration import self_registering
 
@@ -61,7 +61,7 @@ def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
 
 def write_files(folder: Path, found: list[Handoff]) -> list[Path]:
     """Every client's files under `folder`; a file holding a secret is readable by its owner only."""
-    from mcpauth_wizard.files import output_folder, write_atomic
+    from mcpauth_wizard.core.files import output_folder, write_atomic
     from mcpauth_wizard.provision.handoff import text_file
 
     output_folder(folder, "--write")

@@ -1,7 +1,7 @@
 """`mcpauth scaffold` and `mcpauth export`: project templates and infrastructure as code.
 
 `register(cli)` adds both commands to the CLI group; the work is in
-mcpauth_wizard/scaffold.py and mcpauth_wizard/export.py.
+mcpauth_wizard/provision/scaffold.py and mcpauth_wizard/provision/export.py.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from mcpauth_wizard.options import Options
+    from mcpauth_wizard.core.options import Options
 
 
 def register(cli: click.Group) -> None:
     """Add `scaffold` and `export` to the group (call once, after the group is defined)."""
-    from mcpauth_wizard.options import pass_options
+    from mcpauth_wizard.core.options import pass_options
 
     @cli.command("scaffold")
     @click.argument("template", metavar="TEMPLATE")
@@ -54,7 +54,7 @@ def register(cli: click.Group) -> None:
 
 def _choose_client(project: Any, client_id: str | None) -> str:
     from mcpauth_wizard.aws.cognito import check_client_id
-    from mcpauth_wizard.errors import BadInput
+    from mcpauth_wizard.core.errors import BadInput
 
     if client_id:
         return check_client_id(client_id)
@@ -69,10 +69,15 @@ def _choose_client(project: Any, client_id: str | None) -> str:
 
 def run_scaffold(opts: Options, template: str, folder: str | None, name: str | None,
                  pool_id: str | None, client_id: str | None, force: bool) -> None:
-    from mcpauth_wizard import console
     from mcpauth_wizard.aws.cognito import check_pool_id
-    from mcpauth_wizard.errors import BadInput
-    from mcpauth_wizard.scaffold import ScaffoldValues, check_server_name, scaffold, template_folder
+    from mcpauth_wizard.core import console
+    from mcpauth_wizard.core.errors import BadInput
+    from mcpauth_wizard.provision.scaffold import (
+        ScaffoldValues,
+        check_server_name,
+        scaffold,
+        template_folder,
+    )
 
     template_folder(template)  # an unknown template is refused before anything else
     target = Path(folder or template)
@@ -99,22 +104,22 @@ def run_export(opts: Options, format_name: str, output: str | None, pool_id: str
                gateway_id: str | None) -> None:
     import sys
 
-    from mcpauth_wizard import console
-    from mcpauth_wizard.errors import BadInput
-    from mcpauth_wizard.export import build_export, check_format
+    from mcpauth_wizard.core import console
+    from mcpauth_wizard.core.errors import BadInput
+    from mcpauth_wizard.provision.export import build_export, check_format
 
     check_format(format_name)
     if output is not None and not Path(output).resolve().parent.is_dir():
         raise BadInput(f"--output {output}: the folder {Path(output).parent} does not exist")
     if output is not None:  # before any AWS call: a link or a special file is never written
-        from mcpauth_wizard.files import refuse_special
+        from mcpauth_wizard.core.files import refuse_special
 
         refuse_special(Path(output), "--output")
     exported = build_export(opts.aws(), opts.project(), pool_id, gateway_id)
     if output is None:
         sys.stdout.write(exported.text())
         return
-    from mcpauth_wizard.files import write_atomic
+    from mcpauth_wizard.core.files import write_atomic
 
     path = write_atomic(Path(output), exported.text(), "--output")
     console.note(f"Wrote {path}: {len(exported.resource_types)} resources, no secrets.")

@@ -16,9 +16,9 @@ from mcpauth_wizard.doctor.discovery import endpoint
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
 from mcpauth_wizard.doctor.trust import secret_refusal
-from mcpauth_wizard.platforms import PLATFORMS
-from mcpauth_wizard.signin import ClientCredentials, authorization_request
-from mcpauth_wizard.spec import USER_SCOPES
+from mcpauth_wizard.mcp.platforms import PLATFORMS
+from mcpauth_wizard.oauth.signin import ClientCredentials, authorization_request
+from mcpauth_wizard.provision.spec import USER_SCOPES
 
 # Authorization error (RFC 6749 §4.1.2.1, and Cognito's error page) → finding code.
 AUTHORIZE_ERRORS = {

@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from mcpauth_wizard.callbacks import near_misses
+from mcpauth_wizard.core.errors import McpAuthError, NotFound
 from mcpauth_wizard.doctor.context import Context
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
-from mcpauth_wizard.errors import McpAuthError, NotFound
-from mcpauth_wizard.gateway_rules import (
+from mcpauth_wizard.mcp.platforms import PLATFORMS
+from mcpauth_wizard.oauth.redirects import near_misses
+from mcpauth_wizard.provision.rules import (
     binding_problem,
     dead_audience,
     sends_resource,
     short_scope_names,
 )
-from mcpauth_wizard.platforms import PLATFORMS
-from mcpauth_wizard.spec import resource_near_miss
+from mcpauth_wizard.provision.spec import resource_near_miss
 
 
 def _need_aws(ctx: Context) -> Any:

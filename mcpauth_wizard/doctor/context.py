@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcpauth_wizard.core.redact import redact_text
 from mcpauth_wizard.doctor.bounds import (
     ACCEPT_ENCODING,
     BODY_LIMIT,
@@ -23,7 +24,6 @@ from mcpauth_wizard.doctor.bounds import (
     Inflater,
     coding_of,
 )
-from mcpauth_wizard.redact import redact_text
 
 TIMEOUT = 10.0
 DEADLINE_FACTOR = 2  # a whole exchange, however slowly its bytes come: 2 × the read timeout

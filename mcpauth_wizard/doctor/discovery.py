@@ -14,7 +14,7 @@ from mcpauth_wizard.doctor.challenge import bearer_params
 from mcpauth_wizard.doctor.context import Context, Exchange
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
-from mcpauth_wizard.mcp_client import PROTOCOL_VERSION
+from mcpauth_wizard.mcp.client import PROTOCOL_VERSION
 from mcpauth_wizard.oauth.metadata import as_candidates, prm_candidates, resource_allowed  # noqa: F401
 
 BROWSER_ORIGIN = "http://localhost:6274"  # Inspector's origin: what a browser client sends
@@ -266,7 +266,7 @@ async def signing_keys(ctx: Context) -> Outcome:
         return Outcome([Finding("JWKS_INVALID", f"{url} is not a usable JWK set ({type(exc).__name__})",
                                 evidence=answer.evidence())])
     ctx.facts["jwks"] = keys
-    from mcpauth_wizard.console import count
+    from mcpauth_wizard.core.console import count
 
     return Outcome(note=count(len(keys.keys), "key"))
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcpauth_wizard.core.errors import BadInput
 from mcpauth_wizard.doctor.report import Report
-from mcpauth_wizard.errors import BadInput
-from mcpauth_wizard.platforms import PLATFORMS
-from mcpauth_wizard.spec import ClientSpec, Spec
+from mcpauth_wizard.mcp.platforms import PLATFORMS
+from mcpauth_wizard.provision.spec import ClientSpec, Spec
 
 FIXABLE = frozenset({
     "COGNITO_RESOURCE_SERVER_MISSING", "COGNITO_SCOPE_NOT_ALLOWED", "COGNITO_CALLBACK_MISSING",

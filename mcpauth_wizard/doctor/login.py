@@ -17,6 +17,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from mcpauth_wizard.core.redact import redact_jwt
 from mcpauth_wizard.doctor.context import Context, Exchange
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.registration import (
@@ -37,10 +38,9 @@ from mcpauth_wizard.doctor.spec_client import (
     step_up_scope,
 )
 from mcpauth_wizard.doctor.trust import secret_refusal
+from mcpauth_wizard.mcp.platforms import PLATFORMS
 from mcpauth_wizard.oauth.loopback import is_loopback
-from mcpauth_wizard.platforms import PLATFORMS
-from mcpauth_wizard.redact import redact_jwt
-from mcpauth_wizard.signin import (
+from mcpauth_wizard.oauth.signin import (
     AuthorizationRequest,
     ClientCredentials,
     authorization_request,

@@ -64,7 +64,7 @@ async def delete_if_ours(aws: Any, pool_id: str, client_id: str, mark: Mark,
     """Delete the client `said_by` (an HTTP answer) named, if AWS proves it this run's.
     (what happened, in words; a finding when something is left or was foreign)."""
     from mcpauth_wizard.aws import cognito
-    from mcpauth_wizard.errors import BadInput, NotFound
+    from mcpauth_wizard.core.errors import BadInput, NotFound
 
     try:
         described = await asyncio.to_thread(cognito.describe_client, aws, pool_id, client_id)

@@ -26,7 +26,12 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 from mcpauth_wizard.doctor.context import Context, Exchange
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
-from mcpauth_wizard.fastmcp_proxy import CALLBACK_PATH, PROXY_SCOPES, page_message, proxy_callback
+from mcpauth_wizard.mcp.fastmcp_proxy import (
+    CALLBACK_PATH,
+    PROXY_SCOPES,
+    page_message,
+    proxy_callback,
+)
 
 DEFAULT_PROBES = 8
 PROBE_REDIRECT = "http://localhost:33418/callback"  # never listened on: nothing comes back
@@ -139,7 +144,7 @@ async def _register(ctx: Context) -> str | None:
 
 
 async def _one(ctx: Context, authorize_url: str, client_id: str, base: str) -> Probe:
-    from mcpauth_wizard.signin import ClientCredentials, authorization_request
+    from mcpauth_wizard.oauth.signin import ClientCredentials, authorization_request
 
     request = authorization_request(authorize_url, ClientCredentials(client_id), PROBE_REDIRECT,
                                     None, resource=ctx.target.url)
@@ -216,9 +221,9 @@ async def state_probe(ctx: Context) -> Outcome:
 async def upstream_client(ctx: Context) -> Outcome:
     """The proxy's Cognito app client: exactly <base_url>/auth/callback, a secret, the code
     grant, the scopes the proxy asks for, a login page."""
-    from mcpauth_wizard.callbacks import near_misses
+    from mcpauth_wizard.core.errors import NotFound
     from mcpauth_wizard.doctor.aws_checks import _call, _need_aws
-    from mcpauth_wizard.errors import NotFound
+    from mcpauth_wizard.oauth.redirects import near_misses
 
     aws = _need_aws(ctx)
     client_id, pool_id = ctx.target.proxy_client, ctx.target.pool_id

@@ -19,7 +19,7 @@ from mcpauth_wizard.doctor.discovery import endpoint
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.ownership import delete_if_ours, new_mark
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
-from mcpauth_wizard.signin import ClientCredentials, authorization_request
+from mcpauth_wizard.oauth.signin import ClientCredentials, authorization_request
 
 CLIENT_QUOTA = 1000  # app clients per user pool (Cognito quotas page); registered ones count
 QUOTA_WARNING = 0.8

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from mcpauth_wizard.console import count
+from mcpauth_wizard.core.console import count
 from mcpauth_wizard.doctor.report import Report
 
 _MARK = {"pass": "[green]✓[/]", "warn": "[yellow]⚠[/]", "fail": "[red]✗[/]", "skip": "[dim]–[/]"}

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from mcpauth_wizard.doctor.context import Target
 from mcpauth_wizard.doctor.findings import Finding, StepResult
-from mcpauth_wizard.platforms import PLATFORMS, Prediction, predict_from_facts
+from mcpauth_wizard.mcp.platforms import PLATFORMS, Prediction, predict_from_facts
 
 Verdict = Literal["ready", "needs_action", "at_risk", "incompatible", "unknown"]
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from mcpauth_wizard.core.errors import BadInput, McpAuthError
 from mcpauth_wizard.doctor import (
     authorize,
     aws_checks,
@@ -21,8 +22,7 @@ from mcpauth_wizard.doctor.context import Context, Exchange, Target
 from mcpauth_wizard.doctor.findings import Finding, StepResult
 from mcpauth_wizard.doctor.report import Report, build_report
 from mcpauth_wizard.doctor.runner import Pause, Step, run_steps
-from mcpauth_wizard.errors import BadInput, McpAuthError
-from mcpauth_wizard.platforms import PLATFORMS
+from mcpauth_wizard.mcp.platforms import PLATFORMS
 
 
 def parse_platforms(text: str | None, recorded: list[str]) -> tuple[str, ...]:
@@ -74,7 +74,7 @@ def make_target(project: Any, *, url: str | None, platforms: str | None, client_
                 client_metadata_url: str | None = None) -> Target:
     """Flags over mcpauth.toml; checked before any request."""
     from mcpauth_wizard.aws.cognito import check_client_id, check_pool_id
-    from mcpauth_wizard.spec import normalize_mcp_url
+    from mcpauth_wizard.provision.spec import normalize_mcp_url
 
     raw = url or project.resource_url
     if not raw:

@@ -92,7 +92,7 @@ class McpConversation:
 
     async def run(self, call_tool: str | None) -> Challenge | Exchange:
         """The conversation until a challenge (returned) or its last answer."""
-        from mcpauth_wizard.mcp_client import parse_answer
+        from mcpauth_wizard.mcp.client import parse_answer
 
         plan: list[tuple[str, dict[str, Any] | None]] = [("initialize", None),
                                                          ("notifications/initialized", None),

@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from mcpauth_wizard.core.redact import jwt_claims, redact_jwt
 from mcpauth_wizard.doctor.context import Context
 from mcpauth_wizard.doctor.discovery import INITIALIZE, MCP_HEADERS
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
-from mcpauth_wizard.redact import jwt_claims, redact_jwt
 
 
 def _token(ctx: Context) -> str:
@@ -99,7 +99,7 @@ def _refused(answer: Any, evidence: dict[str, Any]) -> Outcome | None:
 
 
 def _tools(ctx: Context, tools: Any, token: str, spoken: str) -> Outcome:
-    from mcpauth_wizard.mcp_client import parse_answer
+    from mcpauth_wizard.mcp.client import parse_answer
 
     parsed = parse_answer(tools.status or 0, tools.headers, tools.text)
     if tools.status != 200 or parsed.error or not isinstance(parsed.result, dict):
@@ -113,7 +113,7 @@ def _tools(ctx: Context, tools: Any, token: str, spoken: str) -> Outcome:
 async def call(ctx: Context) -> Outcome:
     """Negotiate like a current client: 2026-07-28 (stateless, server/discover) first, then
     2025-11-25 (initialize + session); a finding only when neither answers."""
-    from mcpauth_wizard.mcp_client import (
+    from mcpauth_wizard.mcp.client import (
         STATELESS_VERSION,
         parse_answer,
         stateless_headers,

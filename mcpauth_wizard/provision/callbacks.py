@@ -7,7 +7,9 @@ from typing import Any
 
 from mcpauth_wizard.aws import cognito
 from mcpauth_wizard.aws.session import AwsContext
-from mcpauth_wizard.callbacks import (
+from mcpauth_wizard.core.errors import AwsProblem, BadInput
+from mcpauth_wizard.mcp.platforms import Platform, get_platform
+from mcpauth_wizard.oauth.redirects import (
     CallbackChange,
     NearMiss,
     add_urls,
@@ -16,8 +18,6 @@ from mcpauth_wizard.callbacks import (
     remove_urls,
     validate_callback_url,
 )
-from mcpauth_wizard.errors import AwsProblem, BadInput
-from mcpauth_wizard.platforms import Platform, get_platform
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from mcpauth_wizard.platforms import PLATFORMS
-from mcpauth_wizard.project import Project
+from mcpauth_wizard.core.project import Project
+from mcpauth_wizard.mcp.platforms import PLATFORMS
 
 MASK = "********"
 REGISTERS_ITSELF = "(registers itself)"
@@ -232,7 +232,7 @@ def _codex(c: ClientConfig) -> Handoff:
     """~/.codex/config.toml: the client id, and the callback pinned to localhost and a port
     (per server: oauth.callback_port and oauth.callback_url ending in the server's id, which
     Codex then sends as is; codex-cli 0.171.0, run against the sandbox)."""
-    from mcpauth_wizard.platforms import PLATFORMS
+    from mcpauth_wizard.mcp.platforms import PLATFORMS
 
     lines = [f"[mcp_servers.{c.name}]", f"url = {_toml_string(c.url)}"]
     if not c.registers:
@@ -290,7 +290,7 @@ def _zed(c: ClientConfig) -> Handoff:
 
 
 def _script(c: ClientConfig, template: str) -> str:
-    from mcpauth_wizard.scaffold import templates_root
+    from mcpauth_wizard.provision.scaffold import templates_root
 
     text = (templates_root() / "clients" / template).read_text(encoding="utf-8")
     note = ("set MCP_CLIENT_SECRET to the client secret (`mcpauth show --reveal`)" if c.has_secret
@@ -353,7 +353,7 @@ def _generic(c: ClientConfig) -> Handoff:
 
 def _handoff(c: ClientConfig, fields: list[HandoffField], where: str,
              files: list[HandoffFile] | None = None) -> Handoff:
-    from mcpauth_wizard.platforms import caveats
+    from mcpauth_wizard.mcp.platforms import caveats
 
     platform = PLATFORMS[c.platform]
     notes = tuple(caveats(platform))
@@ -427,7 +427,7 @@ def server_checks(aws: Any, project: Project, *, scopes: list[str],
               HandoffField("Token use (token_use)", "access (refuse ID tokens)")]
     notes = []
     if registering:
-        from mcpauth_wizard.gateway_rules import sends_resource
+        from mcpauth_wizard.provision.rules import sends_resource
 
         # Registered clients get new ids: a client_id list would refuse them. aud = the MCP URL
         # identifies them only if every one sends `resource` (Cognito binds aud from it).

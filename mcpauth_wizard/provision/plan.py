@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 from mcpauth_wizard.aws import cognito
 from mcpauth_wizard.aws.session import AwsContext
-from mcpauth_wizard.gateway_rules import Breaking
-from mcpauth_wizard.project import Project
-from mcpauth_wizard.spec import Spec
+from mcpauth_wizard.core.project import Project
+from mcpauth_wizard.provision.rules import Breaking
+from mcpauth_wizard.provision.spec import Spec
 
 Action = Literal["create", "update", "keep"]
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from mcpauth_wizard.errors import BadInput
-from mcpauth_wizard.fastmcp_proxy import PROXY_SCOPES, proxy_callback
-from mcpauth_wizard.platforms import PLATFORMS
-from mcpauth_wizard.project import PROXY_CLIENT, PROXY_KIND, Project
+from mcpauth_wizard.core.errors import BadInput
+from mcpauth_wizard.core.project import PROXY_CLIENT, PROXY_KIND, Project
+from mcpauth_wizard.mcp.fastmcp_proxy import PROXY_SCOPES, proxy_callback
+from mcpauth_wizard.mcp.platforms import PLATFORMS
 from mcpauth_wizard.provision.handoff import Handoff, HandoffField
-from mcpauth_wizard.spec import ClientSpec, Spec, normalize_mcp_url
+from mcpauth_wizard.provision.spec import ClientSpec, Spec, normalize_mcp_url
 
 SERVER_KINDS = ("gateway", "url", PROXY_KIND)
 _PLACEHOLDER_URL = "https://base-url.invalid/mcp"  # lets the wizard run; never reaches AWS

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mcpauth_wizard.errors import AwsProblem
-from mcpauth_wizard.platforms import PLATFORMS
+from mcpauth_wizard.core.errors import AwsProblem
+from mcpauth_wizard.mcp.platforms import PLATFORMS
 
 if TYPE_CHECKING:
     from mcpauth_wizard.aws.session import AwsContext
     from mcpauth_wizard.provision.plan import Outcome, Step
-    from mcpauth_wizard.spec import Spec
+    from mcpauth_wizard.provision.spec import Spec
 
 REGISTRATIONS = ("static", "dcr", "both")
 COGNITO_OFFERS = ("pre-registered", "DCR")  # Cognito has no client ID metadata documents (CIMD)
@@ -62,7 +62,7 @@ def self_registering(project: Any) -> list[str]:
 
 def audience_trusted(spec: Spec) -> bool:
     """Trust by audience only if the pool can bind aud and every platform sends resource."""
-    from mcpauth_wizard.gateway_rules import binding_problem, sends_resource
+    from mcpauth_wizard.provision.rules import binding_problem, sends_resource
 
     if spec.gateway_audience is not None:
         return spec.gateway_audience

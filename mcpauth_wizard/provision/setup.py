@@ -14,18 +14,18 @@ from typing import Any
 
 from mcpauth_wizard.aws import agentcore, cognito
 from mcpauth_wizard.aws.session import AwsContext
-from mcpauth_wizard.errors import BadInput, McpAuthError
-from mcpauth_wizard.gateway_rules import (
+from mcpauth_wizard.core.errors import BadInput, McpAuthError
+from mcpauth_wizard.core.project import Project
+from mcpauth_wizard.provision import registration
+from mcpauth_wizard.provision.plan import Action, FieldChange, Outcome, Plan, Step  # noqa: F401 - re-exported
+from mcpauth_wizard.provision.rules import (
     binding_problem,
     breaking_changes,
     dead_audience,
     sends_resource,
     with_full_scopes,
 )
-from mcpauth_wizard.project import Project
-from mcpauth_wizard.provision import registration
-from mcpauth_wizard.provision.plan import Action, FieldChange, Outcome, Plan, Step  # noqa: F401 - re-exported
-from mcpauth_wizard.spec import ClientSpec, Spec, resource_near_miss
+from mcpauth_wizard.provision.spec import ClientSpec, Spec, resource_near_miss
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any], keys: list[str]) -> tuple[FieldChange, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-from mcpauth_wizard.errors import McpAuthError
+from mcpauth_wizard.core.errors import McpAuthError
 
 
 class _FormReader(HTMLParser):
@@ -59,7 +59,7 @@ def sign_in_through_proxy(authorize_url: str, username: str, password: str, *,
     the browser next (the MCP client's callback, with its code, or an error)."""
     import httpx
 
-    from mcpauth_wizard.fastmcp_proxy import page_message
+    from mcpauth_wizard.mcp.fastmcp_proxy import page_message
 
     with httpx.Client(timeout=timeout, follow_redirects=False) as http:  # keeps the proxy's cookies
         answer = http.get(authorize_url)
@@ -78,7 +78,7 @@ def sign_in_through_proxy(authorize_url: str, username: str, password: str, *,
 
 
 def _next(answer: object, url: str, what: str) -> str:
-    from mcpauth_wizard.fastmcp_proxy import page_message
+    from mcpauth_wizard.mcp.fastmcp_proxy import page_message
 
     status = getattr(answer, "status_code", 0)
     if status not in (302, 303, 307):

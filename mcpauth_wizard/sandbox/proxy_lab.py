@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from mcpauth_wizard.errors import McpAuthError
+from mcpauth_wizard.core.errors import McpAuthError
 from mcpauth_wizard.sandbox.server import REGION, Sandbox, _Web
 
 Storage = Literal["default", "dynamodb"]
@@ -47,7 +47,7 @@ def cognito_setup(sandbox: Sandbox, pool_id: str, base_url: str, *, domain: str 
     """A login domain, the one app client the proxy signs in with, and a resource server for
     the MCP URL, which the proxy sends to Cognito as `resource` (what `mcpauth init --server
     fastmcp-proxy` makes on AWS)."""
-    from mcpauth_wizard.fastmcp_proxy import PROXY_SCOPES, proxy_callback
+    from mcpauth_wizard.mcp.fastmcp_proxy import PROXY_SCOPES, proxy_callback
 
     cognito = sandbox.boto("cognito-idp")
     existing = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"].get("Domain")
@@ -200,7 +200,7 @@ class ProxyLab:
         }
 
     def start(self) -> ProxyLab:
-        from mcpauth_wizard.scaffold import ScaffoldValues, scaffold
+        from mcpauth_wizard.provision.scaffold import ScaffoldValues, scaffold
 
         if not (self.folder / "handler.py").exists():
             scaffold("fastmcp-lambda", self.folder,
@@ -335,8 +335,8 @@ async def sdk_session(mcp_url: str, username: str, password: str, *, client: Any
     from mcp.client.streamable_http import streamable_http_client
     from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata
 
+    from mcpauth_wizard.oauth.signin import callback_params
     from mcpauth_wizard.sandbox.form_signin import sign_in_through_proxy
-    from mcpauth_wizard.signin import callback_params
 
     walk = browser or sign_in_through_proxy
     landed: dict[str, str] = {}

@@ -1,6 +1,6 @@
 """The client registry's facts, checked against the clients' own published packages.
 
-Each row ties one fact of `mcpauth_wizard/platforms.py` (platform, what it says) to the
+Each row ties one fact of `mcpauth_wizard/mcp/platforms.py` (platform, what it says) to the
 published artifact that proves it: a package at the version the registry says it checked
 (`Platform.checked`), a file inside the tarball (a glob: bundled chunk names are hashes), and
 a pattern that must be there (minified names written as [\\w$]+), or must not (`absent`).

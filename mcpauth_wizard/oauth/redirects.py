@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.core.errors import BadInput
 from mcpauth_wizard.oauth.loopback import is_loopback
 
 MAX_URL_LENGTH = 1024  # Cognito CallbackURLs member limit

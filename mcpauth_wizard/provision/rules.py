@@ -94,7 +94,7 @@ _SENDS_RESOURCE: dict[str, bool] = {
 
 def sends_resource(platform: str) -> bool | None:
     """Does this MCP client send `resource` (so its tokens carry aud)? None: unknown."""
-    from mcpauth_wizard.platforms import PLATFORMS
+    from mcpauth_wizard.mcp.platforms import PLATFORMS
 
     fact = getattr(getattr(PLATFORMS.get(platform), "behaviour", None), "sends_resource", None)
     if fact is None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.core.errors import BadInput
 
 PROJECT_FILE = "mcpauth.toml"
 _SECTIONS = {
@@ -96,7 +96,7 @@ def project_path(folder: str | os.PathLike[str] | None = None) -> Path:
 
 def load_project(path: Path | None = None) -> Project:
     """Read mcpauth.toml; a missing file is an empty project."""
-    from mcpauth_wizard.files import read_toml
+    from mcpauth_wizard.core.files import read_toml
 
     path = path or project_path()
     data = read_toml(path, "the project file")
@@ -172,6 +172,6 @@ def _key(key: str) -> str:
 
 def save_project(project: Project, path: Path | None = None) -> Path:
     """Write mcpauth.toml atomically (a crash never leaves half a file)."""
-    from mcpauth_wizard.files import write_atomic
+    from mcpauth_wizard.core.files import write_atomic
 
     return write_atomic(path or project_path(), dump_project(project), "the project file")

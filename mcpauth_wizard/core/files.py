@@ -19,7 +19,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.core.errors import BadInput
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any] | None:

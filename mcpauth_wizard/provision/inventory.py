@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mcpauth_wizard.errors import BadInput, NotFound
+from mcpauth_wizard.core.errors import BadInput, NotFound
 
 Origin = Literal["mcpauth", "registered", "other"]
 MCPAUTH_NAME = re.compile(r"^mcpauth-[a-z0-9-]+$")

@@ -17,8 +17,8 @@ from typing import Any
 
 from mcpauth_wizard.aws import agentcore, cognito
 from mcpauth_wizard.aws.session import AwsContext
-from mcpauth_wizard.errors import BadInput
-from mcpauth_wizard.project import Project
+from mcpauth_wizard.core.errors import BadInput
+from mcpauth_wizard.core.project import Project
 
 FORMATS = ("cloudformation",)
 

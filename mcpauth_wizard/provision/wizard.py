@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from mcpauth_wizard.errors import BadInput
-from mcpauth_wizard.platforms import MIN_PORT, PLATFORMS
+from mcpauth_wizard.core.errors import BadInput
+from mcpauth_wizard.mcp.platforms import MIN_PORT, PLATFORMS
 from mcpauth_wizard.provision import registration
-from mcpauth_wizard.spec import (
+from mcpauth_wizard.provision.spec import (
     USER_SCOPES,
     NewPool,
     Spec,
@@ -141,7 +141,7 @@ def confirm_account(prompter: Prompter, account: str, region: str,
 
 def load_config(path: str) -> dict[str, Any]:
     """Answers from a TOML file (the same keys as the flags, with underscores)."""
-    from mcpauth_wizard.files import read_toml
+    from mcpauth_wizard.core.files import read_toml
 
     found = read_toml(Path(path), "config file")
     if found is None:
@@ -207,7 +207,7 @@ def save_answers(path: str, answers: dict[str, Any]) -> Path:
     target = Path(path)
     lines = ["# Answers for `mcpauth init --config` (written by mcpauth; no secrets).", "[init]"]
     lines += [f"{key} = {_toml(value)}" for key, value in answers.items()]
-    from mcpauth_wizard.files import write_atomic
+    from mcpauth_wizard.core.files import write_atomic
 
     return write_atomic(target, "\n".join(lines) + "\n", "the answers file")
 
@@ -522,7 +522,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
             "gateway_allowed_scopes", "Also require the resource scope at the gateway?" + note,
             bool(fallback))
     if gateway and "gateway_audience" not in a and prompter.can_ask:
-        from mcpauth_wizard.gateway_rules import audience_question
+        from mcpauth_wizard.provision.rules import audience_question
 
         question, detail = audience_question(list(a["platforms"]))
         prompter.explain("gateway_audience", detail)

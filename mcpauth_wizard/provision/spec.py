@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.core.errors import BadInput
+from mcpauth_wizard.mcp.platforms import PLATFORMS, get_platform
 from mcpauth_wizard.oauth.loopback import is_loopback
-from mcpauth_wizard.platforms import PLATFORMS, get_platform
 
 TIERS = ("LITE", "ESSENTIALS", "PLUS")
 POOL_NAME = re.compile(r"^[\w\s+=,.@-]{1,128}$")

@@ -12,8 +12,8 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from mcpauth_wizard.errors import BadInput
-from mcpauth_wizard.files import output_folder, write_atomic
+from mcpauth_wizard.core.errors import BadInput
+from mcpauth_wizard.core.files import output_folder, write_atomic
 
 TEMPLATES = ("fastmcp-lambda",)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,62}$")  # usable as a CloudFormation stack name
@@ -48,7 +48,7 @@ class ScaffoldResult:
 
 def templates_root() -> Path:
     """`templates/` of a checkout, or `mcpauth_wizard/templates` inside an installed wheel."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # mcpauth_wizard/
     for candidate in (package / "templates", package.parent / "templates"):
         if candidate.is_dir():
             return candidate

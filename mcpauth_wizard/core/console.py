@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from mcpauth_wizard.callbacks import CallbackChange
-from mcpauth_wizard.platforms import platforms_of_url
+from mcpauth_wizard.mcp.platforms import platforms_of_url
+from mcpauth_wizard.oauth.redirects import CallbackChange
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -31,7 +31,7 @@ class Options:
 
     def project(self) -> Any:
         """mcpauth.toml of the current folder (read each time: commands may rewrite it)."""
-        from mcpauth_wizard.project import load_project
+        from mcpauth_wizard.core.project import load_project
 
         return load_project()
 
@@ -45,7 +45,7 @@ class Options:
             endpoint_url=self.endpoint_url,
         )
         if self.verbose:
-            from mcpauth_wizard import console
+            from mcpauth_wizard.core import console
 
             context.call_observers.append(
                 lambda service, op, _: console.err.print(f"[dim]aws {service} {op}[/]")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mcpauth_wizard.errors import BadInput
+from mcpauth_wizard.core.errors import BadInput
 
 MIN_PORT = 1024  # loopback clients listen on unprivileged ports
 
@@ -158,7 +158,7 @@ class Platform:
         """The redirect URIs this client sends, judged against what a Cognito client has: at
         the loopback port registered there (else the proposed default); () when only the user
         knows the port, or when no pre-registered client can work with it."""
-        from mcpauth_wizard.callbacks import port_in
+        from mcpauth_wizard.oauth.redirects import port_in
 
         if self.no_pre_registered:
             return ()
@@ -710,7 +710,7 @@ def get_platform(name: str) -> Platform:
 def platforms_of_url(url: str) -> list[Platform]:
     """The platforms that send this exact redirect URI (any port or callback id where the
     client chooses one)."""
-    from mcpauth_wizard.callbacks import matches_template
+    from mcpauth_wizard.oauth.redirects import matches_template
 
     return [
         platform
@@ -829,7 +829,7 @@ def predict(platform: Platform, *, advertised_scopes: list[str] | tuple[str, ...
 
 
 def matches(url: str, templates: tuple[str, ...]) -> bool:
-    from mcpauth_wizard.callbacks import matches_template
+    from mcpauth_wizard.oauth.redirects import matches_template
 
     return any(matches_template(url, t) for t in templates)
 
