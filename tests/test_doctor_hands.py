@@ -467,7 +467,7 @@ def test_a_process_on_the_other_loopback_address_stops_the_sign_in_before_any_co
     squatter.bind(("::1", 0))
     squatter.listen()
     port = squatter.getsockname()[1]
-    monkeypatch.setattr(login, "loopback_redirect", lambda ctx, platform: f"http://localhost:{port}/callback")
+    monkeypatch.setattr(login, "loopback_redirects", lambda ctx, platform: [f"http://localhost:{port}/callback"])
     opened: list[str] = []
     try:
         step = _login_step(honest, opened.append, client_id="pre-registered-client")

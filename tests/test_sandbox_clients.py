@@ -105,13 +105,18 @@ def test_a_real_browser_signs_in_to_a_loopback_callback(setup: Setup) -> None:
 
 
 def test_demo_runs_as_a_process_and_exits_0(tmp_path) -> None:
+    """Two demos at once (two terminals, a CI matrix): each doctor sign-in finds a free one of
+    the ports registered for it, and both exit 0."""
     env = {**os.environ, "COLUMNS": "120", "TMPDIR": str(tmp_path)}
     for key in [k for k in env if k.startswith("AWS_")]:
         env.pop(key)
-    proc = subprocess.run([sys.executable, "-m", "mcpauth_wizard", "demo"], capture_output=True,
-                          text=True, timeout=120, env=env)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    out = proc.stdout
+    procs = [subprocess.Popen([sys.executable, "-m", "mcpauth_wizard", "demo"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(2)]
+    outputs = [p.communicate(timeout=180) for p in procs]
+    for proc, (stdout, stderr) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, stdout[-3000:] + stderr[-3000:]
+        assert "Demo failed" not in stdout
+    out = outputs[0][0]
     assert "tools/call add(2, 3) = 5" in out
     assert "sign-in now fails: the authorize endpoint answered error=invalid_scope" in out
     assert "The doctor named COGNITO_SCOPE_NOT_ALLOWED and --fix repaired it" in out

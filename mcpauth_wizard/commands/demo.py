@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from mcpauth_wizard.core import console
 
+DOCTOR_PORTS = (8976, 8977, 8978, 8979)  # registered for the doctor's sign-in
+
 if TYPE_CHECKING:
     from mcpauth_wizard.core.options import Options
     from mcpauth_wizard.sandbox.server import Sandbox, Seed
@@ -172,7 +174,6 @@ def _doctor(demo: _Demo, *, login: bool) -> Any:
 def run_demo(opts: Options) -> None:
     require_sandbox_extra("demo")
     from mcpauth_wizard.aws import cognito
-    from mcpauth_wizard.commands.callback_commands import add as add_callback
     from mcpauth_wizard.core.project import load_project
     from mcpauth_wizard.core.redact import redact_jwt
     from mcpauth_wizard.sandbox.local import environment, working_folder
@@ -201,7 +202,14 @@ def run_demo(opts: Options) -> None:
         demo.call_tools(token)
 
         demo.step("mcpauth doctor --login: walk the OAuth flow like a client, with a real sign-in")
-        add_callback(opts, "doctor", project.clients["inspector"], None, None, None, False, False)
+        from mcpauth_wizard.oauth.redirects import add_urls
+
+        urls = [f"http://localhost:{port}/callback" for port in DOCTOR_PORTS]
+        cognito.safe_update_client(  # the doctor listens on the first free one (two demos at once)
+            opts.aws(), project.user_pool_id or "", project.clients["inspector"],
+            lambda c: {**c, "CallbackURLs": list(add_urls(c.get("CallbackURLs") or [], urls).after)})
+        demo.ok(f"registered the doctor's callbacks on ports {', '.join(map(str, DOCTOR_PORTS))} "
+                "(`mcpauth add-callback doctor --port N`): it listens on the first free one")
         first = _doctor(demo, login=True)
 
         demo.step("Break it: remove the resource scope from Inspector's app client")
@@ -229,9 +237,17 @@ def run_demo(opts: Options) -> None:
         elapsed = time.monotonic() - demo.started
         ok = first.errors == 0 and fixed.errors == 0 and broken.errors > 0 and token is not None
         root = broken.roots[0].code if broken.roots else "none"
-        console.out.print(f"\n[bold green]Demo finished in {elapsed:.1f}s.[/] The doctor named "
-                          f"[bold]{root}[/] and --fix repaired it. Try it yourself: "
-                          "`mcpauth sandbox up`, then `mcpauth init` against it.")
+        if ok:
+            console.out.print(f"\n[bold green]Demo finished in {elapsed:.1f}s.[/] The doctor named "
+                              f"[bold]{root}[/] and --fix repaired it. Try it yourself: "
+                              "`mcpauth sandbox up`, then `mcpauth init` against it.")
+        else:  # a run that failed never says it succeeded
+            what_failed = [text for failed, text in (
+                (first.errors, f"the first doctor found {console.count(first.errors, 'error')}"),
+                (not broken.errors, "the doctor did not find the broken scope"),
+                (fixed.errors, f"after --fix the doctor still found {console.count(fixed.errors, 'error')}"),
+                (token is None, f"the last sign-in failed ({what})")) if failed]
+            console.out.print(f"\n[bold red]Demo failed after {elapsed:.1f}s:[/] {'; '.join(what_failed)}.")
         console.out.print(f"The demo's mcpauth.toml (what init recorded, no secrets) is in {folder}")
         if not ok:
             raise SystemExit(1)

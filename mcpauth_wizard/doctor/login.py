@@ -62,12 +62,14 @@ def _page(status: str, text: str) -> bytes:
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
 
 
-def loopback_redirect(ctx: Context, platform: str) -> str | None:
-    """A registered http://localhost:<port>/callback of the client (or doctor's default)."""
+def loopback_redirects(ctx: Context, platform: str) -> list[str]:
+    """The client's registered http://localhost:<port>/callback URLs, in order (or the
+    doctor's default without an AWS view): the listener takes the first whose port is free,
+    so two doctors at once (two demos, a CI matrix) each find one."""
     client = (ctx.facts.get("clients") or {}).get(platform)
     if client is None:  # no AWS view: use doctor's own default, `add-callback doctor` registers it
-        return PLATFORMS["doctor"].callback_urls()[0]
-    return next((u for u in client.get("CallbackURLs") or [] if LOOPBACK.match(u)), None)
+        return [PLATFORMS["doctor"].callback_urls()[0]]
+    return [u for u in client.get("CallbackURLs") or [] if LOOPBACK.match(u)]
 
 
 class PortTaken(Exception):
@@ -317,29 +319,38 @@ async def sign_in(ctx: Context) -> Outcome:
     pre = (client_id, await _secret(me, found)) if client_id else None
     cimd = found.metadata.get("client_id_metadata_document_supported") is True \
         and bool(ctx.target.client_metadata_url)
-    redirect = loopback_redirect(ctx, platform) if pre or cimd else None
-    if (pre or cimd) and redirect is None:
+    candidates = loopback_redirects(ctx, platform) if pre or cimd else []
+    if (pre or cimd) and not candidates:
         return me.finding("LOGIN_NO_LOOPBACK_CALLBACK", f"app client {client_id} has no "
                           "http://localhost:<port>/callback for the doctor to listen on",
                           f"`mcpauth add-callback doctor --client-id {client_id}` (port 8976; or --port N)")
-    listener = Listener()
-    matched = LOOPBACK.match(redirect) if redirect else None
-    try:
-        # a client the doctor registers itself gets a free port; a given one its registered port
-        if matched:
-            await listener.start(int(matched.group(2)), matched.group(1))
-        else:
+    listener, taken = Listener(), []
+    redirect = None
+    try:  # a client the doctor registers itself gets a free port; a given one a registered one
+        if not candidates:
             await listener.start(0)
-    except PortTaken as taken:
-        return me.finding("LOGIN_PORT_TAKEN", f"another process listens on {taken} ({taken.error.strerror}): "
-                          f"a browser sent to {redirect} could deliver the sign-in's code to it, so the "
-                          "sign-in did not start", f"stop the process that listens on port {taken.port} "
+        for candidate in candidates:  # the first registered port that nobody holds
+            matched = LOOPBACK.match(candidate)
+            assert matched is not None
+            try:
+                await listener.start(int(matched.group(2)), matched.group(1))
+            except PortTaken as busy:
+                taken.append(busy)
+                listener = Listener()
+                continue
+            redirect = candidate
+            break
+    except OSError as exc:
+        return me.finding("LOGIN_ERROR", f"cannot listen on 127.0.0.1 for {candidates or 'a free port'} "
+                          f"({exc})", "free the port or register another")
+    if candidates and redirect is None:
+        held = ", ".join(str(t) for t in taken)
+        return me.finding("LOGIN_PORT_TAKEN", f"another process listens on {held}: a browser sent to "
+                          f"{', '.join(candidates)} could deliver the sign-in's code to it, so the sign-in "
+                          "did not start", f"stop the process that listens on port {taken[0].port} "
                           "(`lsof -i :PORT` or `ss -ltnp` names it), or register another port: "
                           f"`mcpauth add-callback {me.platform} --port N`",
-                          evidence={"address": taken.address, "port": taken.port})
-    except OSError as exc:
-        return me.finding("LOGIN_ERROR", f"cannot listen on 127.0.0.1 for {redirect} ({exc})",
-                          "free the port or register another")
+                          evidence={"taken": [{"address": t.address, "port": t.port} for t in taken]})
     redirect = redirect or f"http://127.0.0.1:{listener.port}/callback"
     try:
         return await _signed_in(me, conversation, listener, found, scope, redirect, pre)
