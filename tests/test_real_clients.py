@@ -75,11 +75,17 @@ def _sign_in(argv: list[str], env: dict[str, str], browser: Browser, seed: Seed,
     return proc.returncode, out, "".join(stderr)
 
 
-def _verdicts(w: Written) -> dict[str, Any]:
-    code, out = mcpauth(w.sandbox, w.folder, "doctor", "--json", "--platform", "fastmcp,python-sdk,codex")
+def _verdict(sandbox: Sandbox, folder: Path, platform: str) -> str:
+    """The doctor's verdict for the platform, in the folder init recorded (no error allowed)."""
+    code, out = mcpauth(sandbox, folder, "doctor", "--json", "--platform", platform)
     report = json.loads(out[out.index("{"):])
     assert report["summary"]["errors"] == 0, (code, report["root_causes"])
-    return report["platforms"]
+    return str(report["platforms"][platform]["verdict"])
+
+
+def _verdicts(w: Written) -> dict[str, Any]:
+    return {name: {"verdict": _verdict(w.sandbox, w.folder, name)}
+            for name in ("fastmcp", "python-sdk", "codex")}
 
 
 @pytest.mark.parametrize("name", ["fastmcp", "python-sdk"])
@@ -195,6 +201,7 @@ def test_claude_code_signs_in_with_the_panel_command_and_connects(
     got = subprocess.run([str(claude), "mcp", "get", name], env=env, cwd=tmp_path, capture_output=True,
                          text=True, timeout=90)
     assert "Connected" in got.stdout, got.stdout + got.stderr
+    assert _verdict(sandbox, tmp_path, "claude-code") == "ready"  # the doctor agrees with the client
 
 
 @pytest.mark.binary_client
@@ -223,6 +230,7 @@ def test_opencode_signs_in_with_the_written_config_and_connects(sandbox: Sandbox
     listed = subprocess.run([str(opencode), "mcp", "list"], env=env, cwd=project, capture_output=True,
                             text=True, timeout=90)
     assert "connected (OAuth)" in listed.stdout, listed.stdout + listed.stderr
+    assert _verdict(sandbox, tmp_path, "opencode") == "ready"  # the doctor agrees with the client
 
 
 def _gemini() -> Path:
@@ -299,6 +307,7 @@ def test_gemini_cli_signs_in_with_the_written_settings(sandbox: Sandbox, tmp_pat
         assert pump(30, "Successfully authenticated and reloaded tools"), "".join(screen)[-3000:]
     finally:
         child.close(force=True)
+    assert _verdict(sandbox, tmp_path, "gemini-cli") == "ready"  # with the panel's explicit endpoints
 
 
 def _node22() -> str:
@@ -350,3 +359,4 @@ def test_inspector_cli_signs_in_with_the_panel_command_and_lists_tools(sandbox: 
     code, out, err = _sign_in([node, str(launcher), *argv[3:]], env, browser, seed, tmp_path)
     assert code == 0, err[-3000:]
     assert {t["name"] for t in json.loads(out)["tools"]} == {"add", "echo"}
+    assert _verdict(sandbox, tmp_path, "inspector-cli") == "ready"  # the doctor agrees with the client
