@@ -173,8 +173,15 @@ def test_a_client_id_of_another_authorization_server_is_accepted_in_url_mode() -
 
 @pytest.mark.parametrize(("resource", "url", "allowed"), [
     ("https://a.example/mcp", "https://a.example/mcp", True),
-    ("https://a.example/mcp/", "https://a.example/mcp", True),
+    # longer than the URL: RFC 9728 §3.3 says identical, and the MCP TypeScript SDK refuses it
+    ("https://a.example/mcp/", "https://a.example/mcp", False),
+    ("https://a.example/mcp", "https://a.example/mcp/", True),  # the URL under the resource
     ("https://a.example", "https://a.example/mcp", True),  # a root PRM names the origin (RFC 9728)
+    ("https://a.example/", "https://a.example/mcp", True),
+    ("https://A.EXAMPLE/mcp", "https://a.example/mcp", True),  # the origin compares without case
+    ("https://a.example/mcp", "https://a.example/mcp/tools", True),  # a path ancestor
+    ("https://a.example/mcp#x", "https://a.example/mcp", False),  # RFC 9728: no fragment
+    ("https://a.example:8443/mcp", "https://a.example/mcp", False),  # another origin
     ("https://a.example/api/mcp", "https://a.example/mcp", False),
     ("https://a.example/m", "https://a.example/mcp", False),  # a prefix, not a path ancestor
     ("http://a.example/mcp", "https://a.example/mcp", False),

@@ -119,6 +119,8 @@ async def authorize_probe(ctx: Context, platform: str) -> Outcome:
         raise Skip(no_client_reason(ctx, platform))
     if PLATFORMS[platform].needs_port:  # its port is the one registered on the client
         await ctx.signalled(f"client.{platform}", unless_step_absent=f"aws.client.{platform}")
+    if platform in ctx.facts.get("missing_clients", ()):
+        raise Skip(f"app client {client_id} is not in the pool (COGNITO_CLIENT_NOT_FOUND): nothing to probe")
     redirect = redirect_uri(ctx, platform)
     if redirect is None:
         spec = PLATFORMS[platform]
@@ -171,6 +173,8 @@ async def token_probe(ctx: Context, platform: str) -> Outcome:
     if not client_id:
         raise Skip(no_client_reason(ctx, platform))
     await ctx.after("aws.pool")  # the pool's login domain decides where the secret may go
+    if platform in ctx.facts.get("missing_clients", ()):
+        raise Skip(f"app client {client_id} is not in the pool (COGNITO_CLIENT_NOT_FOUND): nothing to probe")
     client = (ctx.facts.get("clients") or {}).get(platform) or {}
     known = ctx.target.secrets.get(platform)
     if (client.get("ClientSecret") or client.get("ClientSecretArn")) and not known:

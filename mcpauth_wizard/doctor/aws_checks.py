@@ -132,6 +132,7 @@ async def _client(ctx: Context, platform: str) -> Outcome:
     try:  # read at once, in parallel with the pool; what needs the pool waits for it below
         described = await _call(cognito.describe_client, aws, pool_id, client_id)
     except NotFound:
+        ctx.facts.setdefault("missing_clients", set()).add(platform)  # later steps say nothing of it
         await ctx.after("aws.pool")
         if ctx.facts.get("pool_missing"):
             raise Skip("no user pool") from None
@@ -245,6 +246,9 @@ async def gateway(ctx: Context) -> Outcome:
     allowed = authorizer.get("allowedClients") or []
     if allowed:
         for platform, client_id in ctx.target.clients.items():
+            await ctx.signalled(f"client.{platform}", unless_step_absent=f"aws.client.{platform}")
+            if platform in ctx.facts.get("missing_clients", ()):
+                continue  # COGNITO_CLIENT_NOT_FOUND says it; allowing a gone id fixes nothing
             if client_id not in allowed:
                 findings.append(Finding("GATEWAY_CLIENT_NOT_ALLOWED",
                                         f"app client {client_id} ({platform}) is not in the gateway's "

@@ -94,6 +94,7 @@ class Target:
     probe_registration: bool = False  # --probe-registration: register a client, then delete it
     call_tool: str | None = None  # --call-tool: after signing in, call this tool (arguments {})
     client_metadata_url: str | None = None  # --client-metadata-url: the doctor's hosted CIMD
+    registering: tuple[str, ...] = ()  # recorded platforms that register themselves (init dcr / both)
 
 
 class Context:

@@ -15,7 +15,12 @@ from mcpauth_wizard.doctor.context import Context, Exchange
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
 from mcpauth_wizard.mcp.client import PROTOCOL_VERSION
-from mcpauth_wizard.oauth.metadata import as_candidates, prm_candidates, resource_allowed  # noqa: F401
+from mcpauth_wizard.oauth.metadata import (  # noqa: F401
+    STRICTEST,
+    as_candidates,
+    prm_candidates,
+    resource_allowed,
+)
 
 BROWSER_ORIGIN = "http://localhost:6274"  # Inspector's origin: what a browser client sends
 INITIALIZE = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
@@ -165,8 +170,9 @@ async def protected_resource(ctx: Context) -> Outcome:
     resource = document.get("resource")
     if not isinstance(resource, str) or not resource_allowed(resource, ctx.target.url):
         findings.append(Finding("PRM_RESOURCE_MISMATCH",
-                                f"the metadata's resource {resource!r} is not the URL {ctx.target.url}; "
-                                "clients refuse it (RFC 9728 §3.3) and tokens are bound to it",
+                                f"the metadata's resource {resource!r} is not the URL {ctx.target.url} "
+                                f"(nor a path ancestor of it): {STRICTEST} refuses it (RFC 9728 §3.3: "
+                                "identical), and tokens are bound to it",
                                 evidence=evidence,
                                 fix="make resource equal to the MCP URL clients use"))
     supported = document.get("scopes_supported")
@@ -262,7 +268,7 @@ async def signing_keys(ctx: Context) -> Outcome:
         if not isinstance(document, dict):
             raise TypeError(f"a {type(document).__name__}, not a JSON object")
         keys = KeySet.import_key_set(document)  # type: ignore[arg-type]
-    except (JoseError, ValueError, TypeError) as exc:  # what joserfc raises for keys it cannot use
+    except (JoseError, ValueError, TypeError, KeyError) as exc:  # what joserfc raises for keys it cannot use
         return Outcome([Finding("JWKS_INVALID", f"{url} is not a usable JWK set ({type(exc).__name__})",
                                 evidence=answer.evidence())])
     ctx.facts["jwks"] = keys

@@ -35,6 +35,8 @@ CODES: dict[str, tuple[Severity, str]] = {
     "GATEWAY_AUDIENCE_NEEDS_BINDING": ("error", "allowedAudience needs resource binding the pool cannot do"),
     "GATEWAY_AUDIENCE_NO_RESOURCE": ("warning", "allowedAudience is set but this client may not send resource"),
     "GATEWAY_SCOPE_SHORT_NAME": ("error", "allowedScopes holds a short name, not the full scope string"),
+    "REGISTRATION_REQUIRED_OFF": ("error", "the recorded setup relies on clients that register "
+                                  "themselves, and registration is off: those platforms get no client id"),
     "REGISTRATION_OFF": ("info", "dynamic client registration is off: clients need a pre-registered id"),
     "REGISTRATION_TIER": ("error", "registration is on but the pool is LITE (needs ESSENTIALS or higher)"),
     "REGISTRATION_AUTHENTICATED_ONLY": ("error", "registration needs an initial access token MCP clients cannot get"),
@@ -92,6 +94,12 @@ CODES: dict[str, tuple[Severity, str]] = {
     "MCP_INSUFFICIENT_SCOPE": ("error", "403 insufficient_scope"),
     "MCP_PROTOCOL_UNSUPPORTED": ("error", 'with a valid token, neither `server/discover` (2026-07-28) nor `initialize` (2025-11-25) answered with a result'),
     "COGNITO_CLIENT_SECRET_ON_PUBLIC_PLATFORM": ("warning", 'a platform usually set up as a public client (Inspector, Claude Code, VS Code, …) is pointed at a client with a secret: unless the secret is entered there, token exchange fails with `invalid_client`'),
+    "DOCTOR_STOPPED": ("error", "the run was stopped at --step: the steps after it did not run, so "
+                       "nothing is concluded about what they check"),
+    "AWS_UNREACHABLE": ("error", "the AWS endpoint did not answer (endpoint, region and credential "
+                        "source named): the AWS checks could not run"),
+    "AWS_CALL_FAILED": ("error", "AWS refused a read the doctor needs (e.g. access denied): the AWS "
+                        "check it feeds could not run"),
     "DOCTOR_STEP_FAILED": ("error", 'a doctor step crashed or timed out (exception type and message in the evidence); what it checks is unknown, so are the verdicts that depend on it'),
     "HTTP_RESPONSE_TOO_LARGE": ("error", "an answer ran past the doctor's bound (256 KiB for metadata and JWKS, 1 MiB otherwise, counted after decoding; 100 header fields): not read, named with its URL"),
     "HTTP_RESPONSE_ENCODING": ("error", 'an answer stacked content-codings (`gzip, gzip`, or two `Content-Encoding` lines), used one the doctor did not ask for, or did not decode: not read'),

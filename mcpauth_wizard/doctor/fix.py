@@ -14,7 +14,7 @@ FIXABLE = frozenset({
     "COGNITO_CLIENT_OAUTH_DISABLED", "COGNITO_CLIENT_NO_CODE_FLOW", "COGNITO_CLIENT_NO_IDP",
     "COGNITO_BRANDING_MISSING", "COGNITO_PASSKEY_INCOMPLETE", "GATEWAY_NOT_JWT",
     "GATEWAY_CLIENT_NOT_ALLOWED", "GATEWAY_AUDIENCE_UNMATCHABLE", "GATEWAY_SCOPE_SHORT_NAME",
-    "GATEWAY_DISCOVERY_URL_MISMATCH",
+    "GATEWAY_DISCOVERY_URL_MISMATCH", "REGISTRATION_REQUIRED_OFF",
 })
 
 
@@ -36,8 +36,13 @@ def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
     version = ((cognito.describe_domain(aws, domain) or {}).get("ManagedLoginVersion") or 1) if domain else 2
     factors = ((pool.get("Policies") or {}).get("SignInPolicy") or {}).get("AllowedFirstAuthFactors") or []
     clients = []
+    from mcpauth_wizard.core.errors import NotFound
+
     for key, client_id in project.clients.items():
-        described = cognito.describe_client(aws, project.user_pool_id, client_id)
+        try:
+            described = cognito.describe_client(aws, project.user_pool_id, client_id)
+        except NotFound:  # gone from AWS: nothing to repair on it, and no gateway may allow it
+            continue
         registered = described.get("CallbackURLs") or []
         platforms = list(project.platforms_shared) if key == "shared" else [key]
         urls: list[str] = []

@@ -19,6 +19,7 @@ from mcpauth_wizard.doctor.discovery import endpoint
 from mcpauth_wizard.doctor.findings import Finding
 from mcpauth_wizard.doctor.ownership import delete_if_ours, new_mark
 from mcpauth_wizard.doctor.runner import Outcome, Skip, Step
+from mcpauth_wizard.mcp.platforms import PLATFORMS
 from mcpauth_wizard.oauth.signin import ClientCredentials, authorization_request
 
 CLIENT_QUOTA = 1000  # app clients per user pool (Cognito quotas page); registered ones count
@@ -65,6 +66,15 @@ async def registration(ctx: Context) -> Outcome:
                                 fix="`mcpauth clients prune --registered --older-than 30d`"))
     dcr = dcr_state(pool)
     tier = pool.get("UserPoolTier") or "ESSENTIALS"
+    if dcr is None and ctx.target.registering:
+        names = ", ".join(ctx.target.registering)
+        findings += [Finding("REGISTRATION_REQUIRED_OFF", f"{PLATFORMS[p].title} registers itself in the "
+                             f"recorded setup ({names}), and dynamic client registration on user pool "
+                             f"{pool['Id']} is off (a from-scratch UpdateUserPool resets it): it gets no "
+                             "client id and cannot sign in", platform=p, evidence={"UserPoolTier": tier},
+                             fix="`mcpauth doctor --fix` (or `mcpauth init --registration dcr`) turns it "
+                             "back on") for p in ctx.target.registering]
+        return Outcome(findings, note=f"{count} app clients; registration off")
     if dcr is None:
         findings.append(Finding("REGISTRATION_OFF", "dynamic client registration is off: every MCP "
                                 "client needs a pre-registered client id", evidence={"UserPoolTier": tier},

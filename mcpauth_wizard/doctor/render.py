@@ -105,10 +105,13 @@ def render(report: Report, console: Console, *, verbose: bool = False,
         for step in report.steps:
             for line in step_lines(step, verbose=verbose):
                 say(line)
-    if report.roots:
-        root = report.roots[0]
-        # A root cause is for errors; warnings alone get a quieter heading.
-        style, heading = ("red", "Root cause") if root.severity == "error" else ("yellow", "Worth a look")
+    from mcpauth_wizard.doctor.report import worth_a_look
+
+    shown = report.roots or worth_a_look(report.findings)
+    if shown:
+        root = shown[0]
+        # A root cause is an error; warnings alone get a quieter heading.
+        style, heading = ("red", "Root cause") if report.roots else ("yellow", "Worth a look")
         console.rule(f"[bold]{heading}[/]", align="left", style=style)
         say(f"[bold]{root.code}[/]")
         say(escape(root.message))
@@ -118,7 +121,7 @@ def render(report: Report, console: Console, *, verbose: bool = False,
             say()
             for line in fix_lines(root.fix):
                 say(line)
-        others = list(dict.fromkeys(f.code for f in report.roots[1:] if f.severity == "error"))
+        others = list(dict.fromkeys(f.code for f in shown[1:]))
         if others:
             say()
             say(f"Also: {', '.join(others)}")

@@ -23,25 +23,35 @@ CAUSES: dict[str, tuple[str, ...]] = {
     "AUTHZ_NO_LOGIN_PAGE": ("COGNITO_NO_DOMAIN", "COGNITO_DOMAIN_NOT_ACTIVE", "COGNITO_CLIENT_NO_IDP",
                             "COGNITO_BRANDING_MISSING"),
     "AUTHZ_UNKNOWN_CLIENT": ("COGNITO_CLIENT_NOT_FOUND", "GATEWAY_DISCOVERY_URL_MISMATCH"),
-    "TOKEN_CLIENT_AUTH_FAILED": ("GATEWAY_DISCOVERY_URL_MISMATCH",),
+    "TOKEN_CLIENT_AUTH_FAILED": ("COGNITO_CLIENT_NOT_FOUND", "GATEWAY_DISCOVERY_URL_MISMATCH"),
+    "GATEWAY_CLIENT_NOT_ALLOWED": ("COGNITO_CLIENT_NOT_FOUND",),
+    # a gateway whose inbound auth is not JWT serves no challenge and no metadata: one root
+    "PRM_NOT_FOUND": ("GATEWAY_NOT_JWT",),
+    "PRM_INVALID": ("GATEWAY_NOT_JWT",),
     "COGNITO_SCOPE_NOT_ALLOWED": ("COGNITO_RESOURCE_SERVER_MISSING",),
     "COGNITO_CALLBACK_MISSING": (),
     "LOGIN_ERROR": ("COGNITO_RESOURCE_SERVER_MISSING", "COGNITO_SCOPE_NOT_ALLOWED",
                     "COGNITO_CALLBACK_MISSING", "COGNITO_BRANDING_MISSING"),
-    "TOKEN_AUDIENCE_MISMATCH": ("GATEWAY_CLIENT_NOT_ALLOWED", *_AUDIENCE),
-    "TOKEN_SCOPE_MISSING": ("COGNITO_SCOPE_NOT_ALLOWED", "GATEWAY_SCOPE_SHORT_NAME", "PRM_NO_SCOPES"),
-    "MCP_TOKEN_REJECTED": ("GATEWAY_CLIENT_NOT_ALLOWED", *_AUDIENCE,
+    # an ID token used as a bearer carries neither the access token's audience nor its scopes
+    "TOKEN_AUDIENCE_MISMATCH": ("TOKEN_WRONG_USE", "GATEWAY_CLIENT_NOT_ALLOWED", *_AUDIENCE),
+    "TOKEN_SCOPE_MISSING": ("TOKEN_WRONG_USE", "COGNITO_SCOPE_NOT_ALLOWED", "GATEWAY_SCOPE_SHORT_NAME",
+                            "PRM_NO_SCOPES"),
+    "MCP_TOKEN_REJECTED": ("TOKEN_WRONG_USE", "GATEWAY_CLIENT_NOT_ALLOWED", *_AUDIENCE,
                            "GATEWAY_DISCOVERY_URL_MISMATCH", "TOKEN_AUDIENCE_MISMATCH",
                            "TOKEN_ISSUER_MISMATCH", "TOKEN_EXPIRED"),
-    "MCP_INSUFFICIENT_SCOPE": ("GATEWAY_SCOPE_SHORT_NAME", "TOKEN_SCOPE_MISSING", "COGNITO_SCOPE_NOT_ALLOWED"),
-    "AS_METADATA_NOT_FOUND": ("AS_HOSTED_DOMAIN_AS_ISSUER", "COGNITO_NO_DOMAIN",
+    "MCP_INSUFFICIENT_SCOPE": ("TOKEN_WRONG_USE", "GATEWAY_SCOPE_SHORT_NAME", "TOKEN_SCOPE_MISSING",
+                               "COGNITO_SCOPE_NOT_ALLOWED"),
+    "AS_METADATA_NOT_FOUND": ("GATEWAY_NOT_JWT", "AS_HOSTED_DOMAIN_AS_ISSUER", "COGNITO_NO_DOMAIN",
                               "GATEWAY_DISCOVERY_URL_MISMATCH"),
     "MCP_NO_CHALLENGE": ("GATEWAY_NOT_JWT",),
     "JWKS_UNREACHABLE": ("AS_METADATA_NOT_FOUND",),
 }
 _AWS_FIRST = ("COGNITO_", "GATEWAY_", "AWS_")
 # What the doctor itself could not do: never a platform's fault.
-DOCTOR_LIMITS = frozenset({"LOGIN_NO_LOOPBACK_CALLBACK", "DOCTOR_STEP_FAILED"})
+DOCTOR_LIMITS = frozenset({"LOGIN_NO_LOOPBACK_CALLBACK", "DOCTOR_STEP_FAILED", "DOCTOR_STOPPED",
+                           "AWS_UNREACHABLE", "AWS_CALL_FAILED"})
+# What leaves a verdict unknown: a check that could not run.
+UNKNOWN_MAKERS = frozenset({"DOCTOR_STEP_FAILED", "DOCTOR_STOPPED", "AWS_UNREACHABLE", "AWS_CALL_FAILED"})
 
 
 def link_causes(findings: list[Finding]) -> None:
@@ -57,9 +67,15 @@ def link_causes(findings: list[Finding]) -> None:
 
 
 def root_causes(findings: list[Finding]) -> list[Finding]:
-    """Faults that are not symptoms, errors before warnings, configuration before HTTP."""
-    roots = [f for f in findings if f.caused_by is None and f.severity != "info"]
-    return sorted(roots, key=lambda f: (f.severity != "error", not f.code.startswith(_AWS_FIRST)))
+    """Errors that are not symptoms of another finding, configuration before HTTP. A warning
+    is never a root cause (it has its own list: `worth_a_look`)."""
+    roots = [f for f in findings if f.caused_by is None and f.severity == "error"]
+    return sorted(roots, key=lambda f: not f.code.startswith(_AWS_FIRST))
+
+
+def worth_a_look(findings: list[Finding]) -> list[Finding]:
+    """Warnings that are not symptoms: what may fail, kept apart from the root causes."""
+    return [f for f in findings if f.caused_by is None and f.severity == "warning"]
 
 
 @dataclass
@@ -83,7 +99,7 @@ def verdicts(target: Target, findings: list[Finding],
         strict = [q for q in platform.quirks if q.code in codes_found]
         mine = [f for f in findings if f.platform is None or f.platform == name]
         errors = sorted({f.code for f in mine if f.severity == "error" and f.code not in DOCTOR_LIMITS})
-        failed = sorted({f.code for f in mine if f.code == "DOCTOR_STEP_FAILED"})
+        failed = sorted({f.code for f in mine if f.code in UNKNOWN_MAKERS})
         predicted = [p for p in predict_from_facts(platform, facts or {})
                      if p.code not in {q.code for q in platform.quirks}]
         confirmed = [p.code for p in predicted if p.severity == "error"]
@@ -100,6 +116,9 @@ def verdicts(target: Target, findings: list[Finding],
             result[name] = PlatformVerdict("at_risk", [q.code for q in strict] + failed, note=quirk_note)
         elif failed:
             result[name] = PlatformVerdict("unknown", failed, note="a check it depends on did not finish")
+        elif any(p.severity == "warning" for p in predicted):  # a reported behaviour meets this server
+            reported = next(p for p in predicted if p.severity == "warning")
+            result[name] = PlatformVerdict("at_risk", note=f"{reported.text} (reported, unverified)")
         else:
             result[name] = PlatformVerdict("ready")
         result[name].predicted = predicted
@@ -133,6 +152,7 @@ class Report:
                        "issuer": self.target.issuer},
             "steps": [s.as_dict() for s in self.steps],
             "root_causes": list(dict.fromkeys(f.code for f in self.roots)),
+            "worth_a_look": list(dict.fromkeys(f.code for f in worth_a_look(self.findings))),
             "platforms": {k: {"verdict": v.verdict, "codes": v.codes, "note": v.note,
                               **({"predicted": [{"code": p.code, "error": p.error, "text": p.text,
                                                  "fix": p.fix, "confidence": p.fact.confidence}

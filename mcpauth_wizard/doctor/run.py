@@ -83,7 +83,10 @@ def make_target(project: Any, *, url: str | None, platforms: str | None, client_
     pool = pool_id or (project.user_pool_id if not url or url == project.resource_url else None)
     if pool:
         check_pool_id(pool)
-    chosen = parse_platforms(platforms, list(project.clients))
+    recorded = list(project.platforms) or list(project.clients)  # what init recorded, all of it
+    if "shared" in project.clients:
+        recorded = list(project.platforms_shared or project.platforms) or ["shared"]
+    chosen = parse_platforms(platforms, recorded)
     if project.is_proxy and not platforms:
         chosen = ()  # MCP clients register with the proxy: no per-platform Cognito clients
     clients = {}
@@ -115,13 +118,17 @@ def make_target(project: Any, *, url: str | None, platforms: str | None, client_
         raise BadInput(f"--client-metadata-url {client_metadata_url!r}: a client ID metadata "
                        "document is an https:// URL")
     gateway = gateway_id or (project.gateway_id if not url or url == project.resource_url else None)
+    from mcpauth_wizard.provision.registration import self_registering
+
+    recorded_setup = not url or url == project.resource_url
+    registering = tuple(p for p in self_registering(project) if p in chosen) if recorded_setup else ()
     return Target(url=mcp_url, platforms=chosen, clients=clients, secrets=secrets, pool_id=pool,
                   gateway_id=gateway, region=project.region, scopes=tuple(project.scopes),
                   token=token_value, login_platform=login_platform, issuer=_check_issuer(issuer),
                   proxy_client=project.proxy_client if project.is_proxy else None,
                   proxy_base_url=project.base_url if project.is_proxy else None,
                   state_probes=state_probes, call_tool=call_tool,
-                  client_metadata_url=client_metadata_url)
+                  client_metadata_url=client_metadata_url, registering=registering)
 
 
 def aws_access(opts: Any, target: Target) -> tuple[Any | None, str | None]:

@@ -55,9 +55,42 @@ async def _run_one(step: Step, ctx: Context) -> StepResult:
     except TimeoutError:
         result = _failed(step, f"did not finish within {step.timeout:.0f}s", "TimeoutError", "")
     except Exception as exc:  # noqa: BLE001 - a doctor reports; it never dies with a traceback
-        result = _failed(step, f"internal error: {type(exc).__name__}: {exc}", type(exc).__name__, str(exc))
+        result = _aws_failed(step, ctx, exc) or _failed(
+            step, f"internal error: {type(exc).__name__}: {exc}", type(exc).__name__, str(exc))
     result.duration_ms = int((time.perf_counter() - started) * 1000)
     return result
+
+
+def _aws_failed(step: Step, ctx: Context, exc: Exception) -> StepResult | None:
+    """An AWS call that failed (the endpoint unreachable, access denied): a finding that says
+    where the doctor looked and with which credentials, once per run; None for anything else."""
+    from mcpauth_wizard.aws.session import translate_aws_error
+
+    problem = translate_aws_error(exc)
+    if problem is None:
+        return None
+    if ctx.facts.get("aws_failed"):  # said once; the other AWS steps only point at it
+        return StepResult(step.id, step.title, "skip", note=f"AWS did not answer ({ctx.facts['aws_failed']})")
+    import botocore.exceptions as bx
+
+    unreachable = isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError))
+    ctx.facts["aws_failed"] = "AWS_UNREACHABLE" if unreachable else "AWS_CALL_FAILED"
+    aws = ctx.aws
+    try:
+        credentials = aws.session.get_credentials() if aws is not None else None
+        source = getattr(credentials, "method", None) or "none found"
+    except Exception:  # noqa: BLE001 - the credential chain itself may be what fails
+        source = "unreadable"
+    where = {"endpoint": (aws.resolved_endpoint if aws is not None else None) or "AWS's public endpoint",
+             "region": getattr(aws, "region_name", None), "credentials": source}
+    fix = ("check the network path and the endpoint (AWS_ENDPOINT_URL, --endpoint-url, a proxy), "
+           "the region (--region, AWS_REGION) and the credentials (AWS_PROFILE, `aws sso login`)"
+           if unreachable else "check the credentials' permissions (the doctor needs read access: "
+           "cognito-idp Describe*/List*/Get*, bedrock-agentcore GetGateway) and the region")
+    finding = Finding(ctx.facts["aws_failed"], f"{problem} (endpoint {where['endpoint']}, region "
+                      f"{where['region']}, credentials from {where['credentials']}): the AWS checks "
+                      "could not run", step=step.id, evidence=where, fix=fix)
+    return StepResult(step.id, step.title, "fail", [finding], note=str(problem))
 
 
 def _failed(step: Step, note: str, kind: str, message: str) -> StepResult:
@@ -83,9 +116,18 @@ async def run_steps(steps: list[Step], ctx: Context, pause: Pause | None = None,
 
     if pause is not None:
         mode = "ask"  # ask before each step, or run the rest ("run"), or run none ("stopped")
-        for step in steps:
+        for index, step in enumerate(steps):
             if mode == "ask":
                 mode = {"all": "run", "stop": "stopped"}.get(await pause(step, ctx) or "next", "ask")
+                if mode == "stopped":  # said where, and that nothing after it is concluded
+                    left = len(steps) - index
+                    finished(step, StepResult(step.id, step.title, "fail", [Finding(
+                        "DOCTOR_STOPPED", f"stopped at --step before {step.title!r} ({step.id}): "
+                        f"{left} step(s) did not run, so what they check is unknown", step=step.id,
+                        evidence={"not_run": [s.id for s in steps[index:]]},
+                        fix="run `mcpauth doctor` again (without --step, or continue with c)")],
+                        note="not run: stopped here at --step"))
+                    continue
             if mode == "stopped":
                 finished(step, StepResult(step.id, step.title, "skip", note="not run: stopped at --step"))
             else:

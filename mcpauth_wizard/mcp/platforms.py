@@ -260,7 +260,8 @@ PLATFORMS: dict[str, Platform] = {
                 CallbackVersion("AS without iss (Cognito)",
                                 ("https://chatgpt.com/connector/oauth/{callback_id}",),
                                 _OPENAI_AUTH, False,
-                                "shown in the connector's settings; add it with --url"),
+                                "ChatGPT shows it once the connector exists: Settings › Apps & "
+                                "Connectors › the connector › its OAuth settings (callback URL)"),
             ),
             behaviour=Behaviour(
                 sends_resource=Fact("authorize+token", _OPENAI_AUTH, False),
@@ -823,7 +824,9 @@ def predict(platform: Platform, *, advertised_scopes: list[str] | tuple[str, ...
             platform.name, "PLATFORM_CALLBACK_NEEDS_ISS", "redirect_mismatch",
             f"{title} is " + _says(b.needs_iss_for_stable_callback, "use a per-connector callback "
                                    "URL with an AS that sends no RFC 9207 iss") + "; none is registered",
-            f"`mcpauth add-callback {platform.name} --url <the URL {title} shows>`",
+            f"`mcpauth add-callback {platform.name} --url <the URL {title} shows>` — "
+            + next((v.note for v in platform.callback_versions if v.urls == per_connector and v.note),
+                   f"{title} shows it once the connector exists"),
             b.needs_iss_for_stable_callback))
     return found
 

@@ -37,11 +37,19 @@ def as_candidates(issuer: str) -> list[str]:
             f"{origin}{path}/.well-known/openid-configuration"]
 
 
+STRICTEST = ("the MCP TypeScript SDK's checkResourceAllowed (what Claude Code, mcp-remote, "
+             "Inspector and VS Code run)")
+
+
 def resource_allowed(resource: str, url: str) -> bool:
-    """RFC 9728 §3.3 as MCP clients apply it: the metadata's resource is the server's URL or
-    an ancestor of it on the same origin (a root PRM may name the origin)."""
+    """RFC 9728 §3.3 as the strictest widely used client applies it (STRICTEST): the
+    metadata's resource is the server's URL itself or a path ancestor of it on the same origin
+    — a resource of `…/mcp/` for a server at `…/mcp` is longer than the URL and refused."""
     a, b = urlsplit(resource), urlsplit(url)
     if (a.scheme.lower(), a.netloc.lower()) != (b.scheme.lower(), b.netloc.lower()) or a.fragment:
         return False
-    base, path = a.path.rstrip("/"), b.path.rstrip("/")
-    return path == base or path.startswith(base + "/")
+    configured, requested = a.path or "/", b.path or "/"
+    if len(requested) < len(configured):
+        return False
+    return (requested if requested.endswith("/") else requested + "/").startswith(
+        configured if configured.endswith("/") else configured + "/")
