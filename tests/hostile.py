@@ -5,9 +5,10 @@ An answer may also be a function of the request (for servers that speak a protoc
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -165,3 +166,30 @@ def serve_as_own_issuer(server: HostileServer, *, token_error: str, jwks: dict[s
     server.answers["/login"] = Answer(200, body=b"<form>login</form>")
     server.answers["/token"] = Answer(401 if token_error == "invalid_client" else 400, as_json,
                                       json.dumps({"error": token_error}).encode())
+
+
+@contextlib.contextmanager
+def signing_in_server() -> Iterator[HostileServer]:
+    """An MCP server that is its own authorization server and lets the doctor register
+    (DCR) and sign in: tokens are opaque, the login is whatever the test's browser does."""
+    import json
+
+    def reply(data: object, status: int = 200, **headers: str) -> Answer:
+        return Answer(status, {"Content-Type": "application/json", **headers}, json.dumps(data).encode())
+
+    with HostileServer() as s:
+        prm = f"{s.url}/.well-known/oauth-protected-resource/mcp"
+        s.answers.update({
+            "/mcp": reply({"error": "invalid_token"}, 401,
+                          **{"WWW-Authenticate": f'Bearer resource_metadata="{prm}"'}),
+            "/.well-known/oauth-protected-resource/mcp": reply(
+                {"resource": f"{s.url}/mcp", "authorization_servers": [s.url]}),
+            "/.well-known/oauth-authorization-server": reply({
+                "issuer": s.url, "authorization_endpoint": f"{s.url}/authorize",
+                "token_endpoint": f"{s.url}/token", "registration_endpoint": f"{s.url}/register",
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": ["none"]}),
+            "/register": reply({"client_id": "dcr-client"}, 201),
+            "/token": reply({"access_token": "opaque-token", "token_type": "Bearer"}),
+        })
+        yield s

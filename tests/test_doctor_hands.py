@@ -29,7 +29,7 @@ import pytest
 from mcpauth_wizard.sandbox.local import environment as _environment
 from mcpauth_wizard.sandbox.server import Sandbox
 from tests.bombs import bombs
-from tests.hostile import Answer, HostileServer
+from tests.hostile import Answer, HostileServer, signing_in_server
 from tests.test_doctor_registration import DcrFresh
 
 REPO = Path(__file__).resolve().parents[1]
@@ -389,21 +389,7 @@ def test_a_redirect_from_https_down_to_plain_http_is_not_followed() -> None:
 @pytest.fixture
 def honest() -> Iterator[HostileServer]:
     """An authorization server that lets the doctor register and sign in (tokens opaque)."""
-    with HostileServer() as s:
-        prm = f"{s.url}/.well-known/oauth-protected-resource/mcp"
-        s.answers.update({
-            "/mcp": _json({"error": "invalid_token"}, 401,
-                          **{"WWW-Authenticate": f'Bearer resource_metadata="{prm}"'}),
-            "/.well-known/oauth-protected-resource/mcp": _json(
-                {"resource": f"{s.url}/mcp", "authorization_servers": [s.url]}),
-            "/.well-known/oauth-authorization-server": _json({
-                "issuer": s.url, "authorization_endpoint": f"{s.url}/authorize",
-                "token_endpoint": f"{s.url}/token", "registration_endpoint": f"{s.url}/register",
-                "code_challenge_methods_supported": ["S256"],
-                "token_endpoint_auth_methods_supported": ["none"]}),
-            "/register": _json({"client_id": "dcr-client"}, 201),
-            "/token": _json({"access_token": "opaque-token", "token_type": "Bearer"}),
-        })
+    with signing_in_server() as s:
         yield s
 
 

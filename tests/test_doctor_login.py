@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.hostile import Answer, HostileServer
+from tests.hostile import Answer, HostileServer, signing_in_server
 
 
 def _json(data: Any, status: int = 200, **headers: str) -> Answer:
@@ -25,21 +25,7 @@ def _json(data: Any, status: int = 200, **headers: str) -> Answer:
 
 @pytest.fixture
 def server() -> Iterator[HostileServer]:
-    with HostileServer() as s:
-        prm = f"{s.url}/.well-known/oauth-protected-resource/mcp"
-        s.answers.update({
-            "/mcp": _json({"error": "invalid_token"}, 401,
-                          **{"WWW-Authenticate": f'Bearer resource_metadata="{prm}"'}),
-            "/.well-known/oauth-protected-resource/mcp": _json(
-                {"resource": f"{s.url}/mcp", "authorization_servers": [s.url]}),
-            "/.well-known/oauth-authorization-server": _json({
-                "issuer": s.url, "authorization_endpoint": f"{s.url}/authorize",
-                "token_endpoint": f"{s.url}/token", "registration_endpoint": f"{s.url}/register",
-                "code_challenge_methods_supported": ["S256"],
-                "token_endpoint_auth_methods_supported": ["none"]}),
-            "/register": _json({"client_id": "dcr-client"}, 201),
-            "/token": _json({"access_token": "opaque-token", "token_type": "Bearer"}),
-        })
+    with signing_in_server() as s:
         yield s
 
 

@@ -75,6 +75,20 @@ def _sign_in(argv: list[str], env: dict[str, str], browser: Browser, seed: Seed,
     return proc.returncode, out, "".join(stderr)
 
 
+def _init_for(sandbox: Sandbox, folder: Path, platform: str) -> tuple[Seed, dict[str, Any]]:
+    """`mcpauth init` for one platform on a pinned free port, its files written to
+    folder/written, and its panel (`show --json`)."""
+    seed = sandbox.seed()
+    code, out = mcpauth(sandbox, folder, "init", "--pool-id", seed.pool_id, "--domain", f"{platform}-login",
+                        "--gateway-id", seed.gateway_id, "--platform", platform, "--port",
+                        f"{platform}={free_port()}", "--gateway-allowed-scopes", "--yes", "--allow-breaking")
+    assert code == 0, out
+    assert mcpauth(sandbox, folder, "show", "--write", str(folder / "written"))[0] == 0
+    panel = next(h for h in json.loads(mcpauth(sandbox, folder, "show", "--json")[1])["handoffs"]
+                 if h["platform"] == platform)
+    return seed, panel
+
+
 def _verdict(sandbox: Sandbox, folder: Path, platform: str) -> str:
     """The doctor's verdict for the platform, in the folder init recorded (no error allowed)."""
     code, out = mcpauth(sandbox, folder, "doctor", "--json", "--platform", platform)
@@ -181,13 +195,7 @@ def test_claude_code_signs_in_with_the_panel_command_and_connects(
     `claude mcp login NAME` in a terminal (it refuses to sign in without one), then
     `claude mcp get NAME` health-checks the server with the token."""
     claude = _binary("claude-code")
-    seed = sandbox.seed()
-    code, out = mcpauth(sandbox, tmp_path, "init", "--pool-id", seed.pool_id, "--domain", "claude-code-login",
-                        "--gateway-id", seed.gateway_id, "--platform", "claude-code", "--port",
-                        f"claude-code={free_port()}", "--gateway-allowed-scopes", "--yes", "--allow-breaking")
-    assert code == 0, out
-    panel = next(h for h in json.loads(mcpauth(sandbox, tmp_path, "show", "--json")[1])["handoffs"]
-                 if h["platform"] == "claude-code")
+    seed, panel = _init_for(sandbox, tmp_path, "claude-code")
     add = shlex.split(panel["fields"]["Command"])
     assert add[:3] == ["claude", "mcp", "add"]
     browser = Browser(tmp_path)
@@ -209,17 +217,10 @@ def test_opencode_signs_in_with_the_written_config_and_connects(sandbox: Sandbox
     """OpenCode 1.18.33: the written opencode.json in a project folder, `opencode mcp auth NAME`
     in a terminal, then `opencode mcp list` shows it connected with OAuth."""
     opencode = _binary("opencode")
-    seed = sandbox.seed()
-    code, out = mcpauth(sandbox, tmp_path, "init", "--pool-id", seed.pool_id, "--domain", "opencode-login",
-                        "--gateway-id", seed.gateway_id, "--platform", "opencode", "--port",
-                        f"opencode={free_port()}", "--gateway-allowed-scopes", "--yes", "--allow-breaking")
-    assert code == 0, out
-    assert mcpauth(sandbox, tmp_path, "show", "--write", str(tmp_path / "written"))[0] == 0
+    seed, panel = _init_for(sandbox, tmp_path, "opencode")
     project = tmp_path / "project"
     project.mkdir()
     (project / "opencode.json").write_text((tmp_path / "written" / "opencode" / "opencode.json").read_text())
-    panel = next(h for h in json.loads(mcpauth(sandbox, tmp_path, "show", "--json")[1])["handoffs"]
-                 if h["platform"] == "opencode")
     auth = shlex.split(panel["fields"]["Then"])
     home = tmp_path / "home"
     browser = Browser(tmp_path)
@@ -257,14 +258,7 @@ def test_gemini_cli_signs_in_with_the_written_settings(sandbox: Sandbox, tmp_pat
     import pexpect
 
     gemini = _gemini()
-    seed = sandbox.seed()
-    code, out = mcpauth(sandbox, tmp_path, "init", "--pool-id", seed.pool_id, "--domain", "gemini-login",
-                        "--gateway-id", seed.gateway_id, "--platform", "gemini-cli", "--port",
-                        f"gemini-cli={free_port()}", "--gateway-allowed-scopes", "--yes", "--allow-breaking")
-    assert code == 0, out
-    assert mcpauth(sandbox, tmp_path, "show", "--write", str(tmp_path / "written"))[0] == 0
-    panel = next(h for h in json.loads(mcpauth(sandbox, tmp_path, "show", "--json")[1])["handoffs"]
-                 if h["platform"] == "gemini-cli")
+    seed, panel = _init_for(sandbox, tmp_path, "gemini-cli")
     project = tmp_path / "project"
     (project / ".gemini").mkdir(parents=True)
     (project / ".gemini" / "settings.json").write_text(
@@ -344,13 +338,7 @@ def test_inspector_cli_signs_in_with_the_panel_command_and_lists_tools(sandbox: 
     localhost, registered; the default 127.0.0.1:6276 is not). MCP_AUTO_OPEN_ENABLED stands for
     the terminal in which it would ask before opening the browser."""
     node, launcher = _node22(), _inspector_2()
-    seed = sandbox.seed()
-    code, out = mcpauth(sandbox, tmp_path, "init", "--pool-id", seed.pool_id, "--domain", "inspector-cli-login",
-                        "--gateway-id", seed.gateway_id, "--platform", "inspector-cli", "--port",
-                        f"inspector-cli={free_port()}", "--gateway-allowed-scopes", "--yes", "--allow-breaking")
-    assert code == 0, out
-    panel = next(h for h in json.loads(mcpauth(sandbox, tmp_path, "show", "--json")[1])["handoffs"]
-                 if h["platform"] == "inspector-cli")
+    seed, panel = _init_for(sandbox, tmp_path, "inspector-cli")
     argv = shlex.split(next(iter(panel["fields"].values())))
     assert argv[:3] == ["npx", "-y", "@modelcontextprotocol/inspector"], argv
     browser = Browser(tmp_path)

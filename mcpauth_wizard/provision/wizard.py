@@ -91,7 +91,8 @@ class NoPrompter:
     FLAGS = {"pool": "--pool-id or --new-pool", "mcp_server": "--gateway-id or --mcp-url"}
 
     def _missing(self, key: str) -> Any:
-        flag = self.FLAGS.get(key) or "--" + key.replace("_", "-")
+        flag = self.FLAGS.get(key) or (f"--port {key.removeprefix('port_')}=PORT" if key.startswith("port_")
+                                       else "--" + key.replace("_", "-"))
         raise BadInput(f"no answer for {key!r} and no terminal to ask: pass {flag} "
                        "(or put it in --config)")
 
