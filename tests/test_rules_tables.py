@@ -176,3 +176,25 @@ def test_root_causes_are_errors_only_and_aws_first(codes: list[str], roots: list
     findings = [_f(c) for c in codes]
     assert [f.code for f in root_causes(findings)] == roots
     assert [f.code for f in worth_a_look(findings)] == worth
+
+
+# --- the verdict rule: what a registry prediction does to a platform's verdict ---------------
+
+@pytest.mark.parametrize(("platform", "client", "verdict"), [
+    # ChatGPT reportedly uses a per-connector callback with an AS without iss: none registered
+    ("chatgpt", {"CallbackURLs": ["https://chatgpt.com/connector_platform_oauth_redirect"]}, "at_risk"),
+    ("chatgpt", {"CallbackURLs": ["https://chatgpt.com/connector/oauth/abc123"]}, "ready"),
+    # Gemini CLI refuses a response without iss after discovery: its panel avoids discovery
+    ("gemini-cli", {"CallbackURLs": ["http://localhost:7777/oauth/callback"]}, "ready"),
+    ("inspector", {"CallbackURLs": ["http://localhost:6274/oauth/callback"]}, "ready"),
+])
+def test_verdict_rule_for_registry_predictions(platform: str, client: dict[str, Any], verdict: str) -> None:
+    from mcpauth_wizard.doctor.context import Target
+    from mcpauth_wizard.doctor.report import verdicts
+
+    facts = {"as": {"issuer": "https://as.example", "code_challenge_methods_supported": ["S256"],
+                    "scopes_supported": ["openid"]},
+             "challenge_scope": f"openid {RESOURCE}/invoke",
+             "clients": {platform: {**client, "AllowedOAuthScopes": ["openid", f"{RESOURCE}/invoke"]}}}
+    found = verdicts(Target(RESOURCE, (platform,)), [], facts)
+    assert found[platform].verdict == verdict, found[platform]

@@ -116,8 +116,8 @@ def verdicts(target: Target, findings: list[Finding],
             result[name] = PlatformVerdict("at_risk", [q.code for q in strict] + failed, note=quirk_note)
         elif failed:
             result[name] = PlatformVerdict("unknown", failed, note="a check it depends on did not finish")
-        elif any(p.severity == "warning" for p in predicted):  # a reported behaviour meets this server
-            reported = next(p for p in predicted if p.severity == "warning")
+        elif any(not p.fact.verified and not p.avoidable for p in predicted):  # reported, not avoided
+            reported = next(p for p in predicted if not p.fact.verified and not p.avoidable)
             result[name] = PlatformVerdict("at_risk", note=f"{reported.text} (reported, unverified)")
         else:
             result[name] = PlatformVerdict("ready")
