@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,8 @@ def test_sdk_client_without_a_client_id_registers_signs_in_and_calls_a_tool(
     assert "allowedClients" not in authorizer
     assert authorizer["allowedScopes"] == [f"{url}/invoke"]
     assert authorizer["allowedAudience"] == [url]  # VS Code sends resource
+    recorded = tomllib.loads((tmp_path / "mcpauth.toml").read_text())
+    assert recorded["gateway"]["allowed_scopes"] is True  # the file says what the gateway has
     clients_before = sandbox.boto("cognito-idp").list_user_pool_clients(
         UserPoolId=seed.pool_id, MaxResults=60)["UserPoolClients"]
     assert clients_before == []  # nothing made in advance

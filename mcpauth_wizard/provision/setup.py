@@ -439,12 +439,18 @@ def _branding_step(aws: AwsContext, pool: dict[str, Any] | None, client: ClientS
                 note="gives the client its managed login page (each client needs a style)", run=run)
 
 
+def _gateway_scopes_applied(spec: Spec) -> bool:
+    """Whether the gateway's allowedScopes carry the resource scopes: asked for, or always with
+    self-registering clients (their tokens carry no client id the gateway could allow)."""
+    return spec.gateway_allowed_scopes or spec.registration != "static"
+
+
 def _gateway_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, region: str,
                   client_ids: dict[str, str | None], login_version: int, warnings: list[str]) -> Step:
     assert spec.gateway_id
     gateway = agentcore.get_gateway(aws, spec.gateway_id)
     dcr = spec.registration != "static"
-    scopes = list(spec.resource_scopes) if spec.gateway_allowed_scopes or dcr else []
+    scopes = list(spec.resource_scopes) if _gateway_scopes_applied(spec) else []
     before = agentcore.jwt_authorizer(gateway)
     label = f"{gateway.get('name')} ({spec.gateway_id})"
     short_names = _resource_scope_names(aws, spec, pool)
@@ -577,7 +583,7 @@ def recorded(project: Project, plan: Plan) -> Project:
         pool_name=spec.new_pool.name if spec.new_pool else project.pool_name,
         platforms=spec.platforms, secret=spec.secret_platforms, user_scopes=spec.user_scopes,
         passkeys=spec.passkeys, classic_login=spec.managed_login_version == 1,
-        gateway_allowed_scopes=spec.gateway_allowed_scopes if spec.gateway_id else None,
+        gateway_allowed_scopes=_gateway_scopes_applied(spec) if spec.gateway_id else None,
         registration=spec.registration)
 
 
