@@ -156,7 +156,7 @@ def answer_like_a_person(child: pexpect.spawn, choices: tuple[str, ...] = ()) ->
         assert len(questions) < 40, questions
         typed = re.match(r"Type the .*?\(([^()]+)\)", question)
         if question.startswith("Apply"):
-            child.send("y")  # a confirm takes y/n without Enter
+            child.send("y\r")  # as people do: y, then Enter
         elif typed:
             child.sendline(typed.group(1))
         else:

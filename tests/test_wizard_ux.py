@@ -91,12 +91,12 @@ def test_declining_the_plan_keeps_the_answers_as_a_command_and_a_file(aws, tmp_p
         child.send("\r")
     child.expect_exact("Apply ")
     child.expect_exact("change")
-    child.send("n")  # a confirm takes y/n without Enter
+    child.send("n\r")  # a person types n, then Enter
     child.expect_exact("Nothing changed in AWS")
     child.expect(r"(mcpauth init [^\r\n]+)")
     printed = child.match.group(1).strip()
     child.expect_exact("Save these answers to a file")
-    child.send("y")
+    child.send("y\r")
     child.expect_exact("File")
     child.send("\r")
     _ends_having_changed_nothing(child, aws, 1)
@@ -302,7 +302,7 @@ def test_declining_a_breaking_plan_says_nothing_changed_too(aws, tmp_path) -> No
     child.expect_exact("Nothing changed in AWS")
     child.expect_exact("mcpauth init ")
     child.expect_exact("Save these answers to a file")
-    child.send("n")
+    child.send("n\r")
     _ends_having_changed_nothing(child, aws, 1)
 
 
@@ -356,3 +356,109 @@ def test_a_bad_answer_is_refused_at_its_question_not_after_all_of_them(aws, tmp_
     child.expect(r"user(\x1b\[[0-9;]*m)* ana@example\.com")  # in the plan (colours between)
     child.expect_exact("Dry run: nothing was changed.")
     _ends_having_changed_nothing(child, aws, 0)
+
+
+def _answer_the_breaking_plan_questions(child: pexpect.spawn) -> None:
+    for question in ["Continue with this account and region", "Tier", "Only administrators",
+                     "Offer passkeys", "Use managed login",
+                     "Resource scopes", "Also let clients read", "Also require aud"]:
+        child.expect_exact(question)
+        child.send("\r")
+    child.expect_exact("loses access: every caller signing with AWS IAM")
+    child.expect_exact("Apply ")
+
+
+def test_y_then_enter_at_apply_then_the_gateway_name_applies(aws, tmp_path) -> None:
+    """The habit: `y` and Enter at "Apply?". The Enter stays with that question; an empty
+    answer at the typed name asks again; a wrong one says so and asks again; the name applies."""
+    gateway = _iam_gateway(aws)
+    child = spawn_mcpauth(tmp_path, "init", "--new-pool", "team", "--domain", "team-login", "--gateway-id",
+                          gateway["gatewayId"], "--platform", "claude-code", "--port", "claude-code=8765",
+                          "--registration", "static", "--secret", "claude-code", "--first-user", "",
+                          "--no-gateway-allowed-scopes", columns=80)
+    _answer_the_breaking_plan_questions(child)
+    child.send("y\r")
+    child.expect_exact("Type the gateway name (tools)")
+    child.send("\r")  # a stray Enter is not a No
+    child.expect_exact("Type the gateway name (tools)")
+    child.sendline("tool")
+    child.expect_exact("'tool' is not 'tools'; type the name exactly (2 more tries")
+    child.expect_exact("Type the gateway name (tools)")
+    child.sendline("tools")
+    child.expect_exact("Saved ")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    import boto3
+
+    after = boto3.client("bedrock-agentcore-control", endpoint_url=aws.url, region_name="us-east-1") \
+        .get_gateway(gatewayIdentifier=gateway["gatewayId"])
+    assert after["authorizerType"] == "CUSTOM_JWT"
+    assert not (tmp_path / ".mcpauth-resume.toml").exists()  # applied: nothing left to resume
+
+
+def test_three_wrong_names_change_nothing_and_keep_the_answers(aws, tmp_path) -> None:
+    gateway = _iam_gateway(aws)
+    child = spawn_mcpauth(tmp_path, "init", "--new-pool", "team", "--domain", "team-login", "--gateway-id",
+                          gateway["gatewayId"], "--platform", "claude-code", "--port", "claude-code=8765",
+                          "--registration", "static", "--secret", "claude-code", "--first-user", "",
+                          "--no-gateway-allowed-scopes")
+    _answer_the_breaking_plan_questions(child)
+    child.send("y\r")
+    for wrong in ("a", "b", "c"):
+        child.expect_exact("Type the gateway name (tools)")
+        child.sendline(wrong)
+    child.expect_exact("Nothing changed: the name did not match three times.")
+    child.expect_exact("Your answers are kept in .mcpauth-resume.toml")
+    child.expect_exact("Save these answers to a file")
+    child.send("\r")
+    _ends_having_changed_nothing(child, aws, 1)
+    kept = load_config(str(tmp_path / ".mcpauth-resume.toml"))
+    assert kept["gateway_id"] == gateway["gatewayId"] and kept["platforms"] == ["claude-code"]
+
+
+def test_a_declined_run_is_offered_back_by_the_next_init(aws, tmp_path) -> None:
+    child = spawn_mcpauth(tmp_path, "init", "--platform", "claude-code", "--port", "claude-code=8765",
+                          "--registration", "static")
+    _answer_until_the_url(child)
+    for question in ["Resource scopes", "Which get a client secret",
+                     "Also let clients read", "Invite a first user"]:
+        child.expect_exact(question)
+        child.send("\r")
+    child.expect_exact("Apply ")
+    child.send("n\r")
+    child.expect_exact("Your answers are kept in .mcpauth-resume.toml")
+    child.expect_exact("Save these answers to a file")
+    child.send("\r")  # the default: No (the answers are kept all the same)
+    _ends_having_changed_nothing(child, aws, 1)
+
+    again = spawn_mcpauth(tmp_path, "init", "--dry-run")  # no flags at all this time
+    again.expect_exact("Resume with the answers of the `mcpauth init` that stopped on")
+    again.send("\r")  # default: yes
+    again.expect_exact("Continue with this account and region")
+    again.send("\r")
+    again.expect_exact("Dry run: nothing was changed.")
+    shown = again.before
+    _ends_having_changed_nothing(again, aws, 0)
+    assert "mcpauth-claude-code" in shown and "https://mcp.example.com/mcp" in shown
+
+
+def test_ctrl_c_midway_keeps_the_answers_given_so_far(aws, tmp_path) -> None:
+    child = spawn_mcpauth(tmp_path, "init")
+    _answer_until_the_url(child)
+    child.expect_exact("Resource scopes")
+    child.sendcontrol("c")
+    child.expect_exact("Your answers are kept in .mcpauth-resume.toml")
+    child.expect_exact("Cancelled — nothing was changed in AWS")
+    _ends_having_changed_nothing(child, aws, 130)
+    kept = load_config(str(tmp_path / ".mcpauth-resume.toml"))
+    assert kept["mcp_url"] == "https://mcp.example.com/mcp" and kept["new_pool"] == "mcp-users"
+
+    declined = spawn_mcpauth(tmp_path, "init", "--dry-run")
+    declined.expect_exact("Resume with the answers")
+    declined.send("n\r")  # start afresh: the kept answers are dropped
+    declined.expect_exact("Continue with this account and region")
+    declined.sendcontrol("c")
+    declined.expect(pexpect.EOF)
+    declined.close()
+    assert not (tmp_path / ".mcpauth-resume.toml").exists()

@@ -21,6 +21,8 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     from mcpauth_wizard.provision import proxy, setup, wizard
 
     merged = {**(wizard.load_config(config) if config else {}), **answers}
+    if opts.interactive and not as_json and not opts.yes and not config:
+        merged = _offer_resume(opts, merged)
     wizard.precheck(merged)  # bad answers are refused before any AWS call, even the account check
     project = opts.project()
     if not dry_run:  # the project file records what is made: its folder must take it first
@@ -44,7 +46,13 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         prompter = wizard.NoPrompter()
     # mcpauth.toml's answers: taken as they are with --yes or without a terminal, else the
     # default of each question.
-    spec = wizard.ask(merged, prompter, aws, wizard.recorded_answers(project), use_recorded=opts.yes)
+    progress: dict[str, Any] = {}
+    try:
+        spec = wizard.ask(merged, prompter, aws, wizard.recorded_answers(project),
+                          use_recorded=opts.yes, progress=progress)
+    except KeyboardInterrupt:
+        _keep_answers(progress if interactive else {})
+        raise
     if for_proxy:
         spec = proxy.proxy_spec(spec, base_url)
         project = proxy.proxy_project(project, base_url)
@@ -70,13 +78,22 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
             console.print_json(result)
         console.err.print("Nothing changed: rerun with --yes to apply without a prompt.")
         raise click.exceptions.Exit(1)
-    if plan.changes and not consent(opts, plan, f"Apply {console.count(len(plan.changes), 'change')}?"):
+    try:
+        accepted = not plan.changes or consent(opts, plan,
+                                               f"Apply {console.count(len(plan.changes), 'change')}?")
+    except KeyboardInterrupt:
+        _keep_answers(progress if interactive else {})
+        raise
+    if not accepted:
         if as_json:
             console.print_json(result)
         if as_json or opts.yes or not opts.interactive:
             raise click.exceptions.Exit(1)
-        _declined(prompter, spec.answers, saved=bool(save_answers))  # a breaking plan too
+        _declined(prompter, spec.answers, saved=bool(save_answers), given=progress)  # breaking too
     outcome = apply_with_progress(opts, aws, plan, project, quiet=as_json)
+    from mcpauth_wizard.provision import resume
+
+    resume.forget()  # applied: nothing is left to resume
     saved = save_project(outcome.project)
     if reveal is None:  # a new secret is shown to a person at a terminal, not to a log
         reveal = _at_a_terminal() and not as_json
@@ -146,17 +163,42 @@ def _gateway_sentence(step: Any) -> str:
     return sentence + (f"; no longer: {losing}." if losing else ".")
 
 
-def _declined(prompter: Any, answers: dict[str, Any], *, saved: bool) -> None:
+def _declined(prompter: Any, answers: dict[str, Any], *, saved: bool, given: dict[str, Any]) -> None:
     """"No" at Apply: nothing changed; the answers are not lost (a command line, a file)."""
     from mcpauth_wizard.provision import wizard
 
     console.note("Nothing changed in AWS. The same answers, without questions:")
     console.out.print(escape(wizard.command_line(answers)), soft_wrap=True)
+    _keep_answers(given)  # every answer, the empty ones too (no first user, no extra scopes)
     if not saved and prompter.confirm("save_answers", "Save these answers to a file?", False):
         name = prompter.text("save_answers_file", "File", "mcpauth-answers.toml")
         path = wizard.save_answers(name, answers)
         console.note(f"Saved: `mcpauth init --config {escape(str(path))}` uses them.")
     raise click.exceptions.Exit(1)
+
+
+def _keep_answers(answers: dict[str, Any]) -> None:
+    """A run stopped before applying: its answers wait for the next `init` in this folder."""
+    from mcpauth_wizard.provision import resume
+
+    if path := resume.keep(answers):
+        console.note(f"Your answers are kept in {escape(path.name)}: the next `mcpauth init` "
+                     "here offers them back.")
+
+
+def _offer_resume(opts: Options, merged: dict[str, Any]) -> dict[str, Any]:
+    """An earlier run stopped before applying: offer its answers (flags given now win)."""
+    from mcpauth_wizard.provision import resume
+
+    found = resume.offered()
+    if not found:
+        return merged
+    kept, when = found
+    if opts.confirm(f"Resume with the answers of the `mcpauth init` that stopped on {when} "
+                    f"({console.count(len(kept), 'answer')})?", default=True):
+        return {**kept, **merged}
+    resume.forget()
+    return merged
 
 
 def consent(opts: Options, plan: Plan, question: str) -> bool:
@@ -179,7 +221,7 @@ def consent(opts: Options, plan: Plan, question: str) -> bool:
     name = breaking[0].consent_name
     if opts.confirm_by_typing(f"Type the gateway name ({name}) to accept the breaking change:", name):
         return True
-    console.err.print("Nothing changed: the name did not match.")
+    console.err.print("Nothing changed: the name did not match three times.")
     return False
 
 

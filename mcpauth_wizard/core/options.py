@@ -60,21 +60,36 @@ class Options:
             return False
         import questionary
 
-        answer = questionary.confirm(question, default=default).ask()
+        # auto_enter=False: `y` then Enter answers this question; the Enter does not fall
+        # through to the next one as an empty answer
+        answer = questionary.confirm(question, default=default, auto_enter=False).ask()
         if answer is None:  # Ctrl-C
             raise KeyboardInterrupt
         return bool(answer)
 
-    def confirm_by_typing(self, question: str, expected: str) -> bool:
-        """Consent to a change that takes access away: the user types `expected`."""
+    def confirm_by_typing(self, question: str, expected: str, *, tries: int = 3) -> bool:
+        """Consent to a change that takes access away: the user types `expected`. An empty
+        answer asks again (a stray Enter is not a No); a wrong one says why, `tries` times."""
         if not self.interactive:
             return False
         import questionary
 
-        answer = questionary.text(question).ask()
-        if answer is None:
-            raise click.Abort()
-        return answer.strip() == expected
+        from mcpauth_wizard.core import console
+
+        wrong = 0
+        while wrong < tries:
+            answer = questionary.text(question).ask()
+            if answer is None:  # Ctrl-C
+                raise KeyboardInterrupt
+            if answer.strip() == expected:
+                return True
+            if answer.strip():
+                wrong += 1
+                left = tries - wrong
+                console.err.print(f"{answer.strip()!r} is not {expected!r}" + (
+                    f"; type the name exactly ({left} more {'try' if left == 1 else 'tries'}; "
+                    "Ctrl-C stops)" if left else ""), soft_wrap=True, markup=False)
+        return False
 
 
 pass_options_only = click.make_pass_decorator(Options)

@@ -318,18 +318,21 @@ def _pool_options(aws: Any, pools: list[Any]) -> list[Option]:
 
 
 def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
-        recorded: dict[str, Any] | None = None, *, use_recorded: bool = False) -> Spec:
+        recorded: dict[str, Any] | None = None, *, use_recorded: bool = False,
+        progress: dict[str, Any] | None = None) -> Spec:
     """Fill every missing answer (asking only what is missing) and build the Spec.
 
     `recorded` (mcpauth.toml) answers a question outright when there is no terminal or
     `use_recorded` (--yes); otherwise each recorded answer is the question's default.
+    `progress` receives each answer as it is given: what a Ctrl-C midway leaves to resume.
     """
     from mcpauth_wizard.aws import agentcore, cognito
 
     recorded = dict(recorded or {})
     if not prompter.can_ask or use_recorded:
         answers, recorded = with_recorded(answers, recorded), {}
-    a = dict(answers)
+    a = progress if progress is not None else {}
+    a.update(answers)
     precheck(a)
 
     def default(key: str, fallback: Any) -> tuple[Any, str]:
@@ -734,7 +737,7 @@ class QuestionaryPrompter:
     def confirm(self, key: str, message: str, default: bool) -> bool:
         line = self._line(key)
         hint = "(Y/n)" if default else "(y/N)"
-        return bool(self._ask(self.q.confirm(message, default=default,
+        return bool(self._ask(self.q.confirm(message, default=default, auto_enter=False,
                                              instruction=f"{line}\n  {hint} " if line else None)))
 
     def say(self, message: str) -> None:
