@@ -424,3 +424,24 @@ def test_a_log_that_asks_for_colour_still_gets_no_secret(run_process, aws, cogni
         UserPoolId=project.user_pool_id, ClientId=project.clients["chatgpt"])["UserPoolClient"]["ClientSecret"]
     assert secret not in result.out and secret not in result.err
     assert "mcpauth show --reveal" in result.out
+
+
+def test_claude_code_gets_a_proposed_port_recorded_and_a_bare_yes_rerun_changes_nothing(
+        run, aws, gateway) -> None:
+    """Claude Code has no callback port of its own: init proposes one, records it, prints it
+    in the `claude mcp add … --callback-port N` line; `init --yes` again asks for nothing,
+    names no flag and changes nothing."""
+    first = run("init", "--new-pool", "mcp users", "--domain", "tools-login", "--gateway-id",
+                gateway["gatewayId"], "--platform", "claude-code", "--registration", "static",
+                "--yes", "--allow-breaking")
+    assert first.code == 0, first.err
+    assert load_project().ports == {"claude-code": 31415}
+    command = next(line for line in first.out.splitlines() if "claude mcp add" in line)
+    assert "--callback-port 31415" in command
+    aws.log.clear()
+
+    again = run("init", "--yes")
+    assert again.code == 0, again.err
+    assert "Nothing to change" in again.out and aws.log.mutating() == []
+    assert "pass --" not in again.err + again.out  # nothing asked for, no flag named
+    assert "--callback-port 31415" in again.out

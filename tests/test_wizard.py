@@ -72,7 +72,8 @@ def test_new_pool_and_url_server(aws) -> None:
     assert spec.clients[1].callback_urls == ("http://localhost:8765/callback",)
     assert "gateway_allowed_scopes" not in prompter.asked  # no gateway, no question
     assert prompter.helps["port_claude-code"] == ("Claude Code listens here for the sign-in; its "
-                                                  "panel's command sets it")
+                                                  "panel's command sets it (proposed: 31415; any "
+                                                  "free port works)")
 
 
 def test_existing_pool_list_shows_details_and_keeps_its_domain(aws, cognito) -> None:

@@ -109,6 +109,9 @@ class Platform:
     # Why a pre-registered Cognito client cannot work with this client ("" when it can), and
     # what to do instead: init refuses it for static registration, add-callback refuses it.
     no_pre_registered: str = ""
+    # init's proposal for a client whose loopback port has no default of its own (ours, not
+    # the client's: it is recorded in mcpauth.toml and printed in the client's command)
+    proposed_port: int | None = None
 
     @property
     def needs_port(self) -> bool:
@@ -340,6 +343,7 @@ PLATFORMS: dict[str, Platform] = {
             default_port=None,
             sends_secret=True,
             registration="claude mcp add --client-id … --client-secret … --callback-port PORT",
+            proposed_port=31415,  # Claude Code picks a random port unless one is set
             registration_kinds=("CIMD", "DCR", "pre-registered"),
             source=_CLAUDE_CODE,
             verified=True,

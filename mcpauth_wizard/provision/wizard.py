@@ -486,10 +486,13 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
         if platform and platform.needs_port and platform.default_port is None and name not in ports:
             recorded_port = recorded_ports.get(name)
             prompter.explain(f"port_{name}", f"{platform.title} listens here for the sign-in; "
-                             "its panel's command sets it")
+                             "its panel's command sets it" + (
+                                 "" if recorded_port or not platform.proposed_port else
+                                 f" (proposed: {platform.proposed_port}; any free port works)"))
             port = prompter.text(f"port_{name}", f"Fixed callback port for {platform.title}"
                                  + (FROM_FILE if recorded_port else ""),
-                                 str(recorded_port or ""), validate=_validator(_port))
+                                 str(recorded_port or platform.proposed_port or ""),
+                                 validate=_validator(_port))
             ports[name] = _port(port)
     if "shared_client" not in a and len(static) > 1:
         fallback, note = default("shared_client", False)
