@@ -78,6 +78,7 @@ def _inventory(opts: Options, pool_id: str | None) -> tuple[str, list[Any]]:
 
 def run_list(opts: Options, pool_id: str | None, as_json: bool) -> None:
     from rich.markup import escape
+    from rich.measure import Measurement
     from rich.table import Table
 
     from mcpauth_wizard.core import console
@@ -86,19 +87,33 @@ def run_list(opts: Options, pool_id: str | None, as_json: bool) -> None:
     if as_json:
         console.print_json({"user_pool_id": pool, "clients": [c.as_dict() for c in found]})
         return
-    table = Table(title=f"App clients of {pool}", title_justify="left", show_edge=False,
-                  pad_edge=False)
-    for column in ("name", "client id", "created", "kind", "made by", "callbacks"):
-        table.add_column(column, overflow="fold")
-    for c in found:
-        table.add_row(escape(c.name), c.id, c.created.strftime("%Y-%m-%d %H:%M") if c.created else "?",
-                      "secret" if c.confidential else "public",
-                      {"registered": "registered dynamically"}.get(c.origin, c.origin),
-                      escape("\n".join(c.callbacks)) or "-")
     counts = {o: sum(c.origin == o for c in found) for o in ("mcpauth", "registered", "other")}
-    table.caption = (f"{len(found)} of 1,000 app clients: {counts['mcpauth']} by mcpauth, "
-                     f"{counts['registered']} registered dynamically, {counts['other']} other")
-    console.out.print(table)
+    summary = (f"{len(found)} of 1,000 app clients: {counts['mcpauth']} by mcpauth, "
+               f"{counts['registered']} registered dynamically, {counts['other']} other")
+    rows = [(escape(c.name), c.id, c.created.strftime("%Y-%m-%d %H:%M") if c.created else "?",
+             "secret" if c.confidential else "public",
+             {"registered": "registered dynamically"}.get(c.origin, c.origin),
+             [escape(u) for u in c.callbacks]) for c in found]
+    table = Table(title=f"App clients of {pool}", title_justify="left", show_edge=False,
+                  pad_edge=False, caption=summary)
+    for column in ("name", "client id", "created", "kind", "made by", "callbacks"):
+        table.add_column(column, no_wrap=True)
+    for *cells, callbacks in rows:
+        table.add_row(*cells, "\n".join(callbacks) or "-")
+    wide = console.out.options.update_width(10_000)  # the table's own width, not the screen's
+    if console.out.is_terminal and Measurement.get(console.out, wide, table).maximum <= console.out.width:
+        console.out.print(table)
+        return
+    # Piped, or too wide for the terminal: one block per client, each id and URL whole on
+    # its own line (a table would fold them across lines)
+    console.out.print(f"App clients of {pool}", soft_wrap=True)
+    for name, client_id, created, kind, made_by, callbacks in rows:
+        console.out.print(f"\n{name}\n  client id  {client_id}\n  created    {created}, {kind}, "
+                          f"made by {made_by}", soft_wrap=True, highlight=False)
+        for n, url in enumerate(callbacks or ["-"]):
+            console.out.print(f"  {'callbacks' if n == 0 else '':9}  {url}", soft_wrap=True,
+                              highlight=False)
+    console.out.print(f"\n{summary}", soft_wrap=True)
 
 
 def run_prune(opts: Options, pool_id: str | None, registered: bool, older_than: str,

@@ -61,7 +61,9 @@ class Checklist:
         if self.use_live:
             from rich.live import Live
 
-            self._live = Live(self._view(), console=self.console, auto_refresh=False, transient=False)
+            # transient: the live lines are cut at the edge (marked …); when it ends they
+            # give way to the same lines printed whole
+            self._live = Live(self._view(), console=self.console, auto_refresh=False, transient=True)
             self._live.start()
 
     def step_done(self, result: Any) -> None:
@@ -78,6 +80,10 @@ class Checklist:
         if self._live is not None:
             self._live.stop()
             self._live = None
+            for step_id, _ in self.order:
+                if step_id in self.done:
+                    for line in step_lines(self.done[step_id], verbose=self.verbose):
+                        self.console.print(line, soft_wrap=True, highlight=False)
 
     def _view(self) -> Any:
         from rich.console import Group
@@ -86,10 +92,12 @@ class Checklist:
         lines: list[Any] = []
         for step_id, title in self.order:
             if step_id in self.done:
-                lines += [Text.from_markup(line) for line in step_lines(self.done[step_id],
-                                                                         verbose=self.verbose)]
+                lines += [Text.from_markup(line, overflow="ellipsis")
+                          for line in step_lines(self.done[step_id], verbose=self.verbose)]
             else:
-                lines.append(Text.from_markup(f"[dim]· {escape(title)} …[/]"))
+                lines.append(Text.from_markup(f"[dim]· {escape(title)} …[/]", overflow="ellipsis"))
+        for line in lines:
+            line.no_wrap = True  # one screen line per line while it runs; cut lines end in …
         return Group(*lines)
 
 
