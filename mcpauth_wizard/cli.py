@@ -171,8 +171,9 @@ def _ports(values: tuple[str, ...]) -> dict[str, int]:
               help="With --yes: also apply changes that take access away from someone.")
 @click.option("--first-user", metavar="EMAIL", help="Invite a first user.")
 @click.option("--registration", type=click.Choice(["static", "dcr", "both"]),
-              help="static: an app client per platform; dcr: clients register themselves; "
-              "both (default without a terminal: static).")
+              help="static (the default, with or without a terminal): an app client per "
+              "platform; dcr: clients register themselves; both. Static stays the default "
+              "until sign-in through self-registered clients is verified against real Cognito.")
 @click.option("--upgrade-tier", is_flag=True, default=None,
               help="With --registration dcr|both: upgrade a LITE pool to ESSENTIALS.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")

@@ -400,7 +400,9 @@ def _backticked_after(screen: str, marker: str) -> list[str]:
     return shlex.split(commands[0])
 
 
-@pytest.mark.parametrize("picked", [(), ("static:",)], ids=["every-default", "static-client-ids"])
+# every default: static app clients (the default in a terminal and in scripts alike);
+# "dcr:": the person picks clients that register themselves
+@pytest.mark.parametrize("picked", [(), ("dcr:",)], ids=["every-default", "self-registering"])
 def test_from_the_installed_command_to_three_working_clients_with_only_what_the_screens_say(
         tmp_path: Path, picked: tuple[str, ...]) -> None:
     home, folder = tmp_path / "home", tmp_path / "my-mcp-server"
@@ -416,7 +418,7 @@ def test_from_the_installed_command_to_three_working_clients_with_only_what_the_
 
         panels = read_panels(init.screen)
         assert set(panels) == set(TITLES), init.screen[-3000:]
-        if picked:  # pre-registered app clients: each panel shows the id to paste
+        if not picked:  # pre-registered app clients: each panel shows the id to paste
             assert all(p.value("Client ID") for p in panels.values()), panels
         for title, platform in TITLES.items():
             panel, client = panels[title], ClientModel.of(platform)
@@ -448,7 +450,7 @@ def test_from_the_installed_command_to_three_working_clients_with_only_what_the_
         problems = [f for s in report["steps"] for f in s.get("findings", []) if f.get("severity") == "error"]
         assert report["summary"]["errors"] == 0, problems
         assert doctor.returncode == 0, doctor.stderr
-        if not picked:  # clients that register themselves: the doctor says how to check them
+        if picked:  # clients that register themselves: the doctor says how to check them
             skipped = [s for s in report["steps"] if s["id"].startswith("authorize.")]
             assert skipped and all(s["status"] == "skip" and "--probe-registration" in s["note"]
                                    for s in skipped), skipped

@@ -132,22 +132,28 @@ def test_gateway_choice_uses_its_url_and_asks_about_allowed_scopes(aws) -> None:
     assert any("auth: AWS_IAM" in o.title for o in prompter.options["mcp_server"])
 
 
-@pytest.mark.parametrize(("platforms", "recommended", "clients", "registering"), [
-    (["claude", "vscode"], "dcr", [], ["claude", "vscode"]),
-    (["claude", "mcp-remote"], "both", ["mcp-remote"], ["claude"]),
-    (["mcp-remote", "gemini-cli"], "static", ["mcp-remote", "gemini-cli"], []),
-    (["claude-code", "vscode"], "dcr", [], ["claude-code", "vscode"]),  # CIMD, then DCR, then an id
+@pytest.mark.parametrize(("platforms", "clients", "registering"), [
+    (["claude", "vscode"], [], ["claude", "vscode"]),
+    (["claude", "mcp-remote"], ["mcp-remote"], ["claude"]),
+    (["mcp-remote", "gemini-cli"], ["mcp-remote", "gemini-cli"], []),
+    (["claude-code", "vscode"], [], ["claude-code", "vscode"]),  # CIMD, then DCR, then an id
 ])
-def test_registration_question_recommends_from_the_registry(aws, platforms, recommended, clients,
-                                                             registering) -> None:
-    prompter = ScriptedPrompter({"pool": NEW, "mcp_server": URL, "mcp_url": "https://mcp.example.com/mcp",
-                                 "platforms": platforms, "port_claude-code": "8765"})
+def test_registration_defaults_to_static_in_a_terminal_too_and_both_splits_by_the_registry(
+        aws, platforms, clients, registering) -> None:
+    """One default with or without a terminal (static: self-registration is not yet verified
+    against real Cognito); `both` gives app clients only to those that cannot register."""
+    answers = {"pool": NEW, "mcp_server": URL, "mcp_url": "https://mcp.example.com/mcp",
+               "platforms": platforms, "port_claude-code": "8765"}
+    prompter = ScriptedPrompter(dict(answers))
     spec = ask({}, prompter, AwsContext(endpoint_url=aws.url))
     assert [o.value for o in prompter.options["registration"]] == ["static", "dcr", "both"]
-    assert spec.registration == recommended
-    assert f"--registration {recommended}" in command_line(spec.answers)
-    assert [c.key for c in spec.clients] == clients
-    assert list(spec.dcr_platforms) == registering
+    assert spec.registration == "static" and list(spec.dcr_platforms) == []
+    assert [c.key for c in spec.clients] == platforms
+
+    both = ask({}, ScriptedPrompter({**answers, "registration": "both"}), AwsContext(endpoint_url=aws.url))
+    assert "--registration both" in command_line(both.answers)
+    assert [c.key for c in both.clients] == clients
+    assert list(both.dcr_platforms) == registering
 
 
 def test_without_a_terminal_registration_stays_static(aws) -> None:
@@ -192,9 +198,12 @@ def test_real_prompts_in_a_terminal_from_start_to_plan(aws, tmp_path) -> None:
         "MCP server",
         "Resource scopes",
         "Which MCP clients will sign in",
-        "How do clients get a client id",  # recommended: dcr (the registry: all three register)
+        "How do clients get a client id",  # the default: static
+        "One app client per platform",
+        "Which get a client secret",
         "Also let clients read",
-        "Also require aud = the MCP URL at the gateway",
+        "Also require the resource scope at the gateway",
+        "Refuse tokens not made for this MCP URL",
         "Invite a first user",
     ]
     for question in steps:

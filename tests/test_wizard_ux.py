@@ -268,12 +268,12 @@ def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) 
               "Creates on AWS https://mcp-users-login.auth.us-east-1.amazoncognito.com", "\r"),
              ("Use managed login", "managed_login", "\r"), ("MCP server", "mcp_server", "\r"),
              ("Resource scopes", "scopes", "\r"), ("Which MCP clients will sign in", "platforms", "\r"),
-             ("How do clients get a client id", "registration", up + "\r"),  # static (dcr is recommended)
+             ("How do clients get a client id", "registration", "\r"),  # static: the default
              ("One app client per platform", "separate_clients", "\r"),
              ("Which get a client secret", "secret", "\r"), ("Also let clients read", "user_scopes", "\r"),
              ("Also require the resource scope at the gateway", "gateway_allowed_scopes", "\r"),
-             ("Also require aud = the MCP URL at the gateway?",
-              "Sent by chatgpt, inspector; refused: claude", "\r"),
+             ("Refuse tokens not made for this MCP URL?",
+              "Locked out: claude", "\r"),
              ("Invite a first user", "first_user", "\r")]
     for question, help_key, keys in steps:
         child.expect_exact(question)
@@ -293,7 +293,7 @@ def test_declining_a_breaking_plan_says_nothing_changed_too(aws, tmp_path) -> No
                    "--no-gateway-allowed-scopes")
     for question in ["Continue with this account and region", "Tier", "Only administrators",
                      "Offer passkeys", "Use managed login",
-                     "Resource scopes", "Also let clients read", "Also require aud"]:
+                     "Resource scopes", "Also let clients read", "Refuse tokens not made"]:
         child.expect_exact(question)
         child.send("\r")
     child.expect_exact("loses access: every caller signing with AWS IAM")
@@ -361,7 +361,7 @@ def test_a_bad_answer_is_refused_at_its_question_not_after_all_of_them(aws, tmp_
 def _answer_the_breaking_plan_questions(child: pexpect.spawn) -> None:
     for question in ["Continue with this account and region", "Tier", "Only administrators",
                      "Offer passkeys", "Use managed login",
-                     "Resource scopes", "Also let clients read", "Also require aud"]:
+                     "Resource scopes", "Also let clients read", "Refuse tokens not made"]:
         child.expect_exact(question)
         child.send("\r")
     child.expect_exact("loses access: every caller signing with AWS IAM")
@@ -462,3 +462,15 @@ def test_ctrl_c_midway_keeps_the_answers_given_so_far(aws, tmp_path) -> None:
     declined.expect(pexpect.EOF)
     declined.close()
     assert not (tmp_path / ".mcpauth-resume.toml").exists()
+
+
+def test_the_audience_question_says_what_is_checked_who_is_locked_out_and_the_default() -> None:
+    from mcpauth_wizard.provision.rules import audience_question
+
+    question, detail = audience_question(["chatgpt", "claude", "inspector"])
+    assert "aud" not in question  # plain words first; the term after its explanation
+    lines = detail.splitlines()
+    assert lines[0] == "The gateway checks that a token names this URL as its audience (aud)."
+    assert lines[1:] == ["Clients that ask for such tokens: chatgpt, inspector", "Locked out: claude",
+                         "Default No: the gateway's audience check stays as it is."]
+    assert all(len("  " + line) <= 78 for line in lines)

@@ -36,12 +36,6 @@ def registers_itself(platform: str) -> bool:
     return bool(offered) and offered[0] == "DCR"
 
 
-def recommend(platforms: list[str]) -> str:
-    """dcr when every platform registers itself, both when some do, else static."""
-    able = [registers_itself(p) for p in platforms]
-    return "dcr" if all(able) else "both" if any(able) else "static"
-
-
 def split_platforms(registration: str, platforms: list[str]) -> tuple[list[str], list[str]]:
     """(platforms that get a pre-registered client, platforms that register themselves)."""
     if registration == "static":

@@ -112,8 +112,11 @@ def audience_question(platforms: list[str]) -> tuple[str, str]:
     `resource` (RFC 8707), and which would be refused."""
     senders = [p for p in platforms if sends_resource(p)]
     others = [p for p in platforms if not sends_resource(p)]
-    return ("Also require aud = the MCP URL at the gateway?",
-            f"Sent by {', '.join(senders) or 'none'}; refused: {', '.join(others) or 'none'}")
+    return ("Refuse tokens not made for this MCP URL?",
+            "The gateway checks that a token names this URL as its audience (aud).\n"
+            f"Clients that ask for such tokens: {', '.join(senders) or 'none'}\n"
+            f"Locked out: {', '.join(others) or 'none'}\n"
+            "Default No: the gateway's audience check stays as it is.")
 
 
 # --- breaking changes -------------------------------------------------------------

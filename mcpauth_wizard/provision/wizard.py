@@ -49,7 +49,7 @@ HELP = {
     "mcp_url": "The URL clients connect to, e.g. https://abc.lambda-url.us-east-1.on.aws/mcp",
     "scopes": "What a token may do, as <MCP URL>/<scope>; invoke alone is enough.",
     "platforms": "Each one's exact callback URL is registered (next: how it gets an id).",
-    "registration": "static works with every client; dcr needs nothing pasted (ESSENTIALS).",
+    "registration": "Default static: every client works. dcr pastes nothing; unverified on AWS.",
     "separate_clients": "Yes: an app client each, revoked alone. No: one client for all.",
     "secret": "Servers (ChatGPT, Claude.ai) keep a secret; apps on a laptop cannot.",
     "user_scopes": "Lets clients read the user's email or name; your server needs neither.",
@@ -565,7 +565,9 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
 def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None,
                   recorded: str | None = None) -> str:
     """How clients get an id: pre-registered, registering themselves, or both."""
-    recommended = recorded or registration.recommend(list(a["platforms"]))
+    # One default with or without a terminal: static, until sign-in through clients that
+    # register themselves has been verified against real Cognito (the sandbox alone shows it)
+    recommended = recorded or "static"
     if not prompter.can_ask and not a.get("registration"):
         return "static"  # without a terminal, today's setup unless --registration says otherwise
     def static(why: str) -> str:  # LITE: app clients instead of registration, and why
@@ -685,7 +687,7 @@ class QuestionaryPrompter:
     def _line(self, key: str) -> str:
         """The question's help as questionary's instruction: on the line under the question."""
         text = self._help.pop(key, None) or HELP.get(key, "")
-        return f"\n  {text}" if text else ""
+        return "\n  " + text.replace("\n", "\n  ") if text else ""
 
     def _ask(self, question: Any) -> Any:
         answer = question.ask()
