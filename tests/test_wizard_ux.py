@@ -259,7 +259,6 @@ def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) 
     child = spawn_mcpauth(tmp_path, "init", "--dry-run", columns=80)
     child.expect_exact("as arn:aws:sts::123456789012:")
     child.expect_exact(f"endpoint {aws.url}: not AWS")
-    up = "\x1b[A"
     steps = [("Continue with this account and region", "account", "\r"),
              ("User pool", "pool", "\r"), ("Name of the new user pool", "new_pool", "\r"),
              ("Tier", "tier", "\r"), ("Only administrators create users", "admin_only", "\r"),
