@@ -268,7 +268,11 @@ def test_gemini_cli_signs_in_with_the_written_settings(sandbox: Sandbox, tmp_pat
     (home / ".gemini" / "settings.json").write_text(json.dumps(
         {"security": {"auth": {"selectedType": "gemini-api-key"}, "folderTrust": {"enabled": False}}}))
     browser = Browser(tmp_path)
-    env = {**os.environ, **browser.env(), "HOME": str(home), "GEMINI_API_KEY": "not-used-by-mcp-auth"}
+    # Gemini CLI takes CI, CONTINUOUS_INTEGRATION or any CI_* variable (npm is-in-ci) as "no
+    # terminal" and then wants a prompt on stdin: a person's terminal has none of them
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("CI", "CONTINUOUS_INTEGRATION") and not k.startswith("CI_")}
+    env.update(browser.env(), HOME=str(home), GEMINI_API_KEY="not-used-by-mcp-auth")
     child = pexpect.spawn(str(gemini), [], env=env, cwd=str(project), encoding="utf-8", timeout=60,
                           dimensions=(50, 200))
     screen: list[str] = []
