@@ -17,7 +17,8 @@ from mcpauth_wizard.aws import cognito as cognito_api
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.core.errors import BadInput
 from mcpauth_wizard.core.project import load_project
-from mcpauth_wizard.provision.wizard import NEW, URL, ask
+from mcpauth_wizard.provision.prompts import NEW, URL
+from mcpauth_wizard.provision.wizard import ask
 from tests.aws_proxy import AwsProxy, once
 from tests.test_wizard import ScriptedPrompter
 
@@ -104,7 +105,7 @@ def test_recorded_answers_are_the_defaults_of_every_question(run, aws) -> None:
             self.messages[key] = message
             return super().confirm(key, message, default)
 
-    from mcpauth_wizard.provision.wizard import recorded_answers
+    from mcpauth_wizard.provision.answers import recorded_answers
 
     prompter = Recording()
     spec = ask({}, prompter, AwsContext(), recorded_answers(project))

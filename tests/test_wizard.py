@@ -10,7 +10,9 @@ import pytest
 
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.core.errors import BadInput
-from mcpauth_wizard.provision.wizard import NEW, URL, NoPrompter, Option, ask, command_line
+from mcpauth_wizard.provision.answers import command_line
+from mcpauth_wizard.provision.prompts import NEW, URL, NoPrompter, Option
+from mcpauth_wizard.provision.wizard import ask
 from tests.terminal import spawn_mcpauth
 
 

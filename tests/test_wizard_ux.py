@@ -11,7 +11,7 @@ import pexpect
 from rich.console import Console
 
 from mcpauth_wizard.core import console
-from mcpauth_wizard.provision.wizard import command_line, load_config, save_answers
+from mcpauth_wizard.provision.answers import command_line, load_config, save_answers
 from tests.terminal import spawn_mcpauth
 
 
@@ -245,7 +245,7 @@ def test_paste_panels_print_every_value_whole_at_80_columns() -> None:
 
 
 def test_every_help_line_fits_80_columns_under_its_question() -> None:
-    from mcpauth_wizard.provision.wizard import HELP
+    from mcpauth_wizard.provision.prompts import HELP
 
     assert all(len("  " + line) <= 78 for line in HELP.values()), [h for h in HELP.values() if len(h) > 76]
 
@@ -253,7 +253,7 @@ def test_every_help_line_fits_80_columns_under_its_question() -> None:
 def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) -> None:
     """A person who knows AWS but not OAuth: every question explains itself; the account line
     says who and where (and that this endpoint is not AWS); the domain question shows its host."""
-    from mcpauth_wizard.provision.wizard import HELP
+    from mcpauth_wizard.provision.prompts import HELP
 
     _iam_gateway(aws)
     child = spawn_mcpauth(tmp_path, "init", "--dry-run", columns=80)

@@ -18,9 +18,10 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
              as_json: bool, *, show_handoffs: bool = True, save_answers: str | None = None,
              reveal: bool | None = None) -> None:
     from mcpauth_wizard.core.project import save_project
-    from mcpauth_wizard.provision import proxy, setup, wizard
+    from mcpauth_wizard.provision import answers as answers_file  # `answers` is a parameter
+    from mcpauth_wizard.provision import prompts, proxy, setup, wizard
 
-    merged = {**(wizard.load_config(config) if config else {}), **answers}
+    merged = {**(answers_file.load_config(config) if config else {}), **answers}
     if opts.interactive and not as_json and not opts.yes and not config:
         merged = _offer_resume(opts, merged)
     wizard.precheck(merged)  # bad answers are refused before any AWS call, even the account check
@@ -40,15 +41,15 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
     interactive = opts.interactive and not as_json
     aws = opts.aws()
     if interactive:
-        prompter: Any = wizard.QuestionaryPrompter(say=console.note)
+        prompter: Any = prompts.QuestionaryPrompter(say=console.note)
         aws = _confirm_account(opts, aws, prompter)
     else:
-        prompter = wizard.NoPrompter()
+        prompter = prompts.NoPrompter()
     # mcpauth.toml's answers: taken as they are with --yes or without a terminal, else the
     # default of each question.
     progress: dict[str, Any] = {}
     try:
-        spec = wizard.ask(merged, prompter, aws, wizard.recorded_answers(project),
+        spec = wizard.ask(merged, prompter, aws, answers_file.recorded_answers(project),
                           use_recorded=opts.yes, progress=progress)
     except KeyboardInterrupt:
         _keep_answers(progress if interactive else {})
@@ -57,7 +58,7 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         spec = proxy.proxy_spec(spec, base_url)
         project = proxy.proxy_project(project, base_url)
     if save_answers:
-        path = wizard.save_answers(save_answers, spec.answers)
+        path = answers_file.save_answers(save_answers, spec.answers)
         if not as_json:
             console.note(f"Answers saved to {escape(str(path))} (`mcpauth init --config {escape(str(path))}`).")
     plan = setup.build_plan(aws, spec, project)
@@ -165,14 +166,14 @@ def _gateway_sentence(step: Any) -> str:
 
 def _declined(prompter: Any, answers: dict[str, Any], *, saved: bool, given: dict[str, Any]) -> None:
     """"No" at Apply: nothing changed; the answers are not lost (a command line, a file)."""
-    from mcpauth_wizard.provision import wizard
+    from mcpauth_wizard.provision import answers as answers_file
 
     console.note("Nothing changed in AWS. The same answers, without questions:")
-    console.out.print(escape(wizard.command_line(answers)), soft_wrap=True)
+    console.out.print(escape(answers_file.command_line(answers)), soft_wrap=True)
     _keep_answers(given)  # every answer, the empty ones too (no first user, no extra scopes)
     if not saved and prompter.confirm("save_answers", "Save these answers to a file?", False):
         name = prompter.text("save_answers_file", "File", "mcpauth-answers.toml")
-        path = wizard.save_answers(name, answers)
+        path = answers_file.save_answers(name, answers)
         console.note(f"Saved: `mcpauth init --config {escape(str(path))}` uses them.")
     raise click.exceptions.Exit(1)
 
@@ -226,7 +227,7 @@ def consent(opts: Options, plan: Plan, question: str) -> bool:
 
 
 def _confirm_account(opts: Options, aws: Any, prompter: Any) -> Any:
-    from mcpauth_wizard.provision.wizard import confirm_account
+    from mcpauth_wizard.provision.prompts import confirm_account
 
     while True:
         caller = aws.caller()

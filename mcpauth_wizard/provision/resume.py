@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpauth_wizard.core.errors import McpAuthError
-from mcpauth_wizard.provision.wizard import ANSWER_KEYS, load_config, save_answers
+from mcpauth_wizard.provision.answers import ANSWER_KEYS, load_config, save_answers
 
 RESUME_FILE = ".mcpauth-resume.toml"
 
