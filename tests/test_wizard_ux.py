@@ -44,6 +44,38 @@ def _answer_until_the_url(child: pexpect.spawn) -> None:
     child.sendline("https://mcp.example.com/mcp")
 
 
+def _claude_code_until_apply(tmp_path) -> pexpect.spawn:
+    """A static Claude Code setup, every question answered with Enter, up to "Apply?"."""
+    # static: Claude Code would register itself (CIMD, then DCR, then an id), and this walks
+    # the questions of a pre-registered client
+    child = spawn_mcpauth(tmp_path, "init", "--platform", "claude-code", "--port", "claude-code=8765",
+                          "--registration", "static")
+    _answer_until_the_url(child)
+    for question in ["Resource scopes", "Which get a client secret",
+                     "Also let clients read", "Invite a first user"]:
+        child.expect_exact(question)
+        child.send("\r")
+    child.expect_exact("Apply ")
+    return child
+
+
+def _breaking_until_apply(aws, tmp_path, *, columns: int = 160) -> tuple[pexpect.spawn, dict]:
+    """An IAM gateway wired to a new pool (breaking), every question answered, up to "Apply?"."""
+    gateway = _iam_gateway(aws)
+    child = spawn_mcpauth(tmp_path, "init", "--new-pool", "team", "--domain", "team-login", "--gateway-id",
+                          gateway["gatewayId"], "--platform", "claude-code", "--port", "claude-code=8765",
+                          "--registration", "static", "--secret", "claude-code", "--first-user", "",
+                          "--no-gateway-allowed-scopes", columns=columns)
+    for question in ["Continue with this account and region", "Tier", "Only administrators",
+                     "Offer passkeys", "Use managed login",
+                     "Resource scopes", "Also let clients read", "Refuse tokens not made"]:
+        child.expect_exact(question)
+        child.send("\r")
+    child.expect_exact("loses access: every caller signing with AWS IAM")
+    child.expect_exact("Apply ")
+    return child, gateway
+
+
 def _answer_until_platforms(child: pexpect.spawn) -> None:
     _answer_until_the_url(child)
     child.expect_exact("Resource scopes")
@@ -80,16 +112,7 @@ def test_ctrl_c_at_a_question_says_nothing_changed_and_exits_130(aws, tmp_path) 
 
 
 def test_declining_the_plan_keeps_the_answers_as_a_command_and_a_file(aws, tmp_path) -> None:
-    # static: Claude Code would register itself (CIMD, then DCR, then an id), and this walks
-    # the questions of a pre-registered client
-    child = spawn_mcpauth(tmp_path, "init", "--platform", "claude-code", "--port", "claude-code=8765",
-                          "--registration", "static")
-    _answer_until_the_url(child)
-    for question in ["Resource scopes", "Which get a client secret",
-                     "Also let clients read", "Invite a first user"]:
-        child.expect_exact(question)
-        child.send("\r")
-    child.expect_exact("Apply ")
+    child = _claude_code_until_apply(tmp_path)
     child.expect_exact("change")
     child.send("n\r")  # a person types n, then Enter
     child.expect_exact("Nothing changed in AWS")
@@ -285,18 +308,7 @@ def test_each_question_has_a_line_of_help_under_it_at_80_columns(aws, tmp_path) 
 
 
 def test_declining_a_breaking_plan_says_nothing_changed_too(aws, tmp_path) -> None:
-    gateway = _iam_gateway(aws)
-    child = spawn_mcpauth(tmp_path, "init", "--new-pool", "team", "--domain", "team-login", "--gateway-id",
-                   gateway["gatewayId"], "--platform", "claude-code", "--port", "claude-code=8765",
-                   "--registration", "static", "--secret", "claude-code", "--first-user", "",
-                   "--no-gateway-allowed-scopes")
-    for question in ["Continue with this account and region", "Tier", "Only administrators",
-                     "Offer passkeys", "Use managed login",
-                     "Resource scopes", "Also let clients read", "Refuse tokens not made"]:
-        child.expect_exact(question)
-        child.send("\r")
-    child.expect_exact("loses access: every caller signing with AWS IAM")
-    child.expect_exact("Apply ")
+    child, _ = _breaking_until_apply(aws, tmp_path)
     child.send("\r")  # a breaking plan's default answer is No
     child.expect_exact("Nothing changed in AWS")
     child.expect_exact("mcpauth init ")
@@ -357,25 +369,10 @@ def test_a_bad_answer_is_refused_at_its_question_not_after_all_of_them(aws, tmp_
     _ends_having_changed_nothing(child, aws, 0)
 
 
-def _answer_the_breaking_plan_questions(child: pexpect.spawn) -> None:
-    for question in ["Continue with this account and region", "Tier", "Only administrators",
-                     "Offer passkeys", "Use managed login",
-                     "Resource scopes", "Also let clients read", "Refuse tokens not made"]:
-        child.expect_exact(question)
-        child.send("\r")
-    child.expect_exact("loses access: every caller signing with AWS IAM")
-    child.expect_exact("Apply ")
-
-
 def test_y_then_enter_at_apply_then_the_gateway_name_applies(aws, tmp_path) -> None:
     """The habit: `y` and Enter at "Apply?". The Enter stays with that question; an empty
     answer at the typed name asks again; a wrong one says so and asks again; the name applies."""
-    gateway = _iam_gateway(aws)
-    child = spawn_mcpauth(tmp_path, "init", "--new-pool", "team", "--domain", "team-login", "--gateway-id",
-                          gateway["gatewayId"], "--platform", "claude-code", "--port", "claude-code=8765",
-                          "--registration", "static", "--secret", "claude-code", "--first-user", "",
-                          "--no-gateway-allowed-scopes", columns=80)
-    _answer_the_breaking_plan_questions(child)
+    child, gateway = _breaking_until_apply(aws, tmp_path, columns=80)
     child.send("y\r")
     child.expect_exact("Type the gateway name (tools)")
     child.send("\r")  # a stray Enter is not a No
@@ -397,12 +394,7 @@ def test_y_then_enter_at_apply_then_the_gateway_name_applies(aws, tmp_path) -> N
 
 
 def test_three_wrong_names_change_nothing_and_keep_the_answers(aws, tmp_path) -> None:
-    gateway = _iam_gateway(aws)
-    child = spawn_mcpauth(tmp_path, "init", "--new-pool", "team", "--domain", "team-login", "--gateway-id",
-                          gateway["gatewayId"], "--platform", "claude-code", "--port", "claude-code=8765",
-                          "--registration", "static", "--secret", "claude-code", "--first-user", "",
-                          "--no-gateway-allowed-scopes")
-    _answer_the_breaking_plan_questions(child)
+    child, gateway = _breaking_until_apply(aws, tmp_path)
     child.send("y\r")
     for wrong in ("a", "b", "c"):
         child.expect_exact("Type the gateway name (tools)")
@@ -417,14 +409,7 @@ def test_three_wrong_names_change_nothing_and_keep_the_answers(aws, tmp_path) ->
 
 
 def test_a_declined_run_is_offered_back_by_the_next_init(aws, tmp_path) -> None:
-    child = spawn_mcpauth(tmp_path, "init", "--platform", "claude-code", "--port", "claude-code=8765",
-                          "--registration", "static")
-    _answer_until_the_url(child)
-    for question in ["Resource scopes", "Which get a client secret",
-                     "Also let clients read", "Invite a first user"]:
-        child.expect_exact(question)
-        child.send("\r")
-    child.expect_exact("Apply ")
+    child = _claude_code_until_apply(tmp_path)
     child.send("n\r")
     child.expect_exact("Your answers are kept in .mcpauth-resume.toml")
     child.expect_exact("Save these answers to a file")
