@@ -41,7 +41,7 @@ async def pool(ctx: Context) -> Outcome:
     aws = _need_aws(ctx)
     if not ctx.target.pool_id:
         raise Skip("no user pool id (pass --pool-id or run in a folder with mcpauth.toml)")
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import cognito, domains
 
     try:
         described = await _call(cognito.describe_user_pool, aws, ctx.target.pool_id)
@@ -57,7 +57,7 @@ async def pool(ctx: Context) -> Outcome:
         findings.append(Finding("COGNITO_NO_DOMAIN", f"user pool {described['Id']} has no login domain",
                                 fix="`mcpauth init` (asks for a domain prefix)"))
     else:
-        info = await _call(cognito.describe_domain, aws, domain) or {}
+        info = await _call(domains.describe_domain, aws, domain) or {}
         ctx.facts["domain"] = {**info, "Domain": domain}
         if info.get("Status") != "ACTIVE":
             findings.append(Finding("COGNITO_DOMAIN_NOT_ACTIVE",
@@ -68,7 +68,7 @@ async def pool(ctx: Context) -> Outcome:
         if "WEB_AUTHN" in factors:
             mfa = await _call(cognito.get_mfa_config, aws, described["Id"])
             rp = (mfa.get("WebAuthnConfiguration") or {}).get("RelyingPartyId")
-            host = cognito.login_host(domain, aws.region_name)
+            host = domains.login_host(domain, aws.region_name)
             if info.get("ManagedLoginVersion") != 2 or rp != host:
                 findings.append(Finding("COGNITO_PASSKEY_INCOMPLETE",
                                         f"passkeys are on but the relying party is {rp!r} (want {host!r}) "

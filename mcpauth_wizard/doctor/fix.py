@@ -24,7 +24,7 @@ def fixable(report: Report) -> list[str]:
 
 def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
     """What the recorded setup should be: the Spec `init` would have been given."""
-    from mcpauth_wizard.aws import agentcore, cognito
+    from mcpauth_wizard.aws import agentcore, cognito, domains
     from mcpauth_wizard.provision.registration import self_registering
 
     target = report.target
@@ -33,7 +33,7 @@ def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
         raise BadInput("--fix needs the setup recorded by `mcpauth init` (mcpauth.toml) here")
     pool = cognito.describe_user_pool(aws, project.user_pool_id)
     domain = pool.get("CustomDomain") or pool.get("Domain")
-    version = ((cognito.describe_domain(aws, domain) or {}).get("ManagedLoginVersion") or 1) if domain else 2
+    version = ((domains.describe_domain(aws, domain) or {}).get("ManagedLoginVersion") or 1) if domain else 2
     factors = ((pool.get("Policies") or {}).get("SignInPolicy") or {}).get("AllowedFirstAuthFactors") or []
     clients = []
     from mcpauth_wizard.core.errors import NotFound

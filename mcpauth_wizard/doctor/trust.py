@@ -18,7 +18,7 @@ from mcpauth_wizard.oauth.loopback import is_loopback  # noqa: F401 - the one ru
 
 def _pool_login_hosts(ctx: Context) -> set[str]:
     """The hosts of the pool's own login domains (as AWS describes the pool)."""
-    from mcpauth_wizard.aws.cognito import login_host
+    from mcpauth_wizard.aws.domains import login_host
 
     pool = ctx.facts.get("pool") or {}
     region = getattr(ctx.aws, "region_name", None) or ctx.target.region or ""

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mcpauth_wizard.aws import agentcore, cognito
+from mcpauth_wizard.aws import agentcore, cognito, domains
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.core.errors import BadInput
 from mcpauth_wizard.core.project import Project
@@ -155,7 +155,7 @@ def build_export(aws: AwsContext, project: Project, pool_id: str | None = None,
     outputs["UserPoolId"] = {"Value": _ref(pool_ref)}
 
     domain_name = pool.get("CustomDomain") or pool.get("Domain") or project.domain
-    domain = cognito.describe_domain(aws, domain_name) if domain_name else None
+    domain = domains.describe_domain(aws, domain_name) if domain_name else None
     if domain and domain.get("UserPoolId") == pool_id:
         properties: dict[str, Any] = {"UserPoolId": _ref(pool_ref), "Domain": domain["Domain"]}
         if (domain.get("CustomDomainConfig") or {}).get("CertificateArn"):

@@ -398,7 +398,7 @@ def handoffs(project: Project, *, scopes: list[str],
 
 def login_base_of(aws: Any, project: Project) -> str:
     """The login domain's base URL, for the clients whose panel names explicit endpoints."""
-    from mcpauth_wizard.aws.cognito import login_base_url
+    from mcpauth_wizard.aws.domains import login_base_url
 
     return login_base_url(project.domain, aws.region_name) if project.domain else ""
 

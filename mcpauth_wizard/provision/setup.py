@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from mcpauth_wizard.aws import agentcore, cognito
+from mcpauth_wizard.aws import agentcore, cognito, domains
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.core.errors import BadInput, McpAuthError
 from mcpauth_wizard.core.project import Project
@@ -135,7 +135,7 @@ def build_plan(aws: AwsContext, spec: Spec, project: Project) -> Plan:
     pool = _existing_pool(aws, spec, project, warnings)
     steps.append(_pool_step(spec, pool))
     domain_prefix, login_version = _plan_domain(aws, spec, pool, steps, warnings)
-    host = cognito.login_host(domain_prefix, region)
+    host = domains.login_host(domain_prefix, region)
     if spec.passkeys:
         steps.extend(_passkey_steps(aws, spec, pool, host))
     if spec.mcp_url:  # an OAuth proxy whose URL is not known yet has none
@@ -234,7 +234,7 @@ def _plan_domain(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, steps
     existing = (pool or {}).get("CustomDomain") or (pool or {}).get("Domain")
     if existing:
         assert pool is not None
-        described = cognito.describe_domain(aws, existing) or {}
+        described = domains.describe_domain(aws, existing) or {}
         version = described.get("ManagedLoginVersion") or 1
         if spec.domain_prefix and spec.domain_prefix != existing:
             warnings.append(f"the pool already has the domain {existing} (one per pool): kept")
@@ -242,7 +242,7 @@ def _plan_domain(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, steps
             steps.append(Step(
                 "update", "domain", existing, (FieldChange("ManagedLoginVersion", version, 2),),
                 note="switches every client of the pool to managed login (each needs a style)",
-                run=lambda a, o: cognito.update_domain_version(a, o.pool_id, existing, 2)))
+                run=lambda a, o: domains.update_domain_version(a, o.pool_id, existing, 2)))
             steps.extend(_styles_for_other_clients(aws, spec, pool))
             return existing, 2
         if spec.managed_login_version == 1 and version == 2:
@@ -251,24 +251,24 @@ def _plan_domain(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, steps
         if described.get("Status", "ACTIVE") != "ACTIVE":
             # Made by an earlier run that stopped before it was live: wait for it (reads only).
             steps.append(Step("keep", "domain", existing, note=f"{described.get('Status')}: waiting",
-                              run=lambda a, o: cognito.wait_for_domain(a, existing, on_wait=o.on_wait)))
+                              run=lambda a, o: domains.wait_for_domain(a, existing, on_wait=o.on_wait)))
         else:
             steps.append(Step("keep", "domain", existing))
         return existing, version
     if not spec.domain_prefix:
         raise BadInput("the user pool has no login domain: pass --domain PREFIX")
-    prefix = cognito.check_domain_prefix(spec.domain_prefix)
-    owner = cognito.describe_domain(aws, prefix)
+    prefix = domains.check_domain_prefix(spec.domain_prefix)
+    owner = domains.describe_domain(aws, prefix)
     if owner and (pool is None or owner["UserPoolId"] != pool["Id"]):
         raise BadInput(f"domain prefix {prefix!r} is taken by another user pool; choose another")
 
     def run(aws: AwsContext, out: Outcome) -> None:
-        made = cognito.create_domain(aws, out.pool_id, prefix, spec.managed_login_version)
+        made = domains.create_domain(aws, out.pool_id, prefix, spec.managed_login_version)
         out.project = replace(out.project, domain=prefix)
         pool_id = out.pool_id
         if made:  # only what this run made is offered for rollback
-            out.created.append((f"domain {prefix}", lambda: cognito.delete_domain(aws, pool_id, prefix)))
-        cognito.wait_for_domain(aws, prefix, on_wait=out.on_wait)
+            out.created.append((f"domain {prefix}", lambda: domains.delete_domain(aws, pool_id, prefix)))
+        domains.wait_for_domain(aws, prefix, on_wait=out.on_wait)
 
     version = "managed login (v2)" if spec.managed_login_version == 2 else "classic hosted UI (v1)"
     steps.append(Step("create", "domain", prefix,

@@ -97,7 +97,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
     `use_recorded` (--yes); otherwise each recorded answer is the question's default.
     `progress` receives each answer as it is given: what a Ctrl-C midway leaves to resume.
     """
-    from mcpauth_wizard.aws import agentcore, cognito
+    from mcpauth_wizard.aws import agentcore, cognito, domains
 
     recorded = dict(recorded or {})
     if not prompter.can_ask or use_recorded:
@@ -171,7 +171,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
                        "(or LITE with --classic-login and no passkeys)")
     # 3. the login domain
     if existing_domain:
-        version = (cognito.describe_domain(aws, existing_domain) or {}).get("ManagedLoginVersion") or 1
+        version = (domains.describe_domain(aws, existing_domain) or {}).get("ManagedLoginVersion") or 1
         prompter.say(f"Login domain: {existing_domain} (kept; a pool has one domain; "
                      f"{'managed login' if version == 2 else 'classic hosted UI'})")
         if "classic_login" not in a:  # changing it would change every client of the pool
@@ -179,14 +179,14 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
     elif not a.get("domain"):
         suggestion, note = default("domain", "")
         if not suggestion:  # from the pool's name, new or existing
-            base = cognito.suggest_domain_prefix(pool_name or "mcp")
-            suggestion = _free_name(base, lambda p: cognito.describe_domain(aws, p) is not None,
+            base = domains.suggest_domain_prefix(pool_name or "mcp")
+            suggestion = _free_name(base, lambda p: domains.describe_domain(aws, p) is not None,
                                     limit=5)
         # behind an endpoint that is not AWS (the sandbox), the host is AWS's, not this one's
         on_aws = " on AWS" if aws.resolved_endpoint else ""
 
         def host(prefix: str) -> str:
-            return "https://" + cognito.login_host(prefix, aws.region_name)
+            return "https://" + domains.login_host(prefix, aws.region_name)
 
         prompter.explain("domain", f"Creates{on_aws} {host(suggestion or 'PREFIX')}")
         a["domain"] = prompter.text("domain", "Login domain prefix" + note, suggestion,
@@ -374,7 +374,7 @@ def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None,
 
 def precheck(a: dict[str, Any]) -> None:
     """Check every answer given up front, before any AWS call."""
-    from mcpauth_wizard.aws import agentcore, cognito
+    from mcpauth_wizard.aws import agentcore, cognito, domains
 
     if a.get("pool_id"):
         cognito.check_pool_id(a["pool_id"])
@@ -383,7 +383,7 @@ def precheck(a: dict[str, Any]) -> None:
     if a.get("tier"):
         check_tier(a["tier"])
     if a.get("domain"):
-        cognito.check_domain_prefix(a["domain"])
+        domains.check_domain_prefix(a["domain"])
     if a.get("gateway_id"):
         agentcore.check_gateway_id(a["gateway_id"])
     if a.get("mcp_url"):
@@ -427,11 +427,11 @@ def _validator(check: Callable[[str], Any]) -> Callable[[str], str | None]:
 
 
 def _domain_validator(aws: Any) -> Callable[[str], str | None]:
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import domains
 
     def check(prefix: str) -> None:
-        cognito.check_domain_prefix(prefix)
-        if cognito.describe_domain(aws, prefix):
+        domains.check_domain_prefix(prefix)
+        if domains.describe_domain(aws, prefix):
             raise BadInput(f"domain prefix {prefix!r} is taken; choose another")
 
     return _validator(check)
