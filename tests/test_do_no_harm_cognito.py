@@ -320,7 +320,9 @@ def test_regions_and_host_suffixes_come_from_botocore() -> None:
         "https://cognito-idp.eusc-de-east-1.amazonaws.eu/")
     assert cognito_api.issuer_url({"Id": "x_1"}, "us-gov-west-1").startswith(
         "https://cognito-idp.us-gov-west-1.amazonaws.com/")
-    assert cognito_api.login_host("team", "cn-north-1") == "team.auth.cn-north-1.amazoncognito.com.cn"
+    from mcpauth_wizard.aws.domains import login_host
+
+    assert login_host("team", "cn-north-1") == "team.auth.cn-north-1.amazoncognito.com.cn"
     with pytest.raises(BadInput):
         _ = AwsContext(region="moon-base-1").region_name
 

@@ -78,3 +78,10 @@ class Plan:
     def breaking(self) -> tuple[Step, ...]:
         """Steps that take access away from someone: applied only with explicit consent."""
         return tuple(s for s in self.steps if s.breaking)
+
+
+def diff_fields(before: dict[str, Any], after: dict[str, Any], keys: list[str]) -> tuple[FieldChange, ...]:
+    """The fields among `keys` whose values differ, before → after."""
+    return tuple(
+        FieldChange(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)
+    )
