@@ -52,7 +52,8 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         spec = wizard.ask(merged, prompter, aws, answers_file.recorded_answers(project),
                           use_recorded=opts.yes, progress=progress)
     except KeyboardInterrupt:
-        _keep_answers(progress if interactive else {})
+        if interactive:  # a person's answers; flags alone are in their shell history
+            _keep_answers(progress)
         raise
     if for_proxy:
         spec = proxy.proxy_spec(spec, base_url)
@@ -83,7 +84,8 @@ def run_init(opts: Options, answers: dict[str, Any], config: str | None, dry_run
         accepted = not plan.changes or consent(opts, plan,
                                                f"Apply {console.count(len(plan.changes), 'change')}?")
     except KeyboardInterrupt:
-        _keep_answers(progress if interactive else {})
+        if interactive:  # a person's answers; flags alone are in their shell history
+            _keep_answers(progress)
         raise
     if not accepted:
         if as_json:

@@ -73,8 +73,7 @@ class Checklist:
         if self._live is not None:
             self._live.update(self._view(), refresh=True)
         else:
-            for line in step_lines(result, verbose=self.verbose):
-                self.console.print(line, soft_wrap=True, highlight=False)
+            self._print_whole(result)
 
     def close(self) -> None:
         if self._live is not None:
@@ -82,8 +81,12 @@ class Checklist:
             self._live = None
             for step_id, _ in self.order:
                 if step_id in self.done:
-                    for line in step_lines(self.done[step_id], verbose=self.verbose):
-                        self.console.print(line, soft_wrap=True, highlight=False)
+                    self._print_whole(self.done[step_id])
+
+    def _print_whole(self, result: Any) -> None:
+        """A step's lines, each printed whole (soft wrap: a terminal may wrap, nothing cuts)."""
+        for line in step_lines(result, verbose=self.verbose):
+            self.console.print(line, soft_wrap=True, highlight=False)
 
     def _view(self) -> Any:
         from rich.console import Group
