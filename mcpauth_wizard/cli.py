@@ -135,47 +135,31 @@ def _ports(values: tuple[str, ...]) -> dict[str, int]:
     return ports
 
 
+def _answer_options(command: Any) -> Any:
+    """init's answer flags, from the one declaration of its answers (provision/questions.py)."""
+    from mcpauth_wizard.provision.questions import ANSWERS
+
+    for answer in reversed(ANSWERS):
+        extra: dict[str, Any] = {"help": answer.flag_help}
+        if answer.kind in (list, dict):
+            extra["multiple"] = True
+        elif answer.kind is bool:
+            extra["default"] = None
+            extra["is_flag"] = answer.is_flag or None
+        if answer.choices:
+            extra["type"] = click.Choice(answer.choices, case_sensitive=answer.case_sensitive)
+        if answer.metavar:
+            extra["metavar"] = answer.metavar
+        command = click.option(answer.flag, answer.key,
+                               **{k: v for k, v in extra.items() if v is not None or k == "default"})(command)
+    return command
+
+
 @cli.command("init")
 @click.option("--config", "config", type=click.Path(dir_okay=False), help="Answers from a TOML file.")
-@click.option("--pool-id", help="Use this existing user pool.")
-@click.option("--new-pool", metavar="NAME", help="Create a user pool with this name.")
-@click.option("--tier", type=click.Choice(["LITE", "ESSENTIALS", "PLUS"], case_sensitive=False),
-              help="Tier of a new pool (default ESSENTIALS).")
-@click.option("--admin-only/--self-sign-up", "admin_only", default=None,
-              help="Who creates users in a new pool (default: admins only).")
-@click.option("--passkeys/--no-passkeys", default=None, help="Offer passkey sign-in.")
-@click.option("--domain", metavar="PREFIX", help="Login domain prefix (if the pool has none).")
-@click.option("--classic-login", is_flag=True, default=None,
-              help="Classic hosted UI instead of managed login.")
-@click.option("--server", type=click.Choice(["gateway", "url", "fastmcp-proxy"]),
-              help="What signs users in: a gateway, a server at a URL, or FastMCP's OAuth proxy.")
-@click.option("--base-url", metavar="URL",
-              help="The FastMCP proxy's public base URL (its callback: <URL>/auth/callback).")
-@click.option("--gateway-id", help="AgentCore Gateway to protect (its URL is the resource).")
-@click.option("--mcp-url", help="MCP server URL, when there is no gateway.")
-@click.option("--scope", "scopes", multiple=True, help="Resource scope name(s) (default: invoke).")
-@click.option("--platform", "platforms", multiple=True,
-              help="chatgpt, claude, inspector, claude-code, vscode, cursor, mcp-remote, gemini-cli.")
-@click.option("--port", "ports", multiple=True, metavar="PLATFORM=PORT",
-              help="Fixed callback port, e.g. claude-code=8765.")
-@click.option("--shared-client", is_flag=True, default=None, help="One app client for all platforms.")
-@click.option("--public", multiple=True, help="Platforms that get a public client (no secret).")
-@click.option("--secret", multiple=True, help="Platforms that get a client secret.")
-@click.option("--user-scope", "user_scopes", multiple=True, help="Also allow email / profile.")
-@click.option("--gateway-allowed-scopes/--no-gateway-allowed-scopes", default=None,
-              help="Require the resource scope at the gateway (default: yes; its challenge then "
-                   "names the scope clients must ask for).")
-@click.option("--gateway-audience/--no-gateway-audience", default=None,
-              help="Require aud = the MCP URL at the gateway (clients must send resource).")
+@_answer_options
 @click.option("--allow-breaking", is_flag=True,
               help="With --yes: also apply changes that take access away from someone.")
-@click.option("--first-user", metavar="EMAIL", help="Invite a first user.")
-@click.option("--registration", type=click.Choice(["static", "dcr", "both"]),
-              help="static (the default, with or without a terminal): an app client per "
-              "platform; dcr: clients register themselves; both. Static stays the default "
-              "until sign-in through self-registered clients is verified against real Cognito.")
-@click.option("--upgrade-tier", is_flag=True, default=None,
-              help="With --registration dcr|both: upgrade a LITE pool to ESSENTIALS.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan and results as JSON.")
 @click.option("--save-answers", metavar="FILE", type=click.Path(dir_okay=False),

@@ -133,17 +133,6 @@ def load_project(path: Path | None = None) -> Project:
                    ports={str(k): int(v) for k, v in ports.items()})
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
-
-
 def dump_project(project: Project) -> str:
     """The TOML text of a project (stable order, so diffs stay small)."""
     sections: dict[str, dict[str, Any]] = {}
@@ -159,15 +148,12 @@ def dump_project(project: Project) -> str:
         sections["clients"] = dict(sorted(project.clients.items()))
     if project.ports:
         sections["ports"] = dict(sorted(project.ports.items()))
-    lines = ["# Written by mcpauth: what was set up for this MCP server. No secrets here."]
-    for section, values in sections.items():
-        lines.append(f"\n[{section}]")
-        lines.extend(f"{_key(k)} = {_toml_value(v)}" for k, v in values.items())
-    return "\n".join(lines) + "\n"
+    import tomli_w  # quoting is tomli_w's: any name, newline or quote included, reads back
 
-
-def _key(key: str) -> str:
-    return key if key.replace("-", "").replace("_", "").isalnum() else _toml_value(key)
+    header = "# Written by mcpauth: what was set up for this MCP server. No secrets here.\n\n"
+    return header + tomli_w.dumps({section: {k: list(v) if isinstance(v, tuple) else v
+                                             for k, v in values.items()}
+                                   for section, values in sections.items()})
 
 
 def save_project(project: Project, path: Path | None = None) -> Path:

@@ -3,20 +3,13 @@ them, the command line that repeats them, and what mcpauth.toml recorded of them
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from mcpauth_wizard.core.errors import BadInput
 from mcpauth_wizard.mcp.platforms import PLATFORMS
+from mcpauth_wizard.provision.questions import ANSWER_KEYS, ANSWERS
 
-ANSWER_KEYS = {
-    "pool_id": str, "new_pool": str, "tier": str, "admin_only": bool, "passkeys": bool,
-    "domain": str, "classic_login": bool, "gateway_id": str, "mcp_url": str,
-    "scopes": list, "platforms": list, "shared_client": bool, "public": list, "secret": list,
-    "ports": dict, "user_scopes": list, "gateway_allowed_scopes": bool, "first_user": str,
-    "gateway_audience": bool, "registration": str, "upgrade_tier": bool,
-}
 DEFAULT_PLATFORMS = ["chatgpt", "claude", "inspector"]
 
 
@@ -43,11 +36,10 @@ def load_config(path: str) -> dict[str, Any]:
     return data
 
 
-# Flags whose name is not the answer key with dashes (a list flag takes comma-separated values).
-_FLAG_NAMES = {"scopes": "--scope", "platforms": "--platform", "ports": "--port",
-               "user_scopes": "--user-scope"}
-_FALSE_FLAGS = {"admin_only": "--self-sign-up", "passkeys": "--no-passkeys",
-                "gateway_allowed_scopes": "--no-gateway-allowed-scopes"}
+# Each answer's flag, and for a yes/no pair the one that says no (a list flag takes
+# comma-separated values), from the declaration of the answers.
+_FLAG_NAMES = {a.key: a.option_name for a in ANSWERS}
+_FALSE_FLAGS = {a.key: a.flags[1] for a in ANSWERS if len(a.flags) == 2}
 
 
 def command_line(answers: dict[str, Any]) -> str:
@@ -71,26 +63,16 @@ def command_line(answers: dict[str, Any]) -> str:
     return shlex.join(words)
 
 
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(str(k))} = {_toml(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
-
-
 def save_answers(path: str, answers: dict[str, Any]) -> Path:
     """Write answers as a file `--config` reads (an [init] table)."""
-    target = Path(path)
-    lines = ["# Answers for `mcpauth init --config` (written by mcpauth; no secrets).", "[init]"]
-    lines += [f"{key} = {_toml(value)}" for key, value in answers.items()]
+    import tomli_w
+
     from mcpauth_wizard.core.files import write_atomic
 
-    return write_atomic(target, "\n".join(lines) + "\n", "the answers file")
+    text = "# Answers for `mcpauth init --config` (written by mcpauth; no secrets).\n"
+    text += tomli_w.dumps({"init": {key: list(value) if isinstance(value, tuple) else value
+                                    for key, value in answers.items()}})
+    return write_atomic(Path(path), text, "the answers file")
 
 
 FROM_FILE = " (from mcpauth.toml)"

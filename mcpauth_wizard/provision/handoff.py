@@ -224,24 +224,23 @@ def _gemini(c: ClientConfig) -> Handoff:
                                  c.secret is not None)])
 
 
-def _toml_string(value: str) -> str:
-    return json.dumps(value)  # a TOML basic string is a JSON string for these values
-
-
 def _codex(c: ClientConfig) -> Handoff:
     """~/.codex/config.toml: the client id, and the callback pinned to localhost and a port
     (per server: oauth.callback_port and oauth.callback_url ending in the server's id, which
     Codex then sends as is; codex-cli 0.171.0, run against the sandbox)."""
+    import tomli_w
+
     from mcpauth_wizard.mcp.platforms import PLATFORMS
 
-    lines = [f"[mcp_servers.{c.name}]", f"url = {_toml_string(c.url)}"]
+    server: dict[str, Any] = {"url": c.url}
     if not c.registers:
-        callback = PLATFORMS["codex"].callback_urls(c.port, c.url)[0]
-        lines += ["", f"[mcp_servers.{c.name}.oauth]", f"client_id = {_toml_string(c.client_id)}"]
+        oauth: dict[str, Any] = {"client_id": c.client_id}
         if c.has_secret:
-            lines.append(f"client_secret = {_toml_string(c.secret_or(SECRET_PLACEHOLDER))}")
-        lines += [f"callback_port = {c.port or 5555}", f"callback_url = {_toml_string(callback)}"]
-    entry = "\n".join(lines) + "\n"
+            oauth["client_secret"] = c.secret_or(SECRET_PLACEHOLDER)
+        oauth["callback_port"] = c.port or 5555
+        oauth["callback_url"] = PLATFORMS["codex"].callback_urls(c.port, c.url)[0]
+        server["oauth"] = oauth
+    entry = tomli_w.dumps({"mcp_servers": {c.name: server}})
     login = ["codex", "mcp", "login", c.name]
     if c.scopes:
         login += ["--scopes", ",".join(c.scopes)]

@@ -9,27 +9,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from mcpauth_wizard.core.errors import BadInput
+from mcpauth_wizard.provision import questions
 
-# One line under each question, for someone who knows AWS but not OAuth (keyed by answer key).
-HELP = {
-    "account": "Everything is made here; No switches the region or the profile.",
-    "pool": "The directory people sign in with; an existing pool keeps its users.",
-    "new_pool": "A name you will recognise in the console (AWS makes the id).",
-    "tier": "Billed per monthly active user; managed login needs ESSENTIALS or PLUS.",
-    "admin_only": "Yes: only you add users (invite one at the end). No: anyone signs up.",
-    "passkeys": "Sign in with Face ID, Touch ID or a security key instead of a password.",
-    "managed_login": "Managed login: Cognito's current, styled page. No: the classic one.",
-    "mcp_server": "What MCP clients connect to; its URL names the scopes tokens carry.",
-    "mcp_url": "The URL clients connect to, e.g. https://abc.lambda-url.us-east-1.on.aws/mcp",
-    "scopes": "What a token may do, as <MCP URL>/<scope>; invoke alone is enough.",
-    "platforms": "Each one's exact callback URL is registered (next: how it gets an id).",
-    "registration": "Default static: every client works. dcr pastes nothing; unverified on AWS.",
-    "separate_clients": "Yes: an app client each, revoked alone. No: one client for all.",
-    "secret": "Servers (ChatGPT, Claude.ai) keep a secret; apps on a laptop cannot.",
-    "user_scopes": "Lets clients read the user's email or name; your server needs neither.",
-    "gateway_allowed_scopes": "Refuse tokens without the scope; the 401 then names it (Claude Code).",
-    "first_user": "Cognito emails them a temporary password; they pick their own later.",
-}
+# One line under each question, for someone who knows AWS but not OAuth (keyed by question;
+# declared with the answers in questions.py).
+HELP = questions.HELP
 NEW = "__new__"
 URL = "__url__"
 
@@ -62,11 +46,8 @@ class NoPrompter:
 
     can_ask = False
 
-    FLAGS = {"pool": "--pool-id or --new-pool", "mcp_server": "--gateway-id or --mcp-url"}
-
     def _missing(self, key: str) -> Any:
-        flag = self.FLAGS.get(key) or (f"--port {key.removeprefix('port_')}=PORT" if key.startswith("port_")
-                                       else "--" + key.replace("_", "-"))
+        flag = questions.flag_for(key)
         raise BadInput(f"no answer for {key!r} and no terminal to ask: pass {flag} "
                        "(or put it in --config)")
 

@@ -19,6 +19,7 @@ from mcpauth_wizard.provision.answers import (
     with_recorded,
 )
 from mcpauth_wizard.provision.prompts import NEW, URL, NoPrompter, Option, Prompter
+from mcpauth_wizard.provision.questions import PROMPT, precheck_scalars
 from mcpauth_wizard.provision.spec import (
     USER_SCOPES,
     NewPool,
@@ -124,10 +125,10 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
         options = _pool_options(aws, pools)
         if chosen is not None:
             options = [Option(o.value, o.title + FROM_FILE) if o.value == chosen else o for o in options]
-        choice = prompter.select("pool", "User pool" + note, options, chosen)
+        choice = prompter.select("pool", PROMPT["pool"] + note, options, chosen)
         if choice == NEW:
             names = {p.name for p in pools}
-            a["new_pool"] = prompter.text("new_pool", "Name of the new user pool",
+            a["new_pool"] = prompter.text("new_pool", PROMPT["new_pool"],
                                           _free_name("mcp-users", names.__contains__),
                                           validate=_validator(check_pool_name))
         else:
@@ -140,13 +141,13 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
     pool_name = a.get("new_pool") or ""
     if a.get("new_pool"):
         if "tier" not in a:
-            a["tier"] = prompter.select("tier", "Tier", [
+            a["tier"] = prompter.select("tier", PROMPT["tier"], [
                 Option("ESSENTIALS", "ESSENTIALS  managed login, passkeys, client registration"),
                 Option("PLUS", "PLUS        ESSENTIALS and threat protection; costs more"),
                 Option("LITE", "LITE        costs least; classic hosted UI only"),
             ], "ESSENTIALS")
         if "admin_only" not in a:
-            a["admin_only"] = prompter.confirm("admin_only", "Only administrators create users?", True)
+            a["admin_only"] = prompter.confirm("admin_only", PROMPT["admin_only"], True)
         new_pool = NewPool(check_pool_name(a["new_pool"]), check_tier(a.get("tier", "ESSENTIALS")),
                            bool(a.get("admin_only", True)))
     else:
@@ -164,7 +165,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
         prompter.say("Tier LITE: the classic hosted UI, no passkeys.")
     if "passkeys" not in a:
         fallback, note = default("passkeys", False)
-        a["passkeys"] = prompter.confirm("passkeys", "Offer passkeys (managed login only)?" + note,
+        a["passkeys"] = prompter.confirm("passkeys", PROMPT["passkeys"] + note,
                                          bool(fallback))
     if new_pool and new_pool.tier == "LITE" and (a["passkeys"] or not a.get("classic_login")):
         raise BadInput("tier LITE has no managed login or passkeys; accepted: ESSENTIALS or PLUS "
@@ -189,13 +190,13 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
             return "https://" + domains.login_host(prefix, aws.region_name)
 
         prompter.explain("domain", f"Creates{on_aws} {host(suggestion or 'PREFIX')}")
-        a["domain"] = prompter.text("domain", "Login domain prefix" + note, suggestion,
+        a["domain"] = prompter.text("domain", PROMPT["domain"] + note, suggestion,
                                     validate=_domain_validator(aws))
         prompter.say(f"Login page{on_aws}: {host(a['domain'])}")
     if "classic_login" not in a:
         fallback, note = default("classic_login", False)
         a["classic_login"] = False if a["passkeys"] else not prompter.confirm(
-            "managed_login", "Use managed login (v2)? No = classic hosted UI" + note, not fallback)
+            "managed_login", PROMPT["managed_login"] + note, not fallback)
     if a["passkeys"] and a["classic_login"]:
         raise BadInput("passkeys need managed login; drop --classic-login or --passkeys")
     # 4. the MCP server
@@ -206,12 +207,12 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
                           + (FROM_FILE if g.id == chosen else "")) for g in gateways]
         if "mcp_url" in recorded:
             note = FROM_FILE
-        choice = prompter.select("mcp_server", "MCP server" + note,
+        choice = prompter.select("mcp_server", PROMPT["mcp_server"] + note,
                                  [*options, Option(URL, "Enter a URL (FastMCP on Lambda, API Gateway, …)")],
                                  chosen if chosen is not None else (None if options else URL))
         if choice == URL:
             url, note = default("mcp_url", "")
-            a["mcp_url"] = prompter.text("mcp_url", "MCP server URL" + note, url,
+            a["mcp_url"] = prompter.text("mcp_url", PROMPT["mcp_url"] + note, url,
                                          validate=_validator(lambda u: normalize_mcp_url(u, gateway=False)))
         else:
             a["gateway_id"] = choice
@@ -230,7 +231,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
         def names(text: str) -> list[str]:
             return [s.strip() for s in text.split(",") if s.strip()]
 
-        text = prompter.text("scopes", "Resource scopes (comma separated)" + note, ", ".join(fallback),
+        text = prompter.text("scopes", PROMPT["scopes"] + note, ", ".join(fallback),
                              validate=_validator(lambda t: check_scope_names(tuple(names(t)), mcp_url)))
         a["scopes"] = names(text)
     scopes = check_scope_names(tuple(a["scopes"]), mcp_url)
@@ -238,7 +239,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
     if not a.get("platforms"):
         fallback, note = default("platforms", DEFAULT_PLATFORMS)
         a["platforms"] = prompter.checkbox(
-            "platforms", "Which MCP clients will sign in?" + note,
+            "platforms", PROMPT["platforms"] + note,
             [Option(p.name, p.title) for p in PLATFORMS.values() if p.name != "doctor"],
             list(fallback), required=True)
         if not a["platforms"]:
@@ -260,7 +261,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
                              "its panel's command sets it" + (
                                  "" if recorded_port or not platform.proposed_port else
                                  f" (proposed: {platform.proposed_port}; any free port works)"))
-            port = prompter.text(f"port_{name}", f"Fixed callback port for {platform.title}"
+            port = prompter.text(f"port_{name}", PROMPT["port_PLATFORM"].replace("PLATFORM", platform.title)
                                  + (FROM_FILE if recorded_port else ""),
                                  str(recorded_port or platform.proposed_port or ""),
                                  validate=_validator(_port))
@@ -268,13 +269,13 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
     if "shared_client" not in a and len(static) > 1:
         fallback, note = default("shared_client", False)
         a["shared_client"] = not prompter.confirm(
-            "separate_clients", "One app client per platform (each can be revoked alone)?" + note,
+            "separate_clients", PROMPT["separate_clients"] + note,
             not fallback)
     if "public" not in a and "secret" not in a and static:
         chosen = [PLATFORMS[p] for p in static if p in PLATFORMS]
         fallback, note = default("secret", [p.name for p in chosen if p.default_secret])
         with_secret = prompter.checkbox(
-            "secret", "Which get a client secret? (the others are public clients with PKCE)" + note,
+            "secret", PROMPT["secret"] + note,
             [Option(p.name, p.title) for p in chosen], list(fallback))
         a["secret"] = with_secret
         a["public"] = [p.name for p in chosen if p.name not in with_secret]
@@ -283,7 +284,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
                            ports=ports, mcp_url=mcp_url) if static else ()
     if "user_scopes" not in a:
         fallback, note = default("user_scopes", [])
-        a["user_scopes"] = prompter.checkbox("user_scopes", "Also let clients read" + note,
+        a["user_scopes"] = prompter.checkbox("user_scopes", PROMPT["user_scopes"] + note,
                                              [Option("email", "email"), Option("profile", "profile")],
                                              list(fallback))
     # 8. gateway wiring
@@ -297,7 +298,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
         fallback, note = default("gateway_allowed_scopes",
                                  bool(current.get("allowedScopes")) if wired else True)
         a["gateway_allowed_scopes"] = prompter.confirm(
-            "gateway_allowed_scopes", "Also require the resource scope at the gateway?" + note,
+            "gateway_allowed_scopes", PROMPT["gateway_allowed_scopes"] + note,
             bool(fallback))
     if gateway and "gateway_audience" not in a and prompter.can_ask:
         from mcpauth_wizard.provision.rules import audience_question
@@ -308,7 +309,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
             a["gateway_audience"] = True  # no: keep what the gateway has
     # 9. a first user
     if "first_user" not in a:
-        a["first_user"] = prompter.text_optional("first_user", "Invite a first user (email, empty to skip)",
+        a["first_user"] = prompter.text_optional("first_user", PROMPT["first_user"],
                                                  validate=_validator(check_email))
     first_user = check_email(a["first_user"]) if a.get("first_user") else None
     return Spec(
@@ -349,7 +350,7 @@ def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None,
     if tier == "LITE" and a.get("new_pool") and not a.get("registration"):
         return static("Tier LITE: each platform gets an app client (registration needs ESSENTIALS).")
     note = FROM_FILE if recorded else ""
-    choice = a.get("registration") or prompter.select("registration", "How do clients get a client id?" + note, [
+    choice = a.get("registration") or prompter.select("registration", PROMPT["registration"] + note, [
         Option("static", "static: an app client each; paste its id"),
         Option("dcr", "dcr: clients register; paste only the URL"),
         Option("both", "both: app clients where needed, dcr else"),
@@ -361,8 +362,7 @@ def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None,
             raise BadInput("client registration needs the ESSENTIALS tier or higher; accepted: "
                            "--tier ESSENTIALS or PLUS with --registration dcr|both")
         if not a.get("upgrade_tier") and not prompter.confirm(
-                "upgrade_tier", "Client registration needs ESSENTIALS (billed per monthly active "
-                "user). Upgrade this LITE pool?", False):
+                "upgrade_tier", PROMPT["upgrade_tier"], False):
             if not prompter.can_ask or a.get("registration"):  # asked for by flag: say what it needs
                 raise BadInput("client registration needs the ESSENTIALS tier; the pool is LITE: "
                                "pass --upgrade-tier, or use --registration static")
@@ -374,18 +374,7 @@ def _registration(a: dict[str, Any], prompter: Prompter, tier: str | None,
 
 def precheck(a: dict[str, Any]) -> None:
     """Check every answer given up front, before any AWS call."""
-    from mcpauth_wizard.aws import agentcore, cognito, domains
-
-    if a.get("pool_id"):
-        cognito.check_pool_id(a["pool_id"])
-    if a.get("new_pool"):
-        check_pool_name(a["new_pool"])
-    if a.get("tier"):
-        check_tier(a["tier"])
-    if a.get("domain"):
-        domains.check_domain_prefix(a["domain"])
-    if a.get("gateway_id"):
-        agentcore.check_gateway_id(a["gateway_id"])
+    precheck_scalars(a)  # pool id, pool name, tier, domain prefix, gateway id, first user
     if a.get("mcp_url"):
         normalize_mcp_url(a["mcp_url"], gateway=bool(a.get("gateway_id")))
     for name in [*(a.get("platforms") or []), *(a.get("public") or []), *(a.get("secret") or []),
@@ -398,8 +387,6 @@ def precheck(a: dict[str, Any]) -> None:
     if a.get("registration") and a["registration"] not in registration.REGISTRATIONS:
         raise BadInput(f"unknown registration {a['registration']!r}; accepted: "
                        f"{', '.join(registration.REGISTRATIONS)}")
-    if a.get("first_user"):
-        check_email(a["first_user"])
     for scope in a.get("user_scopes") or []:
         if scope not in USER_SCOPES:
             raise BadInput(f"unknown user scope {scope!r}; accepted: {', '.join(USER_SCOPES)}")
