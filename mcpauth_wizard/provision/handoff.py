@@ -96,7 +96,7 @@ def _secret_field(label: str, config: ClientConfig) -> list[HandoffField]:
     return [HandoffField(label, config.secret, True)]
 
 
-def _json(document: dict[str, Any]) -> str:
+def json_text(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
@@ -155,19 +155,19 @@ def _cursor(c: ClientConfig) -> Handoff:
         auth["scopes"] = list(c.scopes)
     entry: dict[str, Any] = {"url": c.url} if c.registers else {"url": c.url, "auth": auth}
     document = {"mcpServers": {c.name: entry}}
-    fields = [HandoffField("mcp.json entry", _json(document).strip(), c.secret is not None)]
+    fields = [HandoffField("mcp.json entry", json_text(document).strip(), c.secret is not None)]
     return _handoff(c, fields, ".cursor/mcp.json (project) or ~/.cursor/mcp.json",
-                    [HandoffFile("cursor/.cursor/mcp.json", _json(document), c.secret is not None)])
+                    [HandoffFile("cursor/.cursor/mcp.json", json_text(document), c.secret is not None)])
 
 
 def _vscode(c: ClientConfig) -> Handoff:
     document = {"servers": {c.name: {"type": "http", "url": c.url}}}
-    fields = [HandoffField("mcp.json entry", _json(document).strip())]
+    fields = [HandoffField("mcp.json entry", json_text(document).strip())]
     if not c.registers:
         fields += [HandoffField("When VS Code asks for a client ID", c.client_id),
                    *_secret_field("When VS Code asks for a client secret", c)]
     return _handoff(c, fields, ".vscode/mcp.json (workspace) or MCP: Open User Configuration",
-                    [HandoffFile("vscode/.vscode/mcp.json", _json(document))])
+                    [HandoffFile("vscode/.vscode/mcp.json", json_text(document))])
 
 
 def mcp_remote_args(c: ClientConfig) -> list[str]:
@@ -192,13 +192,13 @@ def _mcp_remote(c: ClientConfig) -> Handoff:
     document = {"mcpServers": {c.name: {"command": "npx", "args": ["-y", *args]}}}
     fields = [HandoffField("Command", command, secret),
               HandoffField("MCP client config (e.g. claude_desktop_config.json)",
-                           _json(document).strip(), secret)]
+                           json_text(document).strip(), secret)]
     if c.has_secret and not secret:
         fields.append(HandoffField("Environment", f"{MCP_REMOTE_SECRET_ENV}=<client secret> "
                                                   "(mcp-remote expands ${…} in its client info)"))
     return _handoff(c, fields, "a terminal, or the MCP client's config file",
                     [HandoffFile("mcp-remote/command.sh", f"#!/bin/sh\n{command}\n", secret),
-                     HandoffFile("mcp-remote/mcp-servers.json", _json(document), secret)])
+                     HandoffFile("mcp-remote/mcp-servers.json", json_text(document), secret)])
 
 
 def _gemini(c: ClientConfig) -> Handoff:
@@ -217,10 +217,10 @@ def _gemini(c: ClientConfig) -> Handoff:
     if c.scopes:  # pinned: without it Gemini CLI asks for every scope Cognito lists
         oauth["scopes"] = list(c.scopes)
     document = {"mcpServers": {c.name: {"httpUrl": c.url, "oauth": oauth}}}
-    fields = [HandoffField("settings.json entry", _json(document).strip(), c.secret is not None),
+    fields = [HandoffField("settings.json entry", json_text(document).strip(), c.secret is not None),
               HandoffField("Then", f"/mcp auth {c.name}")]
     return _handoff(c, fields, ".gemini/settings.json (project) or ~/.gemini/settings.json",
-                    [HandoffFile("gemini-cli/.gemini/settings.json", _json(document),
+                    [HandoffFile("gemini-cli/.gemini/settings.json", json_text(document),
                                  c.secret is not None)])
 
 
@@ -263,10 +263,10 @@ def _opencode(c: ClientConfig) -> Handoff:
     if oauth:
         entry["oauth"] = oauth
     document = {"$schema": "https://opencode.ai/config.json", "mcp": {c.name: entry}}
-    fields = [HandoffField("opencode.json entry", _json(document).strip(), c.secret is not None),
+    fields = [HandoffField("opencode.json entry", json_text(document).strip(), c.secret is not None),
               HandoffField("Then", f"opencode mcp auth {c.name}")]
     return _handoff(c, fields, "opencode.json (project) or ~/.config/opencode/opencode.json",
-                    [HandoffFile("opencode/opencode.json", _json(document), c.secret is not None)])
+                    [HandoffFile("opencode/opencode.json", json_text(document), c.secret is not None)])
 
 
 def _goose(c: ClientConfig) -> Handoff:
@@ -284,8 +284,8 @@ def _goose(c: ClientConfig) -> Handoff:
 
 def _zed(c: ClientConfig) -> Handoff:
     document = {"context_servers": {c.name: {"url": c.url}}}
-    return _handoff(c, [HandoffField("settings.json entry", _json(document).strip())],
-                    "Zed › settings.json", [HandoffFile("zed/settings.json", _json(document))])
+    return _handoff(c, [HandoffField("settings.json entry", json_text(document).strip())],
+                    "Zed › settings.json", [HandoffFile("zed/settings.json", json_text(document))])
 
 
 def _script(c: ClientConfig, template: str) -> str:
@@ -393,68 +393,6 @@ def handoffs(project: Project, *, scopes: list[str],
                                   login_base=login_base)
             result.append(handoff_for(config))
     return result
-
-
-def login_base_of(aws: Any, project: Project) -> str:
-    """The login domain's base URL, for the clients whose panel names explicit endpoints."""
-    from mcpauth_wizard.aws.domains import login_base_url
-
-    return login_base_url(project.domain, aws.region_name) if project.domain else ""
-
-
-def server_checks(aws: Any, project: Project, *, scopes: list[str],
-                  registering: tuple[str, ...] = ()) -> Handoff | None:
-    """What an MCP server that checks tokens itself (a URL server, not a gateway and not
-    FastMCP's proxy) must check, and the metadata it must serve; None for the others.
-
-    Cognito access tokens: `iss` is the pool's issuer, `token_use` is `access`, `client_id`
-    names the app client (there is no `aud` unless the client sent `resource`), `scope` holds
-    the granted scopes (Cognito guide, "Understanding the access token")."""
-    from mcpauth_wizard.aws import cognito
-    from mcpauth_wizard.oauth.metadata import prm_candidates
-
-    if project.gateway_id or project.is_proxy or not project.resource_url or not project.user_pool_id:
-        return None
-    pool = cognito.describe_user_pool(aws, project.user_pool_id)
-    issuer = cognito.issuer_url(pool, aws.region_name)
-    url = project.resource_url
-    metadata = prm_candidates(url, None)[0]  # where clients look first (RFC 9728, path-inserted)
-    resource_scopes = [s for s in scopes if s.rsplit("/", 1)[0] == url]
-    ids = [cid for key, cid in project.clients.items() if key != "doctor"]
-    fields = [HandoffField("Issuer (iss)", issuer),
-              HandoffField("JWKS URL", f"{issuer}/.well-known/jwks.json"),
-              HandoffField("Token use (token_use)", "access (refuse ID tokens)")]
-    notes = []
-    if registering:
-        from mcpauth_wizard.provision.rules import sends_resource
-
-        # Registered clients get new ids: a client_id list would refuse them. aud = the MCP URL
-        # identifies them only if every one sends `resource` (Cognito binds aud from it).
-        if all(sends_resource(p) for p in registering):
-            label = "Client ids (client_id) of the pre-registered clients; the others carry aud"
-            if ids:
-                fields.append(HandoffField(label, "\n".join(ids)))
-            fields.append(HandoffField("Audience (aud), clients that register themselves", url))
-        else:
-            notes.append("clients that register themselves get new ids and not all send resource "
-                         "(no aud): check iss, token_use and scope, not client_id")
-    elif ids:
-        fields.append(HandoffField("Client ids (client_id), one of", "\n".join(ids)))
-    if resource_scopes:
-        fields.append(HandoffField("Scope (scope), contains", " ".join(resource_scopes)))
-    fields += [
-        HandoffField("Serve at " + metadata, _json({
-            "resource": url, "authorization_servers": [issuer],
-            "scopes_supported": resource_scopes}).strip()),
-        HandoffField("Answer a request without a valid token with",
-                     f'401 and WWW-Authenticate: Bearer resource_metadata="{metadata}"'),
-    ]
-    caveats = notes + (["this endpoint is not AWS: on AWS these are the values; here the issuer is "
-                        "the one the endpoint's discovery document names"] if aws.resolved_endpoint else [])
-    return Handoff(SERVER, "your MCP server", "", tuple(fields),
-                   "the server's token check (FastMCP: JWTVerifier(issuer=…, jwks_uri=…, "
-                   "required_scopes=…) in a RemoteAuthProvider)", (), tuple(caveats),
-                   heading="Your MCP server checks each token")
 
 
 def as_json(found: list[Handoff]) -> dict[str, Any]:
