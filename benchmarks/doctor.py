@@ -3,7 +3,7 @@
 The sandbox runs behind loopback TCP proxies that delay every request by DELAY; the
 doctor checks 3 platforms (AWS + HTTP phases). Printed side by side in one run: the
 concurrent runner, and the same steps one at a time (what sequential probing costs),
-each as total time / DELAY. Goal: concurrent ≤ 6 delays (sequential: ~15 or more).
+each as total time / DELAY. Goal: concurrent ≤ 5 delays (sequential: ~15 or more).
 
 Run: python benchmarks/doctor.py [delay_ms] [rounds]
 """
@@ -132,7 +132,7 @@ def main() -> None:
                 sequential.append(timed(pause=no_pause)[0])
     c, s = statistics.median(concurrent), statistics.median(sequential)
     print(f"delay per request   {delay * 1000:.0f} ms (loopback proxies in front of the sandbox)")
-    print(f"doctor, concurrent  {c:6.2f} s = {c / delay:5.1f} delays  (goal ≤ 6)")
+    print(f"doctor, concurrent  {c:6.2f} s = {c / delay:5.1f} delays  (goal ≤ 5: challenge, metadata, AS metadata, authorize, token)")
     print(f"doctor, one by one  {s:6.2f} s = {s / delay:5.1f} delays")
     print(f"speed-up            {s / c:5.1f}x  (median of {rounds} rounds, 3 platforms, AWS + HTTP)")
 

@@ -79,6 +79,15 @@ async def challenge(ctx: Context) -> Outcome:
     # well-known URL. Not the root one: clients ask for it only when the others fail, and
     # servers may count such a request against them (the MCP conformance suite does).
     ctx.fetch("GET", prm_candidates(url, None)[0], headers={"Origin": BROWSER_ORIGIN}, limit=METADATA_LIMIT)
+    if ctx.target.gateway_id and url.endswith("/mcp"):
+        # An AgentCore gateway names its metadata beside its /mcp (the host's root on AWS,
+        # https://<id>.gateway.bedrock-agentcore.<region>.amazonaws.com/.well-known/oauth-
+        # protected-resource, per the AgentCore guide's inbound-auth page; the sandbox's
+        # /gateways/<id>/ stands for that host): fetched now, the next step joins it, and the
+        # critical path loses a round trip. Only for a gateway the user named (AWS or their
+        # mcpauth.toml), never a guess about someone else's server.
+        ctx.fetch("GET", url.removesuffix("/mcp") + "/.well-known/oauth-protected-resource",
+                  headers={"Origin": BROWSER_ORIGIN}, limit=METADATA_LIMIT)
     answer = await ctx.fetch("POST", url, headers=MCP_HEADERS, json_body=INITIALIZE)
     ctx.facts["challenge"] = answer
     evidence = answer.evidence(ctx.secret_values)
