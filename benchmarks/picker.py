@@ -47,13 +47,13 @@ def time_to_first_prompt(show_first_prompt: Any, proxy: Any) -> tuple[float, int
 
 def previous_picker(aws: Any) -> None:
     """The picker before issue 9, kept here only to be measured against."""
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import app_clients, user_pools
 
-    pools = cognito.list_user_pools(aws)
+    pools = user_pools.list_user_pools(aws)
 
     def detail(pool: Any) -> str:
-        cognito.describe_user_pool(aws, pool.id)
-        return f"{pool.name} {len(cognito.list_clients(aws, pool.id))}"
+        user_pools.describe_user_pool(aws, pool.id)
+        return f"{pool.name} {len(app_clients.list_clients(aws, pool.id))}"
 
     with ThreadPoolExecutor(max_workers=16) as reader:
         options = list(reader.map(detail, pools[:400]))

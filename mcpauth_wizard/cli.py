@@ -243,6 +243,20 @@ register_clients_commands(cli)
 @click.option("--token-env", metavar="VAR", help="Validate the access token in this variable.")
 @click.option("--step", is_flag=True, help="Pause before each step and show what it will send.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "junit"], case_sensitive=False),
+              help="Report format: text (the default), json (the same as --json), sarif (code "
+                   "scanning), junit (CI test reports).")
+@click.option("--output", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Write the report, in --format, to FILE; the terminal still shows the text view.")
+@click.option("--trace", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Also write the run's exchanges as FILE.md (a Mermaid sequence diagram) and "
+                   "FILE.html (a page that needs no network), redacted.")
+@click.option("--record", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Also write the run (HTTP exchanges, AWS calls, the setup AWS described) as "
+                   "redacted JSON, for `mcpauth sandbox check-trace`.")
+@click.option("--audit", is_flag=True,
+              help="Also send the MCP server forged tokens it must refuse, and compare what the "
+                   "authorization server advertises with what it enforces (creates nothing).")
 @click.option("--fix", is_flag=True, help="Offer the changes that fix what was found, then re-check.")
 @click.option("--allow-breaking", is_flag=True,
               help="With --fix --yes: also apply fixes that take access away from someone.")
@@ -265,6 +279,20 @@ def doctor(opts: Options, url: str | None, allow_breaking: bool, **flags: Any) -
     run_doctor(opts, url=url, **flags)
 
 
+@cli.command("explain")
+@click.argument("code", required=False)
+@click.option("--list", "list_codes", is_flag=True,
+              help="Every finding code, one per line: code, severity, meaning.")
+def explain(code: str | None, list_codes: bool) -> None:
+    """What a doctor finding CODE means, why it happens, how to fix it, and sources.
+
+    CODE may be typed in any case. Exit code 2: a code the doctor does not have.
+    """
+    from mcpauth_wizard.commands.explain_command import run_explain
+
+    run_explain(code, list_codes=list_codes)
+
+
 @cli.command("demo")
 @click.option("--proxy", is_flag=True,
               help="FastMCP's OAuth proxy on Lambda instead: sign-ins lost between instances, "
@@ -285,6 +313,19 @@ def demo(opts: Options, proxy: bool) -> None:
 @cli.group("sandbox")
 def sandbox() -> None:
     """A local Cognito + AgentCore look-alike on 127.0.0.1 (needs the `sandbox` extra)."""
+
+
+@sandbox.command("check-trace")
+@click.argument("record", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the divergences as JSON.")
+def sandbox_check_trace(record: str, as_json: bool) -> None:
+    """Replay a `doctor --record` FILE against a sandbox shaped like it; list every divergence.
+
+    Exit code 0: the sandbox answered as recorded; 1: divergences; 2: not a record.
+    """
+    from mcpauth_wizard.commands.sandbox_commands import check_trace
+
+    check_trace(record, as_json)
 
 
 @sandbox.command("up")

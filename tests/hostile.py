@@ -157,7 +157,9 @@ def serve_as_own_issuer(server: HostileServer, *, token_error: str, jwks: dict[s
     server.answers["/mcp"] = Answer(401, {"WWW-Authenticate": f'Bearer resource_metadata="{base}{PRM}"'})
     server.answers[PRM] = Answer(200, {**as_json, "Access-Control-Allow-Origin": "*"}, json.dumps({
         "resource": f"{base}/mcp", "authorization_servers": [base], "scopes_supported": ["mcp"]}).encode())
-    server.answers["/.well-known/oauth-authorization-server"] = Answer(200, as_json, json.dumps({
+    # both metadata documents with CORS, as browser clients need (the doctor checks each)
+    server.answers["/.well-known/oauth-authorization-server"] = Answer(200, {
+        **as_json, "Access-Control-Allow-Origin": "*"}, json.dumps({
         "issuer": base, "authorization_endpoint": f"{base}/authorize", "token_endpoint": f"{base}/token",
         "jwks_uri": f"{base}/jwks", "code_challenge_methods_supported": ["S256"],
         "registration_endpoint": f"{base}/register"}).encode())

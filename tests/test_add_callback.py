@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from mcpauth_wizard.aws import cognito as cognito_api
-from mcpauth_wizard.aws.session import AwsContext
+from mcpauth_wizard.aws import app_clients
+from mcpauth_wizard.aws.session import AwsContext, update_params
 from mcpauth_wizard.core.project import Project, save_project
 from tests.conftest import RESOURCE, full_client_settings
 
@@ -239,12 +239,12 @@ def test_safe_update_re_merges_a_change_made_after_the_plan(cognito, pool_with_c
     """Someone adds a logout URL between our read and our write: both changes survive."""
     pool, client = pool_with_client
     context = AwsContext(endpoint_url=aws.url)
-    seen = cognito_api.describe_client(context, pool, client)
+    seen = app_clients.describe_client(context, pool, client)
     import time
 
     time.sleep(0.01)  # LastModifiedDate must move
     cognito.update_user_pool_client(
-        **{**cognito_api.update_params(context, "cognito-idp", "UpdateUserPoolClient", seen),
+        **{**update_params(context, "cognito-idp", "UpdateUserPoolClient", seen),
            "LogoutURLs": ["https://other.example.com/bye"]}
     )
 
@@ -252,7 +252,7 @@ def test_safe_update_re_merges_a_change_made_after_the_plan(cognito, pool_with_c
         c["CallbackURLs"] = [*c["CallbackURLs"], CHATGPT]
         return c
 
-    result = cognito_api.safe_update_client(context, pool, client, add_chatgpt, seen=seen)
+    result = app_clients.safe_update_client(context, pool, client, add_chatgpt, seen=seen)
 
     assert result.written and result.remerged
     after = describe(cognito, pool, client)

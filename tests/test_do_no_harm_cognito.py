@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mcpauth_wizard.aws import cognito as cognito_api
+from mcpauth_wizard.aws import app_clients, resource_servers, user_pools
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.core.errors import BadInput
 from mcpauth_wizard.core.project import load_project
@@ -193,11 +193,11 @@ def test_a_client_change_made_between_read_and_write_is_kept(pool_with_client, a
     _after_nth(aws, "DescribeUserPoolClient", 2,
                lambda: client.extended_config.update(LogoutURLs=[other]))
 
-    result = cognito_api.safe_update_client(
+    result = app_clients.safe_update_client(
         AwsContext(), pool_id, client_id,
         lambda c: {**c, "CallbackURLs": [*c["CallbackURLs"], "https://chatgpt.com/cb"]})
 
-    after = cognito_api.describe_client(AwsContext(), pool_id, client_id)
+    after = app_clients.describe_client(AwsContext(), pool_id, client_id)
     assert after["LogoutURLs"] == [other]
     assert "https://chatgpt.com/cb" in after["CallbackURLs"]
     assert result.remerged and result.verified and any("LogoutURLs" in n for n in result.notes)
@@ -210,11 +210,11 @@ def test_a_change_that_reverts_ours_right_after_the_write_is_reapplied(pool_with
     _after_nth(aws, "DescribeUserPoolClient", 3,  # the read-back after our write
                lambda: client.extended_config.update(CallbackURLs=stale))
 
-    result = cognito_api.safe_update_client(
+    result = app_clients.safe_update_client(
         AwsContext(), pool_id, client_id,
         lambda c: {**c, "CallbackURLs": list(dict.fromkeys([*c["CallbackURLs"], "https://chatgpt.com/cb"]))})
 
-    after = cognito_api.describe_client(AwsContext(), pool_id, client_id)
+    after = app_clients.describe_client(AwsContext(), pool_id, client_id)
     assert "https://chatgpt.com/cb" in after["CallbackURLs"]
     assert result.verified and any("CallbackURLs" in n for n in result.notes)
 
@@ -226,11 +226,11 @@ def test_user_pool_and_resource_server_updates_keep_a_concurrent_change(pool_wit
     pool = moto_pool(pool_id)
     _after_nth(aws, "DescribeUserPool", 2,
                lambda: pool.extended_config.update(EmailVerificationSubject="Welcome"))
-    result = cognito_api.safe_update_user_pool(
+    result = user_pools.safe_update_user_pool(
         AwsContext(), pool_id,
         lambda p: {**p, "Policies": {**p.get("Policies", {}),
                                      "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "WEB_AUTHN"]}}})
-    described = cognito_api.describe_user_pool(AwsContext(), pool_id)
+    described = user_pools.describe_user_pool(AwsContext(), pool_id)
     assert described["EmailVerificationSubject"] == "Welcome"
     assert described["Policies"]["SignInPolicy"]["AllowedFirstAuthFactors"] == ["PASSWORD", "WEB_AUTHN"]
     assert result.remerged and result.notes
@@ -238,9 +238,9 @@ def test_user_pool_and_resource_server_updates_keep_a_concurrent_change(pool_wit
     server = pool.resource_servers[RESOURCE]
     _after_nth(aws, "DescribeResourceServer", 2,
                lambda: server.scopes.append({"ScopeName": "read", "ScopeDescription": "someone's"}))
-    result = cognito_api.safe_update_resource_server(
+    result = resource_servers.safe_update_resource_server(
         AwsContext(), pool_id, RESOURCE, [{"ScopeName": "write", "ScopeDescription": "ours"}])
-    names = [s["ScopeName"] for s in cognito_api.describe_resource_server(AwsContext(), pool_id, RESOURCE)["Scopes"]]
+    names = [s["ScopeName"] for s in resource_servers.describe_resource_server(AwsContext(), pool_id, RESOURCE)["Scopes"]]
     assert names == ["invoke", "read", "write"]
     assert result.remerged and result.verified
 
@@ -269,9 +269,9 @@ def managed_secret_client(cognito, aws) -> tuple[str, str]:
 
 def test_a_client_whose_secret_is_in_secrets_manager_is_confidential(managed_secret_client, aws) -> None:
     pool, client = managed_secret_client
-    described = cognito_api.describe_client(AwsContext(), pool, client)
-    assert cognito_api.is_confidential(described)
-    secret = cognito_api.client_secret(AwsContext(), described)
+    described = app_clients.describe_client(AwsContext(), pool, client)
+    assert app_clients.is_confidential(described)
+    secret = app_clients.client_secret(AwsContext(), described)
     assert secret and len(secret) > 20
 
 
@@ -281,7 +281,7 @@ def test_without_get_secret_value_the_doctor_is_told_which_flag_to_pass(managed_
         monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
         context = AwsContext()
         with pytest.raises(Exception) as raised:
-            cognito_api.client_secret(context, cognito_api.describe_client(context, pool, client))
+            app_clients.client_secret(context, app_clients.describe_client(context, pool, client))
     assert "secretsmanager:GetSecretValue" in str(raised.value) and "--client-secret-env" in str(raised.value)
 
 
@@ -315,10 +315,10 @@ def test_a_shared_client_prints_claude_codes_port(run, aws) -> None:
 def test_regions_and_host_suffixes_come_from_botocore() -> None:
     assert AwsContext(region="eusc-de-east-1").region_name == "eusc-de-east-1"
     pool = {"Id": "cn-north-1_abc"}
-    assert cognito_api.issuer_url(pool, "cn-north-1") == "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_abc"
-    assert cognito_api.issuer_url({"Id": "x_1"}, "eusc-de-east-1").startswith(
+    assert user_pools.issuer_url(pool, "cn-north-1") == "https://cognito-idp.cn-north-1.amazonaws.com.cn/cn-north-1_abc"
+    assert user_pools.issuer_url({"Id": "x_1"}, "eusc-de-east-1").startswith(
         "https://cognito-idp.eusc-de-east-1.amazonaws.eu/")
-    assert cognito_api.issuer_url({"Id": "x_1"}, "us-gov-west-1").startswith(
+    assert user_pools.issuer_url({"Id": "x_1"}, "us-gov-west-1").startswith(
         "https://cognito-idp.us-gov-west-1.amazonaws.com/")
     from mcpauth_wizard.aws.domains import login_host
 

@@ -55,7 +55,7 @@ class Fresh:
         return mcpauth(self.sandbox, self.folder, "doctor", "--fix", "--yes", *args)
 
     def update_client(self, platform: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-        from mcpauth_wizard.aws.cognito import safe_update_client
+        from mcpauth_wizard.aws.app_clients import safe_update_client
         from mcpauth_wizard.aws.session import AwsContext
         from mcpauth_wizard.sandbox.local import environment as _environment
 

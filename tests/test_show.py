@@ -136,7 +136,7 @@ def test_show_gives_platforms_that_register_themselves_their_url(run, cognito) -
     assert by["claude"]["client_id"] is None and by["claude"]["registers_itself"] is True
     assert by["claude"]["where"] == "Claude › Settings › Connectors › Add custom connector"
     assert by["claude"]["fields"] == {"Name": "tools", "Remote MCP server URL": MCP_URL}  # no id to paste
-    assert by["inspector"]["fields"] == {"Transport Type": "Streamable HTTP", "URL": MCP_URL}
+    assert by["inspector"]["fields"] == {"Server ID": "tools", "Transport": "streamable-http", "URL": MCP_URL}
     assert by["inspector"]["caveats"][0].startswith("it registers itself")
     server = shown["server_checks"]
     # Claude is not known to send resource: its token has no aud, and its id is new; a server

@@ -86,7 +86,7 @@ def seeded(sandbox: Sandbox) -> Any:
 
 
 def _writes(seed: Any, client: str) -> dict[str, tuple[str, list[str], Callable[[Any], Any]]]:
-    from mcpauth_wizard.aws import agentcore, cognito
+    from mcpauth_wizard.aws import agentcore, app_clients, resource_servers, user_pools
 
     def callback(c: dict[str, Any]) -> dict[str, Any]:
         return {**c, "CallbackURLs": [*(c.get("CallbackURLs") or []), "https://claude.ai/api/mcp/auth_callback"]}
@@ -100,11 +100,11 @@ def _writes(seed: Any, client: str) -> dict[str, tuple[str, list[str], Callable[
 
     return {
         "UpdateUserPoolClient": ("DescribeUserPoolClient", ["UserPoolClient", "FutureSetting"],
-                                 lambda aws: cognito.safe_update_client(aws, seed.pool_id, client, callback)),
+                                 lambda aws: app_clients.safe_update_client(aws, seed.pool_id, client, callback)),
         "UpdateUserPool": ("DescribeUserPool", ["UserPool", "Policies", "FuturePolicy"],
-                           lambda aws: cognito.safe_update_user_pool(aws, seed.pool_id, pool)),
+                           lambda aws: user_pools.safe_update_user_pool(aws, seed.pool_id, pool)),
         "UpdateResourceServer": ("DescribeResourceServer", ["ResourceServer", "FutureAudience"],
-                                 lambda aws: cognito.safe_update_resource_server(
+                                 lambda aws: resource_servers.safe_update_resource_server(
                                      aws, seed.pool_id, "https://mcp.example/mcp",
                                      [{"ScopeName": "read", "ScopeDescription": "y"}])),
         "UpdateGateway": ("GetGateway", ["authorizerConfiguration", "customJWTAuthorizer", "futureMapping"],

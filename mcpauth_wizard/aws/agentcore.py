@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mcpauth_wizard.aws.session import AwsContext, translate_aws_error, update_params
+from mcpauth_wizard.aws.session import AwsContext, paginate, translate_aws_error, update_params
 from mcpauth_wizard.core.errors import AwsProblem, BadInput, NotFound
 
 SERVICE = "bedrock-agentcore-control"
@@ -29,11 +29,9 @@ def check_gateway_id(gateway_id: str) -> str:
 
 
 def list_gateways(aws: AwsContext) -> list[GatewaySummary]:
-    paginator = aws.client(SERVICE).get_paginator("list_gateways")
     return [
         GatewaySummary(g["gatewayId"], g.get("name", ""), g.get("status", ""), g.get("authorizerType", ""))
-        for page in paginator.paginate()
-        for g in page.get("items", [])
+        for g in paginate(aws, SERVICE, "list_gateways", "items")
     ]
 
 
@@ -165,7 +163,10 @@ def wait_ready(aws: AwsContext, gateway_id: str, *, timeout: float = 300.0,
                on_wait: Callable[[str, float], None] | None = None,
                accept_failed: bool = False) -> str:
     """Poll GetGateway until READY; stop at once on FAILED / UPDATE_UNSUCCESSFUL (raising
-    GatewayUpdateFailed with statusReasons, unless `accept_failed`); with a deadline."""
+    GatewayUpdateFailed with statusReasons, unless `accept_failed`); with a deadline.
+
+    A loop of our own, not a botocore waiter: `client.waiter_names` of bedrock-agentcore-control
+    in botocore 1.44.18 has memory and policy waiters only, none for a gateway."""
     deadline = time.monotonic() + timeout
     delay = 0.2
     while True:

@@ -8,8 +8,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from mcpauth_wizard.aws.cognito import answer_lost
 from mcpauth_wizard.aws.session import AwsContext, partition_of
+from mcpauth_wizard.aws.writes import answer_lost
 from mcpauth_wizard.core.errors import AwsProblem, BadInput
 
 DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -100,7 +100,10 @@ def delete_domain(aws: AwsContext, pool_id: str, domain: str) -> None:
 
 def wait_for_domain(aws: AwsContext, prefix: str, *, timeout: float = 600.0,
                     on_wait: Callable[[str, float], None] | None = None) -> None:
-    """Poll the domain until ACTIVE and (against real AWS) its host resolves; with a deadline."""
+    """Poll the domain until ACTIVE and (against real AWS) its host resolves; with a deadline.
+
+    A loop of our own, not a botocore waiter: `client.waiter_names` of cognito-idp is empty
+    in botocore 1.44.18 (and a waiter could not check DNS nor report progress to `on_wait`)."""
     import socket
     import time
 

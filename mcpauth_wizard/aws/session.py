@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -37,6 +37,8 @@ class AwsContext:
     endpoint_url: str | None = None
     # Observers of every AWS call (operation name, params): -v logging, dry-run guard.
     call_observers: list[Callable[[str, str, dict[str, Any]], None]] = field(default_factory=list)
+    # Observers of every AWS answer (service, operation, HTTP status, parsed answer): --record.
+    answer_observers: list[Callable[[str, str, int | None, dict[str, Any]], None]] = field(default_factory=list)
     # What the AWS layer did on its own that the user must hear of (e.g. a duplicate deleted).
     notes: list[str] = field(default_factory=list)
     # Per read of FULL_REPLACE_READS: the members of its last raw answer botocore's model lacks.
@@ -102,6 +104,7 @@ class AwsContext:
             )
             client.meta.events.register("before-call.*.*", self._notify)
             client.meta.events.register("after-call.*.*", self._note_unmodelled)
+            client.meta.events.register("after-call.*.*", self._answered)
             self._clients[service] = client
         return self._clients[service]
 
@@ -110,6 +113,11 @@ class AwsContext:
             MUTATING_CALLS_SENT.append(model.name)
         for observer in self.call_observers:
             observer(model.service_model.service_name, model.name, params.get("body") or {})
+
+    def _answered(self, model: Any, http_response: Any = None, parsed: Any = None, **_: Any) -> None:
+        for observer in self.answer_observers:
+            observer(model.service_model.service_name, model.name,
+                     getattr(http_response, "status_code", None), parsed if isinstance(parsed, dict) else {})
 
     def _note_unmodelled(self, model: Any, http_response: Any = None, **_: Any) -> None:
         if model.name not in FULL_REPLACE_READS or http_response is None:
@@ -215,6 +223,16 @@ def update_params(aws: AwsContext, service: str, operation: str, described: dict
     return {k: v for k, v in described.items() if k in accepted and v is not None}
 
 
+def paginate(aws: AwsContext, service: str, operation: str, key: str, *,
+             page_size: int | None = None, **params: Any) -> Iterator[dict[str, Any]]:
+    """The items under `key` of every page of a List call, by botocore's paginator (pages of
+    `page_size` when given). A generator: a caller that stops early reads no further page."""
+    config = {"PageSize": page_size} if page_size else {}
+    paginator = aws.client(service).get_paginator(operation)
+    for page in paginator.paginate(**params, PaginationConfig=config):
+        yield from page.get(key, [])
+
+
 def unmodelled_members(raw: Any, shape: Any, path: str = "") -> list[str]:
     """Dotted paths of the members in a raw JSON answer that `shape` (a botocore shape)
     does not model, at any depth (structures, lists, maps)."""
@@ -268,6 +286,31 @@ def translate_aws_error(exc: BaseException) -> McpAuthError | None:
     if isinstance(exc, bx.BotoCoreError):
         return AwsProblem(f"AWS: {exc}".replace("\n", " "))
     return None
+
+
+def not_found_as(exc: Exception, what: str) -> Exception:
+    """To raise for a failed call on one named resource: "<what> not found" when AWS said it
+    does not exist, else the exception itself."""
+    if isinstance(translate_aws_error(exc), NotFound):
+        return NotFound(f"{what} not found")
+    return exc
+
+
+def or_none(read: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """The result of a Describe call, or None when AWS says the thing does not exist."""
+    try:
+        return read()
+    except Exception as exc:
+        if isinstance(translate_aws_error(exc), NotFound):
+            return None
+        raise
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Did the call fail because no AWS endpoint answered (connection refused or timed out)?"""
+    import botocore.exceptions as bx
+
+    return isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError))
 
 
 def _client_error(exc: Any) -> McpAuthError:

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 def resolve_ids(opts: Options, platform: str | None, client_id: str | None,
                 pool_id: str | None) -> tuple[str, str]:
     """Pool and client ids from flags, else mcpauth.toml; checked before any AWS call."""
-    from mcpauth_wizard.aws.cognito import check_client_id, check_pool_id
+    from mcpauth_wizard.aws.app_clients import check_client_id
+    from mcpauth_wizard.aws.user_pools import check_pool_id
 
     project = opts.project()
     pool = pool_id or project.user_pool_id
@@ -109,7 +110,7 @@ def remove(opts: Options, target_text: str, client_id: str | None, pool_id: str 
 
 def show(opts: Options, client_id: str | None, pool_id: str | None, as_json: bool) -> None:
     """One client's callback URLs; without --client-id every recorded client, by platform."""
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import app_clients
     from mcpauth_wizard.mcp.platforms import platforms_of_url
 
     project = opts.project()
@@ -120,7 +121,7 @@ def show(opts: Options, client_id: str | None, pool_id: str | None, as_json: boo
         pool, _ = resolve_ids(opts, None, next(iter(project.clients.values())), pool_id)
         clients = dict(sorted(project.clients.items()))
     aws = opts.aws()
-    described = {key: cognito.describe_client(aws, pool, cid) for key, cid in clients.items()}
+    described = {key: app_clients.describe_client(aws, pool, cid) for key, cid in clients.items()}
     if as_json:
         def entry(key: str) -> dict[str, Any]:
             urls = described[key].get("CallbackURLs") or []

@@ -53,7 +53,7 @@ def register(cli: click.Group) -> None:
 
 
 def _pool(opts: Options, pool_id: str | None) -> tuple[str, Any]:
-    from mcpauth_wizard.aws.cognito import check_pool_id
+    from mcpauth_wizard.aws.user_pools import check_pool_id
     from mcpauth_wizard.core.errors import BadInput
 
     project = opts.project()
@@ -120,7 +120,7 @@ def run_prune(opts: Options, pool_id: str | None, registered: bool, older_than: 
               dry_run: bool) -> None:
     from rich.markup import escape
 
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import app_clients
     from mcpauth_wizard.aws.session import translate_aws_error
     from mcpauth_wizard.core import console
     from mcpauth_wizard.core.errors import BadInput, NotFound
@@ -150,7 +150,7 @@ def run_prune(opts: Options, pool_id: str | None, registered: bool, older_than: 
     deleted = 0
     for c in doomed:
         try:
-            cognito.delete_client(aws, pool, c.id)
+            app_clients.delete_client(aws, pool, c.id)
         except NotFound:
             pass  # gone already: what prune wanted
         except Exception as exc:  # noqa: BLE001 - keep going, say which one is left
@@ -161,14 +161,14 @@ def run_prune(opts: Options, pool_id: str | None, registered: bool, older_than: 
 
 
 def run_style(opts: Options, pool_id: str | None, client_id: str) -> None:
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import app_clients
     from mcpauth_wizard.core import console
 
     pool, _ = _pool(opts, pool_id)
     aws = opts.aws()
-    cognito.describe_client(aws, pool, cognito.check_client_id(client_id))
-    if cognito.branding_of(aws, pool, client_id) is not None:
+    app_clients.describe_client(aws, pool, app_clients.check_client_id(client_id))
+    if app_clients.branding_of(aws, pool, client_id) is not None:
         console.note(f"{client_id} already has a managed login style.")
         return
-    cognito.create_branding(aws, pool, client_id)
+    app_clients.create_branding(aws, pool, client_id)
     console.note(f"{client_id} now has a managed login style (Cognito's defaults).")

@@ -173,7 +173,7 @@ def _doctor(demo: _Demo, *, login: bool) -> Any:
 
 def run_demo(opts: Options) -> None:
     require_sandbox_extra("demo")
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import app_clients
     from mcpauth_wizard.core.project import load_project
     from mcpauth_wizard.core.redact import redact_jwt
     from mcpauth_wizard.sandbox.local import environment, working_folder
@@ -205,7 +205,7 @@ def run_demo(opts: Options) -> None:
         from mcpauth_wizard.oauth.redirects import add_urls
 
         urls = [f"http://localhost:{port}/callback" for port in DOCTOR_PORTS]
-        cognito.safe_update_client(  # the doctor listens on the first free one (two demos at once)
+        app_clients.safe_update_client(  # the doctor listens on the first free one (two demos at once)
             opts.aws(), project.user_pool_id or "", project.clients["inspector"],
             lambda c: {**c, "CallbackURLs": list(add_urls(c.get("CallbackURLs") or [], urls).after)})
         demo.ok(f"registered the doctor's callbacks on ports {', '.join(map(str, DOCTOR_PORTS))} "
@@ -214,7 +214,7 @@ def run_demo(opts: Options) -> None:
 
         demo.step("Break it: remove the resource scope from Inspector's app client")
         full_scope = f"{project.resource_url}/invoke"
-        removed = cognito.safe_update_client(
+        removed = app_clients.safe_update_client(
             opts.aws(), project.user_pool_id or "", project.clients["inspector"],
             lambda c: {**c, "AllowedOAuthScopes": [s for s in c["AllowedOAuthScopes"] if s != full_scope]})
         demo.ok(f"removed {full_scope}" + (" (read back: every other setting kept)" if removed.verified else ""))

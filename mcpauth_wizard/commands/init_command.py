@@ -301,20 +301,16 @@ def _plan_json(plan: Plan) -> list[dict[str, Any]]:
 
 
 def _handoffs(aws: Any, outcome: Outcome, spec: Any, *, reveal: bool) -> list[Any]:
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import app_clients
     from mcpauth_wizard.mcp.platforms import PLATFORMS
     from mcpauth_wizard.oauth.redirects import port_in
-    from mcpauth_wizard.provision.handoff import (
-        handoffs,
-        login_base_of,
-        registration_handoffs,
-        server_checks,
-    )
+    from mcpauth_wizard.provision.handoff import handoffs, registration_handoffs
+    from mcpauth_wizard.provision.server_panel import login_base_of, server_checks
 
     project = outcome.project
     clients = {c.key: project.clients[c.key] for c in spec.clients if c.key in project.clients}
-    has_secret = {c.key: c.key in outcome.secrets or cognito.is_confidential(
-        cognito.describe_client(aws, project.user_pool_id, cid))
+    has_secret = {c.key: c.key in outcome.secrets or app_clients.is_confidential(
+        app_clients.describe_client(aws, project.user_pool_id, cid))
         for c in spec.clients if (cid := clients.get(c.key))}
     # Ports are per platform (a shared client serves several): read each platform's own.
     ports = {p: port for c in spec.clients for p in c.platforms

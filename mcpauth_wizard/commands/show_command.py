@@ -14,12 +14,13 @@ if TYPE_CHECKING:
 
 
 def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import app_clients
     from mcpauth_wizard.core.errors import BadInput
     from mcpauth_wizard.mcp.platforms import PLATFORMS
     from mcpauth_wizard.oauth.redirects import port_in
-    from mcpauth_wizard.provision.handoff import handoffs, login_base_of, server_checks
+    from mcpauth_wizard.provision.handoff import handoffs
     from mcpauth_wizard.provision.registration import self_registering
+    from mcpauth_wizard.provision.server_panel import login_base_of, server_checks
 
     project = opts.project()
     registering = self_registering(project)
@@ -35,9 +36,9 @@ def collect(opts: Options, reveal: bool) -> tuple[Any, list[Handoff]]:
     ports: dict[str, int] = {}
     scopes: list[str] = []
     for key, client_id in project.clients.items():
-        described = cognito.describe_client(aws, project.user_pool_id, client_id)
-        has_secret[key] = cognito.is_confidential(described)  # a Secrets Manager secret too
-        secrets[key] = cognito.client_secret(aws, described) if reveal else None
+        described = app_clients.describe_client(aws, project.user_pool_id, client_id)
+        has_secret[key] = app_clients.is_confidential(described)  # a Secrets Manager secret too
+        secrets[key] = app_clients.client_secret(aws, described) if reveal else None
         scopes = scopes or list(described.get("AllowedOAuthScopes") or [])
         served = project.platforms_shared if key == "shared" else (key,)
         for name in (n for n in served if n in PLATFORMS):  # ports are per platform

@@ -53,7 +53,7 @@ def register(cli: click.Group) -> None:
 
 
 def _choose_client(project: Any, client_id: str | None) -> str:
-    from mcpauth_wizard.aws.cognito import check_client_id
+    from mcpauth_wizard.aws.app_clients import check_client_id
     from mcpauth_wizard.core.errors import BadInput
 
     if client_id:
@@ -69,7 +69,7 @@ def _choose_client(project: Any, client_id: str | None) -> str:
 
 def run_scaffold(opts: Options, template: str, folder: str | None, name: str | None,
                  pool_id: str | None, client_id: str | None, force: bool) -> None:
-    from mcpauth_wizard.aws.cognito import check_pool_id
+    from mcpauth_wizard.aws.user_pools import check_pool_id
     from mcpauth_wizard.core import console
     from mcpauth_wizard.core.errors import BadInput
     from mcpauth_wizard.provision.scaffold import (

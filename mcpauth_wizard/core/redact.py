@@ -36,3 +36,55 @@ def jwt_claims(token: str) -> dict[str, Any]:
         return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except (IndexError, ValueError):
         return {}
+
+
+# Names whose values are credentials wherever they appear: a query, a form, a JSON body.
+SENSITIVE_NAMES = frozenset({
+    "code", "client_secret", "access_token", "id_token", "refresh_token", "password", "code_verifier",
+    "token", "assertion", "client_assertion", "registration_access_token", "session", "_csrf", "csrf",
+    "cookie", "secret", "username_password", "device_code", "user_code", "otp",
+    # the same in AWS's spelling (API parameters and answers, lower-cased)
+    "clientsecret", "secretstring", "temporarypassword", "secrethash", "accesstoken", "idtoken",
+    "refreshtoken", "secretbinary", "initialaccesstoken",
+})
+# Headers that carry credentials (request or answer).
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie",
+                               "x-amz-security-token", "x-api-key"})
+REDACTED = "<redacted>"
+
+
+def redact_url(url: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
+    """A URL with the value of every sensitive query parameter (code, tokens…) replaced."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.query:
+        pairs = [(k, REDACTED if k.lower() in SENSITIVE_NAMES else v)
+                 for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        url = urlunsplit(parts._replace(query=urlencode(pairs, safe="/:<>")))
+    return redact_text(url, secrets)
+
+
+def redact_value(value: Any, secrets: list[str] | tuple[str, ...] = ()) -> Any:
+    """A JSON value (or a form) with every sensitive member replaced and every string redacted."""
+    if isinstance(value, dict):
+        # a number is never a credential (a JSON-RPC error's "code": -32001 stays readable)
+        return {k: REDACTED if str(k).lower() in SENSITIVE_NAMES and v not in (None, "")
+                and not isinstance(v, (int, float)) else redact_value(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_value(v, secrets) for v in value]
+    if isinstance(value, str):
+        return redact_text(value, secrets)
+    return value
+
+
+def redact_headers(headers: dict[str, str], secrets: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
+    out = {}
+    for name, value in headers.items():
+        if name.lower() in SENSITIVE_HEADERS:
+            out[name] = REDACTED
+        elif name.lower() == "location":
+            out[name] = redact_url(value, secrets)
+        else:
+            out[name] = redact_text(value, secrets)
+    return out

@@ -41,10 +41,10 @@ async def pool(ctx: Context) -> Outcome:
     aws = _need_aws(ctx)
     if not ctx.target.pool_id:
         raise Skip("no user pool id (pass --pool-id or run in a folder with mcpauth.toml)")
-    from mcpauth_wizard.aws import cognito, domains
+    from mcpauth_wizard.aws import domains, user_pools
 
     try:
-        described = await _call(cognito.describe_user_pool, aws, ctx.target.pool_id)
+        described = await _call(user_pools.describe_user_pool, aws, ctx.target.pool_id)
     except NotFound:
         ctx.facts["pool_missing"] = True
         return Outcome([Finding("COGNITO_POOL_NOT_FOUND",
@@ -66,7 +66,7 @@ async def pool(ctx: Context) -> Outcome:
         factors = ((described.get("Policies") or {}).get("SignInPolicy") or {}).get(
             "AllowedFirstAuthFactors") or []
         if "WEB_AUTHN" in factors:
-            mfa = await _call(cognito.get_mfa_config, aws, described["Id"])
+            mfa = await _call(user_pools.get_mfa_config, aws, described["Id"])
             rp = (mfa.get("WebAuthnConfiguration") or {}).get("RelyingPartyId")
             host = domains.login_host(domain, aws.region_name)
             if info.get("ManagedLoginVersion") != 2 or rp != host:
@@ -83,10 +83,10 @@ async def resource_server(ctx: Context) -> Outcome:
     aws = _need_aws(ctx)
     if "pool" not in ctx.facts:
         raise Skip("no user pool")
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import resource_servers
 
     pool_id = ctx.facts["pool"]["Id"]
-    found = await _call(cognito.describe_resource_server, aws, pool_id, ctx.target.url)
+    found = await _call(resource_servers.describe_resource_server, aws, pool_id, ctx.target.url)
     if found:
         ctx.facts["resource_server"] = found
         names = [s["ScopeName"] for s in found.get("Scopes") or []]
@@ -98,7 +98,7 @@ async def resource_server(ctx: Context) -> Outcome:
         return Outcome(note=f"scopes: {', '.join(names)}")
     findings = []
     url = ctx.target.url
-    for other in await _call(cognito.list_resource_servers, aws, pool_id):
+    for other in await _call(resource_servers.list_resource_servers, aws, pool_id):
         ident = other["Identifier"]
         if resource_near_miss(ident, url):
             findings.append(Finding("COGNITO_RESOURCE_SERVER_NEAR_MISS",
@@ -126,11 +126,11 @@ async def _client(ctx: Context, platform: str) -> Outcome:
     client_id = ctx.target.clients.get(platform)
     if not client_id or not ctx.target.pool_id:
         raise Skip(f"no client id for {platform}" if ctx.target.pool_id else "no user pool id")
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import app_clients
 
     pool_id = ctx.target.pool_id
     try:  # read at once, in parallel with the pool; what needs the pool waits for it below
-        described = await _call(cognito.describe_client, aws, pool_id, client_id)
+        described = await _call(app_clients.describe_client, aws, pool_id, client_id)
     except NotFound:
         ctx.facts.setdefault("missing_clients", set()).add(platform)  # later steps say nothing of it
         await ctx.after("aws.pool")
@@ -142,11 +142,11 @@ async def _client(ctx: Context, platform: str) -> Outcome:
     ctx.signal(f"client.{platform}")
     # its login style, read now beside the pool (needed only for managed login v2): one
     # round trip off the critical path
-    branding = asyncio.ensure_future(_call(cognito.branding_of, aws, pool_id, client_id))
+    branding = asyncio.ensure_future(_call(app_clients.branding_of, aws, pool_id, client_id))
     branding.add_done_callback(lambda task: task.cancelled() or task.exception())
-    if cognito.is_confidential(described) and platform not in ctx.target.secrets:
+    if app_clients.is_confidential(described) and platform not in ctx.target.secrets:
         try:  # for the token probe; never shown (Secrets Manager when the client keeps it there)
-            secret = await _call(cognito.client_secret, aws, described)
+            secret = await _call(app_clients.client_secret, aws, described)
         except McpAuthError as exc:
             ctx.facts.setdefault("secret_problems", {})[platform] = str(exc)
         else:
@@ -221,7 +221,7 @@ async def gateway(ctx: Context) -> Outcome:
     aws = _need_aws(ctx)
     if not ctx.target.gateway_id:
         raise Skip("no gateway id")
-    from mcpauth_wizard.aws import agentcore, cognito
+    from mcpauth_wizard.aws import agentcore, user_pools
 
     try:
         described = await _call(agentcore.get_gateway, aws, ctx.target.gateway_id)
@@ -237,7 +237,7 @@ async def gateway(ctx: Context) -> Outcome:
     findings = []
     pool_desc = ctx.facts.get("pool")
     if pool_desc:
-        expected = cognito.discovery_url(pool_desc, aws.region_name)
+        expected = user_pools.discovery_url(pool_desc, aws.region_name)
         if authorizer.get("discoveryUrl") != expected:
             findings.append(Finding("GATEWAY_DISCOVERY_URL_MISMATCH",
                                     f"the gateway trusts {authorizer.get('discoveryUrl')}, not this "

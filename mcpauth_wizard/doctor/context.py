@@ -9,6 +9,7 @@ at a time, never from https down to plain http (loopback aside).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from mcpauth_wizard.doctor.bounds import (
 )
 
 TIMEOUT = 10.0
+# The step whose code started a request (set by the runner; a fetch's task inherits it).
+CURRENT_STEP: contextvars.ContextVar[str] = contextvars.ContextVar("mcpauth_doctor_step", default="")
 DEADLINE_FACTOR = 2  # a whole exchange, however slowly its bytes come: 2 × the read timeout
 
 
@@ -95,6 +98,7 @@ class Target:
     call_tool: str | None = None  # --call-tool: after signing in, call this tool (arguments {})
     client_metadata_url: str | None = None  # --client-metadata-url: the doctor's hosted CIMD
     registering: tuple[str, ...] = ()  # recorded platforms that register themselves (init dcr / both)
+    audit: bool = False  # --audit: forged tokens to the MCP server, the AS's enforced posture
 
 
 class Context:
@@ -117,6 +121,10 @@ class Context:
         self.step_events: dict[str, asyncio.Event] = {}
         self.bounded: list[Exchange] = []  # answers that ran into a limit (one finding each)
         self._signals: dict[str, asyncio.Event] = {}
+        # Every exchange in the order it started: (step, started at (s since the run began),
+        # the request's body as ("form" | "json", value) or None, the exchange). --trace and --record read it.
+        self.started = time.perf_counter()
+        self.log: list[tuple[str, float, Any, Exchange]] = []
 
     async def after(self, step_id: str) -> None:
         """Wait for another step inside a step (for inputs needed late, not at the start)."""
@@ -177,13 +185,19 @@ class Context:
                     json_body: Any, auth: tuple[str, str] | None, limit: int) -> Exchange:
         started = time.perf_counter()
         shown_headers = {k: ("<redacted>" if k.lower() == "authorization" else v) for k, v in headers.items()}
+        if auth:
+            shown_headers["authorization"] = "<redacted>"
+        sent = ("form", data) if data is not None else ("json", json_body) if json_body is not None else None
+        entry = [CURRENT_STEP.get(), started - self.started, sent]
         try:
             async with asyncio.timeout(self.timeout * DEADLINE_FACTOR):
-                return await self._exchange(method, url, headers, data, json_body, auth, limit,
-                                            started, shown_headers)
+                answer = await self._exchange(method, url, headers, data, json_body, auth, limit,
+                                              started, shown_headers)
         except TimeoutError:
-            return Exchange(method, url, error=f"no whole answer within {self.timeout * DEADLINE_FACTOR:.0f}s",
-                            elapsed_ms=_ms(started), request_headers=shown_headers)
+            answer = Exchange(method, url, error=f"no whole answer within {self.timeout * DEADLINE_FACTOR:.0f}s",
+                              elapsed_ms=_ms(started), request_headers=shown_headers)
+        self.log.append((entry[0], entry[1], entry[2], answer))
+        return answer
 
     async def _exchange(self, method: str, url: str, headers: dict[str, str], data: Any,
                         json_body: Any, auth: tuple[str, str] | None, limit: int,

@@ -73,6 +73,29 @@ async def _first_ok(ctx: Context, candidates: list[str], ok: Callable[[Exchange]
     return answers, chosen
 
 
+def _cors_missing(ctx: Context, url: str, answer: Exchange, what: str,
+                  evidence: dict[str, Any]) -> Finding | None:
+    """CORS_MISSING when a metadata answer to the browser Origin has no
+    Access-Control-Allow-Origin (or one for another origin): the clients whose registry fact
+    says they fetch it from a web page cannot read it. Noted in ctx.facts["cors_missing"]
+    for the per-platform predictions."""
+    allowed = answer.headers.get("access-control-allow-origin")
+    if allowed is not None and allowed.strip() in ("*", BROWSER_ORIGIN):
+        return None
+    ctx.facts.setdefault("cors_missing", []).append(what)
+    from mcpauth_wizard.mcp.platforms import PLATFORMS, UNKNOWN
+
+    readers = [f"{p.title} {p.behaviour.metadata_from_page.value}" for p in PLATFORMS.values()
+               if p.behaviour.metadata_from_page.value not in (False, "no", UNKNOWN)]
+    sent = "no Access-Control-Allow-Origin" if allowed is None else \
+        f"Access-Control-Allow-Origin {allowed!r}, not for {BROWSER_ORIGIN}"
+    return Finding("CORS_MISSING", f"the {what} {url} answered a browser's request with {sent}: "
+                   f"clients that fetch it from a web page ({', '.join(readers) or 'none known'}) "
+                   "cannot read it ('Failed to fetch')", evidence=evidence,
+                   fix="send Access-Control-Allow-Origin on the metadata (Cognito and AgentCore "
+                       "have no setting for it); or use a client that does not fetch from a page")
+
+
 async def challenge(ctx: Context) -> Outcome:
     url = ctx.target.url
     # Start the first metadata fetch now, in parallel with the challenge: the path-inserted
@@ -197,10 +220,9 @@ async def protected_resource(ctx: Context) -> Outcome:
                                 evidence=evidence,
                                 fix="advertise the scope: scopes_supported / scope= in the challenge "
                                     "(for a gateway: `mcpauth init --gateway-allowed-scopes`)"))
-    if "access-control-allow-origin" not in answer.headers:
-        findings.append(Finding("CORS_MISSING", f"{url} sends no CORS headers; browser clients "
-                                "(Inspector in direct mode) cannot read it", evidence=evidence,
-                                platform="inspector", fix="allow CORS on the metadata endpoints"))
+    cors = _cors_missing(ctx, url, answer, "protected-resource metadata", evidence)
+    if cors is not None:
+        findings.append(cors)
     host = urlsplit(servers[0]).hostname or ""
     if ".auth." in host and host.endswith(".amazoncognito.com"):
         findings.append(Finding("AS_HOSTED_DOMAIN_AS_ISSUER",
@@ -248,6 +270,9 @@ async def authorization_server(ctx: Context) -> Outcome:
                                 "no dynamic registration nor client ID metadata documents: each client "
                                 "needs a pre-registered client id (what `mcpauth init` makes)",
                                 evidence=evidence))
+    cors = _cors_missing(ctx, url, answer, "authorization server metadata", evidence)
+    if cors is not None:
+        findings.append(cors)
     for key in ("authorization_endpoint", "token_endpoint"):
         if endpoint(ctx, key) is None:
             findings.append(Finding("AS_METADATA_NOT_FOUND", f"the metadata at {url} has no {key}",

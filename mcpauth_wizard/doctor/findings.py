@@ -105,6 +105,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "HTTP_RESPONSE_ENCODING": ("error", 'an answer stacked content-codings (`gzip, gzip`, or two `Content-Encoding` lines), used one the doctor did not ask for, or did not decode: not read'),
     "REGISTRATION_ANSWER_FOREIGN_CLIENT": ("error", 'a registration answer named an app client this run did not create (a REGULAR client, or one older than the run): misconfigured or hostile server; nothing deleted'),
     "REGISTRATION_CLIENT_LEFT": ("warning", 'a client the doctor registered could not be proven its own in AWS, so it was left (the fix names the delete command)'),
+    "SERVER_ACCEPTS_FORGED_TOKEN": ("error", "`--audit`: the MCP server accepted a bearer token no honest server may accept (alg none, a key of the doctor's own, expired, another issuer or audience, an ID token, garbage)"),
     "LOGIN_PORT_TAKEN": ("error", "`--login`: another process listens on the callback's port on one of the addresses `localhost` means (127.0.0.1, ::1): the sign-in does not start, so the code cannot land there"),
 }
 

@@ -24,14 +24,14 @@ def fixable(report: Report) -> list[str]:
 
 def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
     """What the recorded setup should be: the Spec `init` would have been given."""
-    from mcpauth_wizard.aws import agentcore, cognito, domains
+    from mcpauth_wizard.aws import agentcore, app_clients, domains, user_pools
     from mcpauth_wizard.provision.registration import self_registering
 
     target = report.target
     registering_platforms = self_registering(project)
     if not project.user_pool_id or not (project.clients or registering_platforms):
         raise BadInput("--fix needs the setup recorded by `mcpauth init` (mcpauth.toml) here")
-    pool = cognito.describe_user_pool(aws, project.user_pool_id)
+    pool = user_pools.describe_user_pool(aws, project.user_pool_id)
     domain = pool.get("CustomDomain") or pool.get("Domain")
     version = ((domains.describe_domain(aws, domain) or {}).get("ManagedLoginVersion") or 1) if domain else 2
     factors = ((pool.get("Policies") or {}).get("SignInPolicy") or {}).get("AllowedFirstAuthFactors") or []
@@ -40,7 +40,7 @@ def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
 
     for key, client_id in project.clients.items():
         try:
-            described = cognito.describe_client(aws, project.user_pool_id, client_id)
+            described = app_clients.describe_client(aws, project.user_pool_id, client_id)
         except NotFound:  # gone from AWS: nothing to repair on it, and no gateway may allow it
             continue
         registered = described.get("CallbackURLs") or []
@@ -49,7 +49,7 @@ def spec_from_setup(aws: Any, project: Any, report: Report) -> Spec:
         for name in platforms:  # () where only the user knows the port: `add-callback NAME --port N`
             urls.extend(PLATFORMS[name].expected_callbacks(registered, target.url))
         clients.append(ClientSpec(key=key, platforms=tuple(platforms),
-                                  secret=cognito.is_confidential(described),
+                                  secret=app_clients.is_confidential(described),
                                   callback_urls=tuple(dict.fromkeys(urls))))
     gateway_scopes = False
     audience = None

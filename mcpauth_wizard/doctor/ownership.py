@@ -63,11 +63,11 @@ async def delete_if_ours(aws: Any, pool_id: str, client_id: str, mark: Mark,
                          *, said_by: str) -> tuple[str, Finding | None]:
     """Delete the client `said_by` (an HTTP answer) named, if AWS proves it this run's.
     (what happened, in words; a finding when something is left or was foreign)."""
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import app_clients
     from mcpauth_wizard.core.errors import BadInput, NotFound
 
     try:
-        described = await asyncio.to_thread(cognito.describe_client, aws, pool_id, client_id)
+        described = await asyncio.to_thread(app_clients.describe_client, aws, pool_id, client_id)
     except (NotFound, BadInput):  # not an id of this pool (BadInput: not even its shape)
         return (f"the registered client {client_id} is not in user pool {pool_id}; nothing "
                 "deleted there (it stays on the server that registered it)", None)
@@ -97,7 +97,7 @@ async def delete_if_ours(aws: Any, pool_id: str, client_id: str, mark: Mark,
             evidence=evidence, fix=f"if it is the doctor's, delete it: `aws cognito-idp "
             f"delete-user-pool-client --user-pool-id {pool_id} --client-id {client_id}`"))
     try:
-        await asyncio.to_thread(cognito.delete_client, aws, pool_id, client_id)
+        await asyncio.to_thread(app_clients.delete_client, aws, pool_id, client_id)
     except NotFound:
         return f"the registered client {client_id} was already gone from {pool_id}", None
     except Exception as exc:  # noqa: BLE001 - say what is left behind, never die

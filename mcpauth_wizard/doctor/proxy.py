@@ -229,10 +229,10 @@ async def upstream_client(ctx: Context) -> Outcome:
     client_id, pool_id = ctx.target.proxy_client, ctx.target.pool_id
     if not client_id or not pool_id:
         raise Skip("no proxy client id or user pool id (mcpauth.toml [proxy], or --client-id)")
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import app_clients
 
     try:
-        described = await _call(cognito.describe_client, aws, pool_id, client_id)
+        described = await _call(app_clients.describe_client, aws, pool_id, client_id)
     except NotFound:
         return Outcome([Finding("COGNITO_CLIENT_NOT_FOUND", f"the proxy's app client {client_id} is "
                                 f"not in {pool_id}", fix="check COGNITO_CLIENT_ID, or `mcpauth init`")])
@@ -271,7 +271,7 @@ async def upstream_client(ctx: Context) -> Outcome:
             "no login page", "`mcpauth doctor --fix` (adds COGNITO)")
     await ctx.after("aws.pool")
     if (ctx.facts.get("domain") or {}).get("ManagedLoginVersion") == 2 \
-            and await _call(cognito.branding_of, aws, pool_id, client_id) is None:
+            and await _call(app_clients.branding_of, aws, pool_id, client_id) is None:
         add("COGNITO_BRANDING_MISSING", f"the proxy's app client {client_id} has no managed login "
             "style: its login page is 'Login pages unavailable'", "`mcpauth doctor --fix`")
     return Outcome(findings, note=f"{described.get('ClientName')} ({client_id})")

@@ -53,10 +53,10 @@ async def registration(ctx: Context) -> Outcome:
     pool = ctx.facts.get("pool")
     if pool is None:
         raise Skip("no user pool")
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import app_clients
 
     findings: list[Finding] = []
-    count = len(await _call(cognito.list_clients, ctx.aws, pool["Id"]))
+    count = len(await _call(app_clients.list_clients, ctx.aws, pool["Id"]))
     ctx.facts["client_count"] = count
     if count >= CLIENT_QUOTA * QUOTA_WARNING:
         findings.append(Finding("REGISTRATION_QUOTA_NEAR",

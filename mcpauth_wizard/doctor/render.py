@@ -14,7 +14,7 @@ from mcpauth_wizard.doctor.report import Report
 
 _MARK = {"pass": "[green]✓[/]", "warn": "[yellow]⚠[/]", "fail": "[red]✗[/]", "skip": "[dim]–[/]"}
 _VERDICT = {"ready": "[green]ready[/]", "needs_action": "[yellow]needs action[/]",
-            "at_risk": "[yellow]may fail (reported)[/]", "incompatible": "[red]cannot work as set up[/]",
+            "at_risk": "[yellow]may fail[/]", "incompatible": "[red]cannot work as set up[/]",
             "unknown": "[yellow]unknown[/]"}
 _COMMAND = re.compile(r"`([^`]+)`")
 _URL = re.compile(r"https?://[^\s'\"`<>]+")
@@ -137,6 +137,7 @@ def render(report: Report, console: Console, *, verbose: bool = False,
             say()
             say(f"Also: {', '.join(others)}")
         console.rule(style=style)
+    _tables(report, say)
     say("[bold]Platforms[/]")
     for name, verdict in report.platforms.items():
         codes = f" [dim]({', '.join(verdict.codes)})[/]" if verdict.codes else ""
@@ -145,6 +146,26 @@ def render(report: Report, console: Console, *, verbose: bool = False,
         for p in verdict.predicted:  # from the client registry: "reported to …" or confirmed
             say(f"    [yellow]{escape(p.code)}[/] {escape(p.text)}. Fix: {escape(p.fix)}")
     say(f"{count(report.errors, 'error')}, {count(report.warnings, 'warning')}")
+
+
+def _tables(report: Report, say: Any) -> None:
+    """The token's claims beside the authorizer, and --audit's tables: one row a line."""
+    if report.claims:
+        say("[bold]Token claims vs the authorizer[/]")
+        for r in report.claims:
+            mark = {"match": "[green]match[/]", "mismatch": "[red]MISMATCH[/]"}.get(r["result"], "[dim]not checked[/]")
+            say(f"  {escape(r['claim'])}: {escape(r['token'])} — needs {escape(r['required'])}: {mark}")
+    audit = report.audit or {}
+    if audit.get("forged_tokens"):
+        say("[bold]Forged tokens (--audit)[/]")
+        for r in audit["forged_tokens"]:
+            style = "red" if r["verdict"] == "ACCEPTED" else "green" if r["verdict"] == "refused" else "yellow"
+            say(f"  {escape(r['forgery'])}: [{style}]{escape(r['verdict'])}[/]")
+    if audit.get("authorization_server"):
+        say("[bold]Authorization server: advertised vs enforced (--audit)[/]")
+        for r in audit["authorization_server"]:
+            say(f"  {escape(r['check'])}: advertised {escape(r['advertised'])}; "
+                f"enforced {escape(r['enforced'])}")
 
 
 def as_json(report: Report) -> str:

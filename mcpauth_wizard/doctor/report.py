@@ -116,9 +116,12 @@ def verdicts(target: Target, findings: list[Finding],
             result[name] = PlatformVerdict("at_risk", [q.code for q in strict] + failed, note=quirk_note)
         elif failed:
             result[name] = PlatformVerdict("unknown", failed, note="a check it depends on did not finish")
-        elif any(not p.fact.verified and not p.avoidable for p in predicted):  # reported, not avoided
-            reported = next(p for p in predicted if not p.fact.verified and not p.avoidable)
-            result[name] = PlatformVerdict("at_risk", note=f"{reported.text} (reported, unverified)")
+        elif any(p.severity == "warning" and not p.avoidable for p in predicted):
+            # reported, or confirmed of some versions only (e.g. a web UI that needs CORS), and
+            # not avoided by the panel: may fail
+            risk = next(p for p in predicted if p.severity == "warning" and not p.avoidable)
+            result[name] = PlatformVerdict("at_risk", note=risk.text + (
+                "" if risk.fact.verified else " (reported, unverified)"))
         else:
             result[name] = PlatformVerdict("ready")
         result[name].predicted = predicted
@@ -133,6 +136,13 @@ class Report:
     findings: list[Finding]
     roots: list[Finding]
     platforms: dict[str, PlatformVerdict]
+    # The run's exchanges (step, start, request body, Exchange) and the values to redact from
+    # them: what --trace and --record read; never part of the JSON report.
+    log: list[Any] = field(default_factory=list)
+    redact_with: tuple[str, ...] = ()
+    audit: dict[str, Any] | None = None  # --audit: the forged-token and posture tables
+    claims: list[dict[str, str]] | None = None  # the token's claims beside the authorizer's rules
+    record_facts: dict[str, Any] | None = None  # what AWS said of the setup (--record)
 
     @property
     def errors(self) -> int:
@@ -159,6 +169,8 @@ class Report:
                                                 for p in v.predicted]} if v.predicted else {})}
                           for k, v in self.platforms.items()},
             "summary": {"errors": self.errors, "warnings": self.warnings},
+            **({"audit": self.audit} if self.audit else {}),
+            **({"claims": self.claims} if self.claims else {}),
         }
 
 

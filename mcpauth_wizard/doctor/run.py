@@ -10,6 +10,7 @@ from typing import Any
 
 from mcpauth_wizard.core.errors import BadInput, McpAuthError
 from mcpauth_wizard.doctor import (
+    audit,
     authorize,
     aws_checks,
     discovery,
@@ -73,7 +74,8 @@ def make_target(project: Any, *, url: str | None, platforms: str | None, client_
                 issuer: str | None = None, state_probes: int = 8, call_tool: str | None = None,
                 client_metadata_url: str | None = None) -> Target:
     """Flags over mcpauth.toml; checked before any request."""
-    from mcpauth_wizard.aws.cognito import check_client_id, check_pool_id
+    from mcpauth_wizard.aws.app_clients import check_client_id
+    from mcpauth_wizard.aws.user_pools import check_pool_id
     from mcpauth_wizard.provision.spec import normalize_mcp_url
 
     raw = url or project.resource_url
@@ -150,9 +152,10 @@ def aws_access(opts: Any, target: Target) -> tuple[Any | None, str | None]:
 
 def all_steps(ctx: Context) -> list[Step]:
     if ctx.target.proxy_client:  # MCP clients sign in at the proxy, not with Cognito clients
-        return [*aws_checks.steps(ctx), *discovery.steps(), *proxy.steps(ctx)]
+        return [*aws_checks.steps(ctx), *discovery.steps(), *proxy.steps(ctx), *audit.steps(ctx)]
     return [*aws_checks.steps(ctx), *registration_checks.steps(ctx), *discovery.steps(),
-            *authorize.steps(ctx), *login.steps(ctx), *token.steps(ctx), *proxy.steps(ctx)]
+            *authorize.steps(ctx), *login.steps(ctx), *token.steps(ctx), *proxy.steps(ctx),
+            *audit.steps(ctx)]
 
 
 def bounds_result(bounded: list[Exchange]) -> StepResult:
@@ -195,7 +198,14 @@ async def diagnose(target: Target, aws: Any | None, aws_problem: str | None, *,
         if progress is not None:
             progress.step_done(results[0])
     region = aws.region_name if aws is not None else target.region
-    return build_report(ctx.target, region, results, ctx.facts)
+    report = build_report(ctx.target, region, results, ctx.facts)
+    report.log, report.redact_with = list(ctx.log), ctx.secret_values
+    report.audit = ctx.facts.get("audit")
+    report.claims = ctx.facts.get("claims")
+    from mcpauth_wizard.doctor.record import SETUP_FACTS
+
+    report.record_facts = {k: ctx.facts.get(k) for k in SETUP_FACTS}
+    return report
 
 
 def run(target: Target, aws: Any | None, aws_problem: str | None, **kwargs: Any) -> Report:

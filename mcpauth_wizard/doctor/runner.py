@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from mcpauth_wizard.doctor.context import Context
+from mcpauth_wizard.doctor.context import CURRENT_STEP, Context
 from mcpauth_wizard.doctor.findings import Finding, StepResult, status_of
 
 STEP_TIMEOUT = 60.0
@@ -44,6 +44,7 @@ OnResult = Callable[[StepResult], None]
 
 async def _run_one(step: Step, ctx: Context) -> StepResult:
     started = time.perf_counter()
+    CURRENT_STEP.set(step.id)  # this task's own context: the step's requests carry its id
     try:
         outcome = await asyncio.wait_for(step.run(ctx), timeout=step.timeout)
         for finding in outcome.findings:
@@ -64,16 +65,14 @@ async def _run_one(step: Step, ctx: Context) -> StepResult:
 def _aws_failed(step: Step, ctx: Context, exc: Exception) -> StepResult | None:
     """An AWS call that failed (the endpoint unreachable, access denied): a finding that says
     where the doctor looked and with which credentials, once per run; None for anything else."""
-    from mcpauth_wizard.aws.session import translate_aws_error
+    from mcpauth_wizard.aws.session import is_unreachable, translate_aws_error
 
     problem = translate_aws_error(exc)
     if problem is None:
         return None
     if ctx.facts.get("aws_failed"):  # said once; the other AWS steps only point at it
         return StepResult(step.id, step.title, "skip", note=f"AWS did not answer ({ctx.facts['aws_failed']})")
-    import botocore.exceptions as bx
-
-    unreachable = isinstance(exc, (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError))
+    unreachable = is_unreachable(exc)
     ctx.facts["aws_failed"] = "AWS_UNREACHABLE" if unreachable else "AWS_CALL_FAILED"
     aws = ctx.aws
     try:

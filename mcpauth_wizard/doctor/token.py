@@ -52,6 +52,14 @@ async def validate(ctx: Context) -> Outcome:
         add("TOKEN_WRONG_USE", f"this is an {claims['token_use']} token; MCP servers need the access token")
     scopes = set(str(claims.get("scope", "")).split())
     gateway = ctx.facts.get("gateway")
+    from mcpauth_wizard.doctor.claims import claims_table
+
+    authorizer = None
+    if gateway:
+        from mcpauth_wizard.aws.agentcore import jwt_authorizer
+
+        authorizer = jwt_authorizer(gateway)
+    ctx.facts["claims"] = claims_table(claims, authorizer, issuer)
     if gateway:
         from mcpauth_wizard.aws.agentcore import jwt_authorizer
 

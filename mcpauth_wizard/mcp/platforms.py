@@ -58,6 +58,10 @@ class Behaviour:
     requires_iss: Fact = field(default_factory=lambda: _unknown("RFC 9207 iss"))
     # value: ISS_WHEN_KNOWN (refuses a response without iss once it knows the issuer, advertised
     # or not), ISS_WHEN_ADVERTISED (only when the AS advertises it, as RFC 9207 says), "no"
+    metadata_from_page: Fact = field(default_factory=lambda: _unknown("where it fetches metadata"))
+    # value: the versions that fetch the metadata from a web page (so the browser hides an
+    # answer without Access-Control-Allow-Origin: "Failed to fetch"), e.g. "v1 (0.x) web UI";
+    # "no": never from a page (a native app, or a page that fetches through its own backend)
 
     def facts(self) -> dict[str, Fact]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -217,6 +221,9 @@ _CLAUDE_HELP = "support.claude.com article 11503834 (custom connectors); anthrop
 _CLAUDE_CODE = "Claude Code MCP docs (claude mcp add --client-id/--client-secret/--callback-port)"
 _INSPECTOR_V1 = "modelcontextprotocol/inspector client/src/lib/auth.ts (v1)"
 _INSPECTOR_V2 = "modelcontextprotocol/inspector clients/web/src/utils/oauthFlow.ts (v2)"
+_INSPECTOR_PAGE = ("npm @modelcontextprotocol/inspector 0.15.0 client/dist/assets/index-*.js (the page "
+                   "runs the MCP SDK's discovery: fetch from the browser); 2.12.0 clients/web (the page "
+                   "fetches through its backend, POST /api/fetch)")
 _VSCODE = "microsoft/vscode src/vs/base/common/oauth.ts (fetchDynamicRegistration, DEFAULT_AUTH_FLOW_PORT)"
 _CURSOR = "Cursor MCP docs (static OAuth `auth` block) as quoted by several server READMEs"
 _MCP_REMOTE = "npm mcp-remote 0.15.1: README and dist (pinned in tests/clients)"
@@ -334,6 +341,7 @@ PLATFORMS: dict[str, Platform] = {
                                                 True),
                 loopback_port=Fact("configurable", "Inspector README (CLIENT_PORT)", True),
                 needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_INSPECTOR_V1),
+                metadata_from_page=Fact("v1 (0.x) web UI", _INSPECTOR_PAGE, True),
             ),
         ),
         Platform(
@@ -676,6 +684,7 @@ PLATFORMS: dict[str, Platform] = {
                 loopback_port=Fact("configurable", _INSPECTOR_2 + " (--callback-url, MCP_OAUTH_CALLBACK_URL)",
                                    True),
                 needs_iss_for_stable_callback=_FIXED_IN_SOURCE(_INSPECTOR_2),
+                metadata_from_page=Fact("no", _INSPECTOR_2 + " (Node, no page)", True),
             ),
         ),
         Platform(
@@ -773,21 +782,25 @@ class Prediction:
     fact: Fact
 
     avoidable: bool = False  # the client's panel from `mcpauth show` already avoids it
+    versions: str = ""  # only these versions of the client do it ("": every version)
 
     @property
     def severity(self) -> str:
-        """Confirmed behaviour is an error; reported behaviour, or one the panel's settings
-        avoid, a warning (it may have changed, or it bites only a hand-made config)."""
-        return "error" if self.fact.verified and not self.avoidable else "warning"
+        """Confirmed behaviour of every version is an error; reported behaviour, behaviour of
+        some versions only, or one the panel's settings avoid, a warning (it may have changed,
+        it bites only those versions, or only a hand-made config)."""
+        return "error" if self.fact.verified and not self.avoidable and not self.versions else "warning"
 
 
 def predict(platform: Platform, *, advertised_scopes: list[str] | tuple[str, ...],
             as_scopes: list[str] | tuple[str, ...], client_scopes: list[str] | tuple[str, ...],
             s256_advertised: bool, iss_advertised: bool,
-            registered: list[str] | tuple[str, ...] = ()) -> list[Prediction]:
+            registered: list[str] | tuple[str, ...] = (),
+            cors_missing: list[str] | tuple[str, ...] = ()) -> list[Prediction]:
     """Per-platform verdicts from the registry's facts and what the server advertises:
     `advertised_scopes` (challenge `scope`, else PRM `scopes_supported`), the AS metadata's
-    `scopes_supported`, the app client's allowed scopes and callback URLs."""
+    `scopes_supported`, the app client's allowed scopes and callback URLs, and the metadata
+    documents that came without Access-Control-Allow-Origin (`cors_missing`)."""
     b, title, found = platform.behaviour, platform.title, []
     scope = b.scope_when_none_advertised
     if not advertised_scopes and scope.value == SCOPE_NOTHING:
@@ -832,6 +845,16 @@ def predict(platform: Platform, *, advertised_scopes: list[str] | tuple[str, ...
             + next((v.note for v in platform.callback_versions if v.urls == per_connector and v.note),
                    f"{title} shows it once the connector exists"),
             b.needs_iss_for_stable_callback))
+    page = b.metadata_from_page
+    if cors_missing and isinstance(page.value, str) and page.value not in ("no", UNKNOWN):
+        found.append(Prediction(
+            platform.name, "CORS_MISSING", "",
+            f"{title} {page.value} is " + _says(page, "fetch the metadata from the page") + "; the "
+            f"{' and the '.join(cors_missing)} came without Access-Control-Allow-Origin, so the "
+            "browser hides the answer and sign-in stops ('Failed to fetch')",
+            f"use {title} in a form other than its {page.value} (one that fetches through a "
+            "backend, or has no page); or have the server send Access-Control-Allow-Origin on its "
+            "metadata (Cognito and AgentCore have no setting for it)", page, versions=page.value))
     return found
 
 
@@ -906,7 +929,8 @@ def predict_from_facts(platform: Platform, facts: dict[str, object]) -> list[Pre
         client_scopes=_strings((client or {}).get("AllowedOAuthScopes")),
         s256_advertised="S256" in _strings(metadata.get("code_challenge_methods_supported")),
         iss_advertised=metadata.get("authorization_response_iss_parameter_supported") is True,
-        registered=_strings((client or {}).get("CallbackURLs")))
+        registered=_strings((client or {}).get("CallbackURLs")),
+        cors_missing=_strings(facts.get("cors_missing")))
     if not client:  # without the registered callbacks, a missing one cannot be told
         found = [p for p in found if p.code != "PLATFORM_CALLBACK_NEEDS_ISS"]
     return found

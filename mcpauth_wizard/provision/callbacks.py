@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from mcpauth_wizard.aws import cognito
+from mcpauth_wizard.aws import app_clients
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.core.errors import AwsProblem, BadInput
 from mcpauth_wizard.mcp.platforms import Platform, get_platform
@@ -115,7 +115,7 @@ class CallbackPlan:
 
 
 def plan_add(aws: AwsContext, pool_id: str, client_id: str, target: CallbackTarget) -> CallbackPlan:
-    client = cognito.describe_client(aws, pool_id, client_id)
+    client = app_clients.describe_client(aws, pool_id, client_id)
     current = client.get("CallbackURLs") or []
     change = add_urls(current, list(target.urls))
     return CallbackPlan(
@@ -128,7 +128,7 @@ def plan_add(aws: AwsContext, pool_id: str, client_id: str, target: CallbackTarg
 
 
 def plan_remove(aws: AwsContext, pool_id: str, client_id: str, target: CallbackTarget) -> CallbackPlan:
-    client = cognito.describe_client(aws, pool_id, client_id)
+    client = app_clients.describe_client(aws, pool_id, client_id)
     current = client.get("CallbackURLs") or []
     change = remove_urls(current, list(target.urls))
     absent = [u for u in target.urls if u not in current]
@@ -142,7 +142,7 @@ def plan_remove(aws: AwsContext, pool_id: str, client_id: str, target: CallbackT
     )
 
 
-def apply(aws: AwsContext, plan: CallbackPlan, *, enable_code: bool = False) -> cognito.ClientUpdate:
+def apply(aws: AwsContext, plan: CallbackPlan, *, enable_code: bool = False) -> app_clients.ClientUpdate:
     """Write the plan through the safe update, re-applied to the latest client state."""
     added, removed = plan.change.added, plan.change.removed
 
@@ -153,6 +153,6 @@ def apply(aws: AwsContext, plan: CallbackPlan, *, enable_code: bool = False) -> 
             client.pop("DefaultRedirectURI")  # Cognito refuses a default that is not a callback
         return enable_code_flow(client) if enable_code else client
 
-    return cognito.safe_update_client(
+    return app_clients.safe_update_client(
         aws, plan.user_pool_id, plan.client_id, change, seen=plan.client
     )

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from mcpauth_wizard.aws import agentcore, cognito, domains
+from mcpauth_wizard.aws import agentcore, app_clients, domains, resource_servers, user_pools
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.core.errors import BadInput
 from mcpauth_wizard.core.project import Project
@@ -106,7 +106,7 @@ def _user_pool(aws: AwsContext, pool: dict[str, Any]) -> dict[str, Any]:
                 "Name", "AttributeDataType", "Mutable", "Required", "StringAttributeConstraints")})
     if schema:
         properties["Schema"] = schema
-    webauthn = (cognito.get_mfa_config(aws, pool["Id"]).get("WebAuthnConfiguration") or {})
+    webauthn = (user_pools.get_mfa_config(aws, pool["Id"]).get("WebAuthnConfiguration") or {})
     if webauthn.get("RelyingPartyId"):
         properties["WebAuthnRelyingPartyID"] = webauthn["RelyingPartyId"]
     if webauthn.get("UserVerification"):
@@ -117,7 +117,7 @@ def _user_pool(aws: AwsContext, pool: dict[str, Any]) -> dict[str, Any]:
 def _client(described: dict[str, Any], pool_ref: str) -> dict[str, Any]:
     properties: dict[str, Any] = {"UserPoolId": _ref(pool_ref)}
     properties.update({k: described[k] for k in _CLIENT_KEYS if described.get(k) not in (None, [])})
-    properties["GenerateSecret"] = cognito.is_confidential(described)  # the value, never
+    properties["GenerateSecret"] = app_clients.is_confidential(described)  # the value, never
     return properties
 
 
@@ -129,7 +129,7 @@ def _gateway(aws: AwsContext, gateway: dict[str, Any], pool: dict[str, Any], reg
     left_out = sorted(k for k in fields if k in _GATEWAY_NOT_IN_CLOUDFORMATION)
     properties = _pascal({k: v for k, v in fields.items() if k not in _GATEWAY_NOT_IN_CLOUDFORMATION})
     jwt = (properties.get("AuthorizerConfiguration") or {}).get("CustomJWTAuthorizer") or {}
-    if jwt.get("DiscoveryUrl") == cognito.discovery_url(pool, region):
+    if jwt.get("DiscoveryUrl") == user_pools.discovery_url(pool, region):
         host = "issuer-cognito-idp" if "issuer-cognito-idp." in jwt["DiscoveryUrl"] else "cognito-idp"
         jwt["DiscoveryUrl"] = {"Fn::Sub": f"https://{host}.${{AWS::Region}}.${{AWS::URLSuffix}}/"
                                           f"${{{pool_ref}}}/.well-known/openid-configuration"}
@@ -146,7 +146,7 @@ def build_export(aws: AwsContext, project: Project, pool_id: str | None = None,
     if not pool_id:
         raise BadInput("no user pool: pass --pool-id or run `mcpauth init` first (mcpauth.toml)")
     region = aws.region_name
-    pool = cognito.describe_user_pool(aws, cognito.check_pool_id(pool_id))
+    pool = user_pools.describe_user_pool(aws, user_pools.check_pool_id(pool_id))
     taken: set[str] = set()
     resources: dict[str, Any] = {}
     outputs: dict[str, Any] = {}
@@ -166,7 +166,7 @@ def build_export(aws: AwsContext, project: Project, pool_id: str | None = None,
             "AWS::Cognito::UserPoolDomain", properties)
 
     server_refs = []
-    for server in cognito.list_resource_servers(aws, pool_id):
+    for server in resource_servers.list_resource_servers(aws, pool_id):
         ref = logical_id("ResourceServer", server.get("Name") or server["Identifier"], taken)
         server_refs.append(ref)
         scopes = [{"ScopeName": s["ScopeName"],
@@ -177,15 +177,15 @@ def build_export(aws: AwsContext, project: Project, pool_id: str | None = None,
             "Name": server.get("Name") or server["Identifier"], **({"Scopes": scopes} if scopes else {})})
 
     client_refs: dict[str, str] = {}
-    for summary in cognito.list_clients(aws, pool_id):
-        described = cognito.describe_client(aws, pool_id, summary["ClientId"])
+    for summary in app_clients.list_clients(aws, pool_id):
+        described = app_clients.describe_client(aws, pool_id, summary["ClientId"])
         ref = logical_id("Client", described.get("ClientName") or summary["ClientId"], taken)
         client_refs[summary["ClientId"]] = ref
         # custom scopes must exist before a client may be allowed them
         resources[ref] = _resource("AWS::Cognito::UserPoolClient", _client(described, pool_ref),
                                    **({"DependsOn": server_refs} if server_refs else {}))
         outputs[f"{ref}Id"] = {"Value": _ref(ref)}
-        branding = cognito.branding_of(aws, pool_id, summary["ClientId"])
+        branding = app_clients.branding_of(aws, pool_id, summary["ClientId"])
         if branding is not None:
             style: dict[str, Any] = {"UserPoolId": _ref(pool_ref), "ClientId": _ref(ref)}
             if branding.get("Settings") and not branding.get("UseCognitoProvidedValues"):

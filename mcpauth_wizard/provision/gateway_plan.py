@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mcpauth_wizard.aws import agentcore, cognito
+from mcpauth_wizard.aws import agentcore, app_clients, resource_servers, user_pools
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.core.errors import BadInput
 from mcpauth_wizard.provision import registration
@@ -81,7 +81,7 @@ def gateway_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, regio
         pool_desc = out.pool if out and out.pool else pool
         ids = [out.project.clients[c.key] for c in spec.clients] if out else \
               [i or f"<new {k} client>" for k, i in client_ids.items()]
-        discovery = cognito.discovery_url(pool_desc, region) if pool_desc else "<new pool's discovery URL>"
+        discovery = user_pools.discovery_url(pool_desc, region) if pool_desc else "<new pool's discovery URL>"
         audience = registration.audience_trusted(spec) if dcr else spec.gateway_audience
         return trusted(merge_authorizer(gw, discovery, ids, scopes, spec.mcp_url,
                                         short_names=short_names, audience=audience))
@@ -117,7 +117,7 @@ def gateway_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, regio
 
     def run(aws: AwsContext, out: Outcome) -> None:
         if out.pool is None:
-            out.pool = cognito.describe_user_pool(aws, out.pool_id)
+            out.pool = user_pools.describe_user_pool(aws, out.pool_id)
         update = agentcore.safe_update_gateway(aws, spec.gateway_id or "", lambda gw: wanted(out, gw),
                                                seen=gateway, force=failed, on_wait=out.on_wait)
         out.notes.extend(update.notes)
@@ -128,7 +128,7 @@ def gateway_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, regio
 
 def _resource_scope_names(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None) -> tuple[str, ...]:
     """Scope names of the MCP URL's resource server (existing and planned): the only short names."""
-    existing = cognito.describe_resource_server(aws, pool["Id"], spec.mcp_url) if pool else None
+    existing = resource_servers.describe_resource_server(aws, pool["Id"], spec.mcp_url) if pool else None
     names = [s["ScopeName"] for s in (existing or {}).get("Scopes") or []]
     return tuple(dict.fromkeys([*names, *spec.scopes]))
 
@@ -142,7 +142,7 @@ def _client_names(aws: AwsContext, authorizer: dict[str, Any]) -> dict[str, str]
     names = {}
     for client_id in authorizer.get("allowedClients") or [] if match else []:
         try:
-            names[client_id] = cognito.describe_client(aws, match.group(1), client_id).get("ClientName", "")
+            names[client_id] = app_clients.describe_client(aws, match.group(1), client_id).get("ClientName", "")
         except Exception:  # noqa: BLE001 - a name is a courtesy: the id is shown anyway
             continue
     return names

@@ -120,13 +120,22 @@ def _claude(c: ClientConfig) -> Handoff:
 
 
 def _inspector(c: ClientConfig) -> Handoff:
-    fields = [HandoffField("Transport Type", "Streamable HTTP"), HandoffField("URL", c.url)]
-    if not c.registers:  # registering itself, Inspector leaves the OAuth 2.0 Flow fields empty
-        fields += [HandoffField("OAuth 2.0 Flow › Client ID", c.client_id),
-                   *_secret_field("OAuth 2.0 Flow › Client Secret", c),
-                   HandoffField("OAuth 2.0 Flow › Scope", c.scope_text)]
-    return _handoff(c, fields, f"npx @modelcontextprotocol/inspector, then open "
-                    f"http://localhost:{c.port or 6274} › Authentication")
+    """Inspector 2.x's web UI (npm @modelcontextprotocol/inspector 2.12.0, run against the
+    sandbox by tests/test_inspector_web.py): Add Servers › + Add manually takes Server ID,
+    Transport and URL; the card's Settings › OAuth Settings takes Client ID, Client Secret and
+    Scopes. It serves on CLIENT_PORT (default 6274) and builds its redirect URI from the page's
+    origin, so it must be opened at exactly http://localhost:<port>."""
+    fields = [HandoffField("Server ID", c.name), HandoffField("Transport", "streamable-http"),
+              HandoffField("URL", c.url)]
+    if not c.registers:  # registering itself, Inspector leaves the OAuth settings empty
+        fields += [HandoffField("Settings › OAuth Settings › Client ID", c.client_id),
+                   *_secret_field("Settings › OAuth Settings › Client Secret", c),
+                   HandoffField("Settings › OAuth Settings › Scopes", c.scope_text)]
+    port = c.port or 6274
+    start = "npx @modelcontextprotocol/inspector" if port == 6274 else \
+        f"CLIENT_PORT={port} npx @modelcontextprotocol/inspector"
+    return _handoff(c, fields, f"{start}, then open exactly http://localhost:{port} (not the "
+                    "127.0.0.1 link it prints) › Add Servers › + Add manually")
 
 
 def _claude_code(c: ClientConfig) -> Handoff:

@@ -63,15 +63,15 @@ def app_client(described: dict[str, Any], recorded: set[str]) -> AppClient:
 def inventory(aws: Any, pool_id: str, recorded: set[str],
               on_progress: Callable[[int, int], None] | None = None) -> list[AppClient]:
     """Every app client of the pool, described (concurrently), oldest first."""
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import app_clients
 
-    ids = [c["ClientId"] for c in cognito.list_clients(aws, pool_id)]
+    ids = [c["ClientId"] for c in app_clients.list_clients(aws, pool_id)]
     done = [0]
     lock = threading.Lock()
 
     def describe(client_id: str) -> AppClient | None:
         try:
-            found = app_client(cognito.describe_client(aws, pool_id, client_id), recorded)
+            found = app_client(app_clients.describe_client(aws, pool_id, client_id), recorded)
         except NotFound:  # deleted between the list and the describe
             found = None
         with lock:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from mcpauth_wizard.aws import cognito
+from mcpauth_wizard.aws import writes
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.core.project import Project
 from mcpauth_wizard.provision.rules import Breaking
@@ -38,7 +38,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)  # warnings found while applying
     on_wait: Callable[[str, float], None] | None = None  # progress of long waits
 
-    def noted(self, update: cognito.SafeUpdate) -> None:
+    def noted(self, update: writes.SafeUpdate) -> None:
         self.notes.extend(update.notes)
 
     @property

@@ -90,7 +90,7 @@ def pool_steps(spec: Spec, pool: dict[str, Any] | None) -> list[Step]:
     """The plan's steps for the pool's tier and DCR configuration (read calls only)."""
     if spec.registration == "static":
         return []
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import user_pools
     from mcpauth_wizard.provision.plan import FieldChange as field_change
     from mcpauth_wizard.provision.plan import Step as step
 
@@ -114,8 +114,8 @@ def pool_steps(spec: Spec, pool: dict[str, Any] | None) -> list[Step]:
         return described
 
     def run(aws: AwsContext, out: Outcome) -> None:
-        cognito.safe_update_user_pool(aws, out.pool_id, change)
-        after = cognito.describe_user_pool(aws, out.pool_id)
+        user_pools.safe_update_user_pool(aws, out.pool_id, change)
+        after = user_pools.describe_user_pool(aws, out.pool_id)
         got = after.get("DcrConfiguration") or {}
         if any(got.get(k) != v for k, v in wanted_dcr(got, spec).items()):
             raise AwsProblem(f"user pool {out.pool_id}: DcrConfiguration reads back as {got}")

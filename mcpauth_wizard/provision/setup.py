@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from mcpauth_wizard.aws import cognito, domains
+from mcpauth_wizard.aws import app_clients, domains, resource_servers, user_pools
 from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.core.errors import BadInput, McpAuthError
 from mcpauth_wizard.core.project import Project
@@ -108,22 +108,22 @@ def build_plan(aws: AwsContext, spec: Spec, project: Project) -> Plan:
 def _existing_pool(aws: AwsContext, spec: Spec, project: Project,
                    warnings: list[str]) -> dict[str, Any] | None:
     if spec.pool_id:
-        return cognito.describe_user_pool(aws, spec.pool_id)
+        return user_pools.describe_user_pool(aws, spec.pool_id)
     assert spec.new_pool
     name = spec.new_pool.name
     # Resume: a pool this tool made earlier with the same name (recorded, or tagged).
     recorded = None
     if project.user_pool_id:
         try:
-            recorded = cognito.describe_user_pool(aws, project.user_pool_id)
+            recorded = user_pools.describe_user_pool(aws, project.user_pool_id)
         except McpAuthError:
             recorded = None
         if recorded and recorded.get("Name") != name:
             recorded = None
-    ours = [p for p in cognito.find_pools_by_name(aws, name)
+    ours = [p for p in user_pools.find_pools_by_name(aws, name)
             if recorded is None or p.id != recorded["Id"]]
-    described = [cognito.describe_user_pool(aws, p.id) for p in ours]
-    tagged = [p for p in described if cognito.made_by_mcpauth(p)]
+    described = [user_pools.describe_user_pool(aws, p.id) for p in ours]
+    tagged = [p for p in described if user_pools.made_by_mcpauth(p)]
     if recorded is not None:
         if tagged:  # a create whose answer was lost may have left these behind
             warnings.append(_duplicates_note(f"user pool {name!r}", recorded["Id"], tagged, "Id"))
@@ -161,13 +161,13 @@ def _pool_step(spec: Spec, pool: dict[str, Any] | None) -> Step:
     assert new
 
     def run(aws: AwsContext, out: Outcome) -> None:
-        created = cognito.create_user_pool(
+        created = user_pools.create_user_pool(
             aws, new.name, tier=new.tier, admin_only=new.admin_only, passkeys=spec.passkeys
         )
         out.pool = created
         out.project = replace(out.project, user_pool_id=created["Id"], clients={}, domain=None)
         out.created.append((f"user pool {created['Id']}",
-                            lambda: cognito.delete_user_pool(aws, created["Id"])))
+                            lambda: user_pools.delete_user_pool(aws, created["Id"])))
 
     fields = (
         FieldChange("UserPoolTier", None, new.tier),
@@ -231,13 +231,13 @@ def _styles_for_other_clients(aws: AwsContext, spec: Spec, pool: dict[str, Any])
     each a default style too."""
     ours = {c.name for c in spec.clients}
     steps = []
-    for other in cognito.list_clients(aws, pool["Id"]):
-        if other.get("ClientName") in ours or cognito.branding_of(aws, pool["Id"], other["ClientId"]):
+    for other in app_clients.list_clients(aws, pool["Id"]):
+        if other.get("ClientName") in ours or app_clients.branding_of(aws, pool["Id"], other["ClientId"]):
             continue
         cid = other["ClientId"]
         steps.append(Step("create", "login page style", f"{other.get('ClientName')} ({cid})",
                           note="another client of the pool: without a style it loses its login page",
-                          run=lambda a, o, cid=cid: cognito.create_branding(a, o.pool_id, cid)))
+                          run=lambda a, o, cid=cid: app_clients.create_branding(a, o.pool_id, cid)))
     return steps
 
 
@@ -257,10 +257,10 @@ def _passkey_steps(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, hos
             steps.append(Step(
                 "update", "sign-in policy", pool["Id"],
                 (FieldChange("AllowedFirstAuthFactors", factors, wanted),),
-                run=lambda a, o: o.noted(cognito.safe_update_user_pool(a, o.pool_id, add_factor))))
+                run=lambda a, o: o.noted(user_pools.safe_update_user_pool(a, o.pool_id, add_factor))))
     current_rp = None
     if pool is not None:
-        current_rp = (cognito.get_mfa_config(aws, pool["Id"]).get("WebAuthnConfiguration") or {}).get(
+        current_rp = (user_pools.get_mfa_config(aws, pool["Id"]).get("WebAuthnConfiguration") or {}).get(
             "RelyingPartyId")
     if current_rp == host:
         steps.append(Step("keep", "passkey relying party", host))
@@ -268,16 +268,16 @@ def _passkey_steps(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, hos
         steps.append(Step(
             "create" if current_rp is None else "update", "passkey relying party", host,
             (FieldChange("RelyingPartyId", current_rp, host),),
-            run=lambda a, o: cognito.set_webauthn(a, o.pool_id, host)))
+            run=lambda a, o: user_pools.set_webauthn(a, o.pool_id, host)))
     return steps
 
 
 def _resource_server_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None,
                           warnings: list[str]) -> Step:
     wanted = [{"ScopeName": s, "ScopeDescription": f"{s} the MCP server"} for s in spec.scopes]
-    existing = cognito.describe_resource_server(aws, pool["Id"], spec.mcp_url) if pool else None
+    existing = resource_servers.describe_resource_server(aws, pool["Id"], spec.mcp_url) if pool else None
     if pool is not None and existing is None:
-        for other in cognito.list_resource_servers(aws, pool["Id"]):
+        for other in resource_servers.list_resource_servers(aws, pool["Id"]):
             ident = other["Identifier"]
             if resource_near_miss(ident, spec.mcp_url):
                 warnings.append(
@@ -286,11 +286,11 @@ def _resource_server_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | No
                 )
     if existing is None:
         def run(aws: AwsContext, out: Outcome) -> None:
-            made = cognito.create_resource_server(aws, out.pool_id, spec.mcp_url, "mcp", wanted)
+            made = resource_servers.create_resource_server(aws, out.pool_id, spec.mcp_url, "mcp", wanted)
             pool_id = out.pool_id
             if made:  # only what this run made is offered for rollback
                 out.created.append((f"resource server {spec.mcp_url}",
-                                    lambda: cognito.delete_resource_server(aws, pool_id, spec.mcp_url)))
+                                    lambda: resource_servers.delete_resource_server(aws, pool_id, spec.mcp_url)))
 
         return Step("create", "resource server", spec.mcp_url,
                     (FieldChange("Scopes", None, list(spec.scopes)),), run=run)
@@ -301,7 +301,7 @@ def _resource_server_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | No
     return Step(
         "update", "resource server", spec.mcp_url,
         (FieldChange("Scopes", have, have + missing),),
-        run=lambda a, o: o.noted(cognito.safe_update_resource_server(a, o.pool_id, spec.mcp_url, wanted)),
+        run=lambda a, o: o.noted(resource_servers.safe_update_resource_server(a, o.pool_id, spec.mcp_url, wanted)),
     )
 
 
@@ -312,16 +312,16 @@ def _existing_client(aws: AwsContext, pool: dict[str, Any] | None, project: Proj
     recorded = project.clients.get(client.key) if project.user_pool_id == pool["Id"] else None
     if recorded:
         try:
-            cognito.describe_client(aws, pool["Id"], recorded)
+            app_clients.describe_client(aws, pool["Id"], recorded)
         except McpAuthError:
             recorded = None
     if recorded is None:
-        return cognito.find_client_by_name(aws, pool["Id"], client.name)
-    others = [i for i in cognito.find_clients_by_name(aws, pool["Id"], client.name) if i != recorded]
+        return app_clients.find_client_by_name(aws, pool["Id"], client.name)
+    others = [i for i in app_clients.find_clients_by_name(aws, pool["Id"], client.name) if i != recorded]
     if others:
         warnings.append(_duplicates_note(
             f"app client {client.name!r}", recorded,
-            [cognito.describe_client(aws, pool["Id"], i) for i in others], "ClientId"))
+            [app_clients.describe_client(aws, pool["Id"], i) for i in others], "ClientId"))
     return recorded
 
 
@@ -338,24 +338,24 @@ def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, clien
         settings = new_client_settings(spec, client)
 
         def run(aws: AwsContext, out: Outcome) -> None:
-            created = cognito.create_client(aws, out.pool_id, settings, secret=client.secret)
+            created = app_clients.create_client(aws, out.pool_id, settings, secret=client.secret)
             if created.get("ClientSecret"):
                 out.secrets[client.key] = created["ClientSecret"]
             record(out, created["ClientId"])
             pool_id, cid = out.pool_id, created["ClientId"]
-            out.created.append((f"app client {cid}", lambda: cognito.delete_client(aws, pool_id, cid)))
+            out.created.append((f"app client {cid}", lambda: app_clients.delete_client(aws, pool_id, cid)))
 
         fields = diff_fields({}, {**settings, "ClientSecret": "generated" if client.secret else "none"},
                        [*CLIENT_KEYS, "ClientSecret"])
         return Step("create", "app client", label, fields, run=run)
     assert pool is not None
-    current = cognito.describe_client(aws, pool["Id"], client_id)
+    current = app_clients.describe_client(aws, pool["Id"], client_id)
     merged = merge_client(current, spec, client)
     fields = diff_fields(current, merged, CLIENT_KEYS)
     note = ""
-    if client.secret != cognito.is_confidential(current):
+    if client.secret != app_clients.is_confidential(current):
         note = ("has a secret; Cognito cannot remove it (make a new client for a public one)"
-                if cognito.is_confidential(current) else
+                if app_clients.is_confidential(current) else
                 "has no secret; Cognito cannot add one later (delete it to get a confidential one)")
     if "client_credentials" in (current.get("AllowedOAuthFlows") or []):
         raise BadInput(
@@ -367,7 +367,7 @@ def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, clien
         return Step("keep", "app client", f"{label} {client_id}", note=note,
                     run=lambda a, o: record(o, client_id))
     def update(aws: AwsContext, out: Outcome) -> None:
-        out.noted(cognito.safe_update_client(aws, out.pool_id, client_id,
+        out.noted(app_clients.safe_update_client(aws, out.pool_id, client_id,
                                              lambda c: merge_client(c, spec, client), seen=current))
         record(out, client_id)
 
@@ -376,13 +376,13 @@ def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, clien
 
 def _branding_step(aws: AwsContext, pool: dict[str, Any] | None, client: ClientSpec,
                    client_id: str | None) -> Step:
-    if pool is not None and client_id is not None and cognito.branding_of(aws, pool["Id"], client_id):
+    if pool is not None and client_id is not None and app_clients.branding_of(aws, pool["Id"], client_id):
         return Step("keep", "login page style", client.name)
 
     def run(aws: AwsContext, out: Outcome) -> None:
         cid = out.project.clients[client.key]
-        if cognito.branding_of(aws, out.pool_id, cid) is None:
-            cognito.create_branding(aws, out.pool_id, cid)
+        if app_clients.branding_of(aws, out.pool_id, cid) is None:
+            app_clients.create_branding(aws, out.pool_id, cid)
 
     return Step("create", "login page style", client.name,
                 note="gives the client its managed login page (each client needs a style)", run=run)
@@ -390,10 +390,10 @@ def _branding_step(aws: AwsContext, pool: dict[str, Any] | None, client: ClientS
 
 def _user_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None) -> Step:
     email = spec.first_user or ""
-    if pool is not None and cognito.user_exists(aws, pool["Id"], email):
+    if pool is not None and user_pools.user_exists(aws, pool["Id"], email):
         return Step("keep", "user", email)
     return Step("create", "user", email, note="Cognito emails a temporary password",
-                run=lambda a, o: cognito.create_user(a, o.pool_id, email))
+                run=lambda a, o: user_pools.create_user(a, o.pool_id, email))
 
 
 # --- apply ----------------------------------------------------------------------
@@ -449,7 +449,7 @@ def recorded(project: Project, plan: Plan) -> Project:
 def _record_domain(aws: AwsContext, outcome: Outcome) -> None:
     if outcome.project.domain or not outcome.project.user_pool_id:
         return
-    pool = outcome.pool or cognito.describe_user_pool(aws, outcome.project.user_pool_id)
+    pool = outcome.pool or user_pools.describe_user_pool(aws, outcome.project.user_pool_id)
     domain = pool.get("CustomDomain") or pool.get("Domain")
     if domain:
         outcome.project = replace(outcome.project, domain=domain)

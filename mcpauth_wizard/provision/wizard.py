@@ -72,11 +72,11 @@ def _pool_options(aws: Any, pools: list[Any]) -> list[Option]:
     """Names from ListUserPools; details only for a handful (the chosen one is described
     after the choice), so an account with a thousand pools shows its first prompt at once.
     One row a pool, aligned in columns, within 80 columns."""
-    from mcpauth_wizard.aws import cognito
+    from mcpauth_wizard.aws import app_clients, user_pools
 
-    def detail(pool: cognito.PoolSummary) -> list[str]:
-        described = cognito.describe_user_pool(aws, pool.id)
-        clients = len(cognito.list_clients(aws, pool.id))
+    def detail(pool: user_pools.PoolSummary) -> list[str]:
+        described = user_pools.describe_user_pool(aws, pool.id)
+        clients = len(app_clients.list_clients(aws, pool.id))
         domain = described.get("CustomDomain") or described.get("Domain") or "no domain"
         tier = described.get("UserPoolTier") or "ESSENTIALS"
         return [pool.name, pool.id, tier, f"{clients} client{'s' if clients != 1 else ''}", domain]
@@ -98,7 +98,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
     `use_recorded` (--yes); otherwise each recorded answer is the question's default.
     `progress` receives each answer as it is given: what a Ctrl-C midway leaves to resume.
     """
-    from mcpauth_wizard.aws import agentcore, cognito, domains
+    from mcpauth_wizard.aws import agentcore, domains, user_pools
 
     recorded = dict(recorded or {})
     if not prompter.can_ask or use_recorded:
@@ -120,7 +120,7 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
         if not a.get("gateway_id") and not a.get("mcp_url"):
             NoPrompter()._missing("mcp_server")
     if not a.get("pool_id") and not a.get("new_pool"):
-        pools = cognito.list_user_pools(aws)
+        pools = user_pools.list_user_pools(aws)
         chosen, note = default("pool_id", None)
         options = _pool_options(aws, pools)
         if chosen is not None:
@@ -151,8 +151,8 @@ def ask(answers: dict[str, Any], prompter: Prompter, aws: Any,
         new_pool = NewPool(check_pool_name(a["new_pool"]), check_tier(a.get("tier", "ESSENTIALS")),
                            bool(a.get("admin_only", True)))
     else:
-        cognito.check_pool_id(a["pool_id"])
-        pool = cognito.describe_user_pool(aws, a["pool_id"])
+        user_pools.check_pool_id(a["pool_id"])
+        pool = user_pools.describe_user_pool(aws, a["pool_id"])
         existing_domain = pool.get("CustomDomain") or pool.get("Domain")
         pool_tier = pool.get("UserPoolTier")
         pool_name = pool.get("Name") or ""

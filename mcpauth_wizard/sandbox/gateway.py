@@ -7,20 +7,32 @@ allowedScopes), answering 401 in AgentCore's WWW-Authenticate shape and serving
 protected-resource metadata (RFC 9728).
 
 Sources, behaviour by behaviour ("guide" = AgentCore developer guide, "Configure inbound
-JWT authorizer"; "model" = botocore bedrock-agentcore-control):
+JWT authorizer"; "model" = botocore bedrock-agentcore-control). Each behaviour without a
+primary source names the live contract test (tests/test_live_aws.py) that checks it on AWS:
 - keys and issuer come from discoveryUrl: guide.
 - allowedClients is checked against the `client_id` claim: guide. Falling back to `aud`
   for a token without client_id (an ID token): unverified; the product never relies on it.
+  contract: tests/test_live_aws.py::test_live_gateway_admits_an_id_token_of_an_allowed_client
 - allowedAudience is checked against `aud`: guide. A token without `aud` fails it: guide
-  (nothing to match). `aud` as a list: unverified.
+  (nothing to match). `aud` as a list: unverified (a Cognito token binds one resource).
+  contract: tests/test_live_aws.py::test_live_bound_access_token_aud_is_one_string
 - allowedScopes: at least one token scope must be in it: guide.
 - advertisedScopeMapping renames allowedScopes entries in the metadata and challenge: model
   (CustomJWTAuthorizerConfiguration.advertisedScopeMapping).
 - scopes_supported in the metadata: model (as above: "appears in OAuth protected resource
   metadata"); a public report says AgentCore's metadata carries no scopes: unverified.
-- 401 with a JSON-RPC error body, 403 + insufficient_scope, the challenge's exact shape, and
-  403 "Missing Authentication Token" for an AWS_IAM gateway: unverified (observed in
-  public reports, not documented).
+  contract: tests/test_live_aws.py::test_live_gateway_metadata_lists_allowed_scopes
+- a request without credentials: 401 and a challenge without an error code (RFC 6750 §3.1:
+  "SHOULD NOT include an error code"); what AgentCore sends: unverified.
+  contract: tests/test_live_aws.py::test_live_gateway_challenge_without_credentials
+- a bad token: 401 with error="invalid_token" (RFC 6750 §3.1) and a JSON-RPC error body;
+  the body and the challenge's exact shape: unverified (public reports, not documented).
+  contract: tests/test_live_aws.py::test_live_gateway_challenge_for_a_bad_token
+- 403 + insufficient_scope (RFC 6750 §3.1) for a token without an allowed scope: unverified.
+  contract: tests/test_live_aws.py::test_live_gateway_insufficient_scope_is_403
+- 403 "Missing Authentication Token" for an AWS_IAM gateway: unverified (public reports).
+  contract: tests/test_live_aws.py::test_live_iam_gateway_answers_403_missing_authentication_token
+- CORS on the metadata: a switch of the sandbox (sandbox/cors.py).
 """
 
 from __future__ import annotations
@@ -106,10 +118,14 @@ class GatewayLookAlike:
         }
         if authorizer.get("allowedScopes"):
             document["scopes_supported"] = _advertised(authorizer)
-        await _json(send, 200, document, {"access-control-allow-origin": "*"})
+        await _json(send, 200, document)  # CORS headers: sandbox/cors.py
 
-    def _challenge(self, gateway_id: str, gateway: Any, error: str = "invalid_token") -> str:
-        parts = [f'error="{error}"']
+    def _challenge(self, gateway_id: str, gateway: Any, error: str | None) -> str:
+        """The WWW-Authenticate challenge; `error` None for a request that sent no credentials
+        (RFC 6750 §3.1: then the server "SHOULD NOT include an error code or other error
+        information"; what AgentCore sends then: unverified.
+        contract: tests/test_live_aws.py::test_live_gateway_challenge_without_credentials)."""
+        parts = [f'error="{error}"'] if error else []
         if _jwt(gateway).get("allowedScopes"):
             parts.append(f'scope="{" ".join(_advertised(_jwt(gateway)))}"')
         parts.append(f'resource_metadata="{self.metadata_url(gateway_id)}"')
@@ -155,7 +171,7 @@ class GatewayLookAlike:
         auth = headers.get("authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
         if not token:
-            await _rpc_error(send, 401, "Missing Bearer token", self._challenge(gateway_id, gateway))
+            await _rpc_error(send, 401, "Missing Bearer token", self._challenge(gateway_id, gateway, None))
             return
         status, reason = self.check_token(gateway, token)
         if status == 403:
@@ -164,7 +180,7 @@ class GatewayLookAlike:
             return
         if status != 200:
             await _rpc_error(send, 401, f"Invalid Bearer token ({reason})",
-                             self._challenge(gateway_id, gateway))
+                             self._challenge(gateway_id, gateway, "invalid_token"))
             return
         inner = dict(scope, path="/mcp", raw_path=b"/mcp", root_path="")
         await self.mcp_app(inner, receive, send)

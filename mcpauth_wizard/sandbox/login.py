@@ -1,8 +1,9 @@
 """The managed-login emulator: Cognito's discovery, JWKS and OAuth endpoints, on loopback.
 
 Every decision reads the live configuration (Directory). Each behaviour below names its
-source, or says "unverified" (then the product must work whichever way AWS really goes,
-and tests run it under each: see TOKEN_RESOURCE_MODES). Sources:
+source, or says "unverified" and names the live contract test that checks it on AWS (then
+the product must work whichever way AWS really goes, and tests run it under each: see
+TOKEN_RESOURCE_MODES). Sources:
 - [authorize] Cognito developer guide, "The redirect and authorization endpoint"
   (docs.aws.amazon.com/cognito/latest/developerguide/authorization-endpoint.html):
   parameters, registered redirect_uri, S256, error responses.
@@ -37,9 +38,10 @@ from mcpauth_wizard.sandbox.tokens import Signer, access_claims, id_claims
 CODE_LIFETIME = 300  # seconds [token]: "authorization codes are valid for five minutes"
 
 # What /oauth2/token does with a `resource` parameter: unverified (some proxies strip it and
-# report invalid_grant). "ignore": the code's binding decides aud; "accept": it must name a
-# resource server of the pool and becomes aud; "refuse": invalid_request. Tests run the
-# product under each (tests/test_sandbox_sourcing.py).
+# report invalid_grant; contract: tests/test_live_aws.py::test_live_token_endpoint_accepts_resource).
+# "ignore": the code's binding decides aud; "accept": it must name a resource server of the
+# pool and becomes aud; "refuse": invalid_request. Tests run the product under each
+# (tests/test_sandbox_sourcing.py).
 TOKEN_RESOURCE_MODES = ("ignore", "accept", "refuse")
 
 
@@ -64,7 +66,8 @@ class LoginEmulator:
     def __init__(self, base_url: str, directory: Directory, signer: Signer,
                  token_resource: str = "ignore") -> None:
         assert token_resource in TOKEN_RESOURCE_MODES, token_resource
-        self.token_resource = token_resource  # unverified behaviour: switchable
+        # unverified behaviour, switchable (contract: tests/test_live_aws.py::test_live_token_endpoint_accepts_resource)
+        self.token_resource = token_resource
         self.base = base_url.rstrip("/")
         self.directory = directory
         self.signer = signer
@@ -156,6 +159,7 @@ class LoginEmulator:
         if redirect_uri not in (client.get("CallbackURLs") or []):
             # [authorize] exact match with a registered callback URL; the error page and not
             # a redirect to the unregistered URI is observed behaviour (reported), unverified.
+            # contract: tests/test_live_aws.py::test_live_authorize_unregistered_redirect_uri_shows_error_page
             return self._error_page(prefix, "redirect_mismatch", client_id), {}
         state = params.get("state")
         response_type = params.get("response_type")
@@ -182,6 +186,7 @@ class LoginEmulator:
         resource = params.get("resource")
         # [binding] one resource, a resource server identifier of the pool; the error code
         # for another value (invalid_target, RFC 8707) is unverified.
+        # contract: tests/test_live_aws.py::test_live_authorize_unknown_resource_is_invalid_target
         if resource and resource not in self.directory.resource_identifiers(domain.pool_id):
             return self._to_client(redirect_uri, state, "invalid_target",
                                    "resource is not a resource server of this pool"), {}
@@ -268,6 +273,7 @@ class LoginEmulator:
             if not secret or not secrets.compare_digest(secret, client["ClientSecret"]):
                 return None, "client secret is missing or wrong"
         elif secret:  # unverified: Cognito's answer to a secret from a public client
+            # contract: tests/test_live_aws.py::test_live_token_endpoint_refuses_a_secret_from_a_public_client
             return None, "public client sent a secret"
         return client, None
 
@@ -302,6 +308,7 @@ class LoginEmulator:
         if issued.client_id != client["ClientId"]:
             return self._token_error("invalid_grant", "code was issued to another client")
         if form.get("redirect_uri") != issued.redirect_uri:  # [token]; the code is unverified
+            # contract: tests/test_live_aws.py::test_live_token_endpoint_redirect_uri_mismatch_error
             return self._token_error("unauthorized_client", "invalid_redirect")
         problem = self._token_resource(pool_id, form, issued)
         if problem is not None:
@@ -315,7 +322,8 @@ class LoginEmulator:
         return self._tokens(pool_id, issued, refresh=True)
 
     def _token_resource(self, pool_id: str, form: dict[str, str], issued: IssuedCode) -> Response | None:
-        """`resource` at the token endpoint (MCP clients send it): unverified, switchable."""
+        """`resource` at the token endpoint (MCP clients send it): unverified, switchable.
+        contract: tests/test_live_aws.py::test_live_token_endpoint_accepts_resource"""
         resource = form.get("resource")
         if not resource or self.token_resource == "ignore":
             return None
@@ -330,6 +338,8 @@ class LoginEmulator:
     def _tokens(self, pool_id: str, issued: IssuedCode, *, refresh: bool) -> Response:
         issuer = self.issuer(pool_id)
         # Resource binding (aud) is an ESSENTIALS+ feature (AWS developer guide, "resource binding").
+        # That it binds a self-registered (DCR) client's token the same way: unverified.
+        # contract: tests/test_live_aws.py::test_live_resource_binding_sets_aud_for_self_registered_clients
         bound = issued.resource if registration.pool_tier(self.directory, pool_id) != "LITE" else None
         access = access_claims(issuer=issuer, client_id=issued.client_id, sub=issued.sub,
                                username=issued.username, scope=issued.scope, resource=bound)

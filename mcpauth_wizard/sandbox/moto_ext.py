@@ -8,8 +8,9 @@ UpdateResourceServer, …), this module patches it, following the botocore API m
 
 Each behaviour added here names its source — a botocore model member ("botocore X.Y") or
 an AWS guide page — or says "unverified" / "reported" (public reports, not a primary
-source). Where the product depends on an unverified one, its tests cover each plausible
-behaviour (the token endpoint's `resource`: sandbox/login.py TOKEN_RESOURCE_MODES;
+source); an "unverified" one names the live contract test that checks it on AWS
+(tests/test_live_aws.py). Where the product depends on such a behaviour, its tests cover
+each plausible one (the token endpoint's `resource`: sandbox/login.py TOKEN_RESOURCE_MODES;
 UpdateUserPool and MFA: the product restores MFA whether or not AWS resets it).
 """
 
@@ -33,6 +34,7 @@ _CLIENT_DEFAULTS: dict[str, Any] = {
     # sets it to its default value"). Values: botocore UpdateUserPoolClientRequest
     # .AllowedOAuthFlowsUserPoolClient ("defaults to false"), .RefreshTokenValidity (30
     # days); AuthSessionValidity 3 and EnableTokenRevocation true: unverified for Update.
+    # contract: tests/test_live_aws.py::test_live_update_user_pool_client_resets_omitted_fields
     "AllowedOAuthFlowsUserPoolClient": False,
     "AuthSessionValidity": 3,
     "EnablePropagateAdditionalUserContextData": False,
@@ -99,7 +101,8 @@ def _patch_cognito() -> None:
 
     def check_scopes(pool: Any, config: dict[str, Any]) -> None:
         """botocore CreateUserPoolClient / UpdateUserPoolClient errors include
-        ScopeDoesNotExistException (message wording unverified); client_credentials with
+        ScopeDoesNotExistException (message wording unverified; contract:
+        tests/test_live_aws.py::test_live_unknown_scope_is_scope_does_not_exist); client_credentials with
         code is refused (reported; the guide "App client types" keeps them apart); http://
         callbacks only on localhost (guide, "The redirect and authorization endpoint")."""
         known = {
@@ -214,6 +217,7 @@ def _patch_cognito() -> None:
         # botocore UpdateUserPool: "If you don't provide a value for an attribute, Amazon
         # Cognito sets it to its default value" — applied to MfaConfiguration (default OFF);
         # whether AWS really resets MFA this way is unverified: the product restores it either way.
+        # contract: tests/test_live_aws.py::test_live_update_user_pool_resets_mfa_when_omitted
         pool.mfa_config = mfa or "OFF"
 
     Backend.update_user_pool = update_user_pool
@@ -242,7 +246,8 @@ def _patch_cognito() -> None:
 
     # --- domains: managed login version (botocore DomainDescriptionType.ManagedLoginVersion,
     # .Version), one per pool and no aws/amazon/cognito in a prefix (guide, "Using the
-    # Amazon Cognito domain"; the error messages' wording is unverified) -------------------
+    # Amazon Cognito domain"; the error messages' wording is unverified;
+    # contract: tests/test_live_aws.py::test_live_domain_prefix_rules_and_their_wording) ----------------------
     Domain = models.CognitoIdpUserPoolDomain
     original_domain_to_json = Domain.to_json
 
@@ -370,6 +375,7 @@ def _patch_dynamic_registration() -> None:
     UpdateUserPool member verbatim (and resets what UpdateUserPool omits, as AWS does);
     this adds the defaults and the tier rule. Unverified: whether AWS refuses DCR on a LITE
     pool with this exception or another one.
+    contract: tests/test_live_aws.py::test_live_dcr_on_a_lite_pool_is_feature_unavailable_in_tier
     """
     from moto.cognitoidp import models
     from moto.core.exceptions import JsonRESTError
@@ -433,11 +439,12 @@ def _public(branding: dict[str, Any]) -> dict[str, Any]:
 # How GetGateway shows a gateway without a description. moto answers "" and the field notes
 # report the same from AWS, but no primary source says; "absent" is the other plausible
 # answer. Unverified: tests run the product under both.
+# contract: tests/test_live_aws.py::test_live_get_gateway_without_description
 EMPTY_DESCRIPTION: str = "empty"  # "empty" | "absent"
 
 
 def _patch_agentcore() -> None:
-    """AgentCore Gateway control plane. Each behaviour names its source or says unverified."""
+    """AgentCore Gateway control plane. Each behaviour names its source, or its contract test."""
     from moto.bedrockagentcorecontrol import models
 
     original_init = models.Gateway.__init__
@@ -466,7 +473,8 @@ def _patch_agentcore() -> None:
 
     # botocore bedrock-agentcore-control UpdateGateway: the request carries the whole
     # configuration; that omitted fields are reset (not kept) is unverified, and assumed
-    # because it is the harsher of the two. UPDATING → READY timing: unverified.
+    # because it is the harsher of the two (contract: tests/test_live_aws.py::test_live_update_gateway_resets_omitted_fields).
+    # UPDATING → READY timing: unverified (contract: tests/test_live_aws.py::test_live_gateway_update_is_updating_then_ready).
     def update(self: Any, name: str, role_arn: str, protocol_type: str, authorizer_type: str,
                description: str | None, protocol_configuration: Any, authorizer_configuration: Any,
                kms_key_arn: str | None, interceptor_configurations: Any,
@@ -490,6 +498,7 @@ def _patch_agentcore() -> None:
         self.status_reasons = []
         # botocore model GatewayStatus: UPDATING, then READY (or UPDATE_UNSUCCESSFUL / FAILED,
         # which only tests inject). How long UPDATING lasts: unverified (one read here).
+        # contract: tests/test_live_aws.py::test_live_gateway_update_is_updating_then_ready
         self.status = "UPDATING"
         if ("UPDATING", "READY") not in self._transitions:
             self._transitions = [*self._transitions, ("UPDATING", "READY")]

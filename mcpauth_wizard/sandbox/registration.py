@@ -9,10 +9,19 @@ Sources: RFC 7591 §2 (client metadata, `token_endpoint_auth_method` default
 granted), `ClientTypeType` (DCR). Cognito's rules for app clients apply to what is created
 (http only for localhost callbacks, client_credentials never with code).
 
-Unverified (no public page found): the status and body when registration is off (here 404),
-the default client name and scopes when the request names none (here "dcr-client" and every
-scope the pool allows), whether registered clients get a managed login style
-(`REGISTERED_CLIENTS_STYLED`; tests run the product under both answers).
+Unverified (no public page found), each with the live contract test that checks it on AWS:
+- which members Cognito's 201 answer carries (here RFC 7591 §3.2.1's, below);
+  contract: tests/test_live_aws.py::test_live_registration_answer_shape
+- the error answers' shape (here RFC 7591 §3.2.2: 400 and error / error_description);
+  contract: tests/test_live_aws.py::test_live_registration_refusal_shape
+- the status and body when registration is off (here 404);
+  contract: tests/test_live_aws.py::test_live_registration_endpoint_when_registration_is_off
+- the default client name and scopes when the request names none (here "dcr-client" and
+  every scope the pool allows);
+  contract: tests/test_live_aws.py::test_live_registration_defaults_without_name_or_scope
+- whether registered clients get a managed login style (`REGISTERED_CLIENTS_STYLED`; tests
+  run the product under both answers).
+  contract: tests/test_live_aws.py::test_live_managed_login_for_self_registered_clients
 """
 
 from __future__ import annotations
@@ -33,7 +42,8 @@ REGISTER_SCOPE = "aws.cognito/dcr/register"
 CLIENT_NAME = re.compile(r"^[\w\s+=,.@-]{1,128}$")
 _GRANTS = {"authorization_code": "code", "client_credentials": "client_credentials"}
 _AUTH_METHODS = ("none", "client_secret_basic", "client_secret_post")
-# Whether managed login v2 shows registered clients a page without a style of their own.
+# Whether managed login v2 shows registered clients a page without a style of their own:
+# unverified (contract: tests/test_live_aws.py::test_live_managed_login_for_self_registered_clients).
 REGISTERED_CLIENTS_STYLED = True
 
 
@@ -98,7 +108,7 @@ class Registrar:
         if domain is None:
             return JSONResponse({"message": "domain not found"}, status_code=404)
         dcr = dcr_configuration(self.directory, domain.pool_id)
-        if dcr is None:
+        if dcr is None:  # unverified (contract: tests/test_live_aws.py::test_live_registration_endpoint_when_registration_is_off)
             return JSONResponse({"message": "dynamic client registration is not enabled"},
                                 status_code=404)
         allowed_grants, problem = self._grant_types_allowed(request, domain.pool_id, dcr)
@@ -154,6 +164,7 @@ class Registrar:
         bad = [s for s in requested if s not in grantable]
         if bad:
             return _error("invalid_client_metadata", f"scope not allowed: {' '.join(bad)}")
+        # the default name and scopes: unverified (contract: tests/test_live_aws.py::test_live_registration_defaults_without_name_or_scope)
         name = str(metadata.get("client_name") or "dcr-client")
         if not CLIENT_NAME.match(name):
             return _error("invalid_client_metadata",

@@ -12,9 +12,11 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from mcpauth_wizard.sandbox import cors as cors_surfaces
 from mcpauth_wizard.sandbox.control_plane import ControlPlane
 from mcpauth_wizard.sandbox.directory import Directory
 from mcpauth_wizard.sandbox.tokens import Signer
@@ -65,8 +67,11 @@ class Sandbox:
     """Everything mcpauth needs to run end to end without an AWS account."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, web_port: int = 0,
-                 public_web_url: str | None = None) -> None:
+                 public_web_url: str | None = None, cors: str | Iterable[str] | None = None) -> None:
         self.host = host
+        # Which answers carry CORS headers (each surface's source: sandbox/cors.py); None: the
+        # defaults, or MCPAUTH_SANDBOX_CORS. May be switched while running (cors.parse(…)).
+        self.cors = cors_surfaces.parse(cors)
         self._public_web_url = public_web_url  # advertise this instead (e.g. a proxy in front)
         self.control_plane = ControlPlane(host, port)
         self.directory = Directory()
@@ -91,7 +96,8 @@ class Sandbox:
         probe.close()
         self.web_url = self._public_web_url or f"http://{self.host}:{web_port}"
         moto_ext.gateway_url_base = f"{self.web_url}/gateways"
-        # What the token endpoint does with `resource` is unverified: choose with this variable.
+        # What the token endpoint does with `resource` is unverified: choose with this variable
+        # (contract: tests/test_live_aws.py::test_live_token_endpoint_accepts_resource).
         self.login = LoginEmulator(self.web_url, self.directory, self.signer,
                                    os.environ.get("MCPAUTH_SANDBOX_TOKEN_RESOURCE", "ignore"))
         self.gateway = GatewayLookAlike(self.web_url, self.directory, self.signer,
@@ -107,7 +113,7 @@ class Sandbox:
             else:
                 await router(scope, receive, send)
 
-        self._web = _Web(app, self.host, web_port)
+        self._web = _Web(cors_surfaces.wrap(app, lambda: self.cors), self.host, web_port)
         self._web.start()
         return self
 

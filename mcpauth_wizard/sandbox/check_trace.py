@@ -1,0 +1,253 @@
+"""`mcpauth sandbox check-trace FILE`: can real AWS prove the sandbox wrong?
+
+A record (`mcpauth doctor --record FILE`, from real AWS or from a sandbox) is replayed
+against a fresh sandbox shaped like the recorded setup: the platforms, ports and scopes go
+through `mcpauth init` (so the sandbox is set up the way the product sets up AWS), then each
+app client gets the OAuth settings AWS described in the record (a callback removed stays
+removed). Each recorded request is sent again — its URLs, ids and scopes mapped from the
+recorded setup's names to the sandbox's — and the answers compared: status, the OAuth
+`error`, the challenge and redirect headers (present or missing, their error and target),
+and the fields of metadata documents. Every difference is a divergence (exit 1).
+
+What cannot be replayed is said, not guessed: a request whose bearer token was redacted
+(a real token) is replayed only where the recorded answer refused it; a client secret that
+was redacted is replaced by the sandbox client's own.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from mcpauth_wizard.core.errors import BadInput
+from mcpauth_wizard.core.redact import REDACTED
+
+COMPARED_HEADERS = ("www-authenticate", "location", "access-control-allow-origin")
+CLIENT_SETTINGS = ("CallbackURLs", "AllowedOAuthFlows", "AllowedOAuthScopes", "SupportedIdentityProviders",
+                   "AllowedOAuthFlowsUserPoolClient", "LogoutURLs")
+
+
+@dataclass
+class Result:
+    divergences: list[str] = field(default_factory=list)
+    replayed: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def load(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise BadInput(f"record {path!r} not found") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput(f"record {path!r} is not JSON ({exc}); accepted: a file `mcpauth doctor --record` "
+                       "wrote") from None
+    if not isinstance(data, dict) or data.get("mcpauth_record") != 1 or not isinstance(data.get("exchanges"), list):
+        raise BadInput(f"record {path!r} is not a mcpauth record (version 1); accepted: a file "
+                       "`mcpauth doctor --record` wrote")
+    target = data.get("target") or {}
+    if not target.get("gateway_id") or not target.get("platforms"):
+        raise BadInput(f"record {path!r} is not of a gateway setup with platforms; check-trace replays "
+                       "those (a run of `mcpauth doctor` in a folder `mcpauth init` set up)")
+    return data
+
+
+def _header_param(value: str, name: str) -> str | None:
+    for part in value.replace("Bearer ", "", 1).split(","):
+        key, _, val = part.strip().partition("=")
+        if key == name:
+            return val.strip('"')
+    return None
+
+
+def compare(recorded: dict[str, Any], got: dict[str, Any], label: str) -> list[str]:
+    """Divergences of one replayed exchange (`got` shaped like a record, URLs already mapped)."""
+    out = []
+    if recorded.get("status") != got.get("status"):
+        out.append(f"{label}: status {recorded.get('status')} recorded, {got.get('status')} from the sandbox")
+    old_body, new_body = recorded.get("body"), got.get("body")
+    if isinstance(old_body, dict) or isinstance(new_body, dict):
+        old_error = old_body.get("error") if isinstance(old_body, dict) else None
+        new_error = new_body.get("error") if isinstance(new_body, dict) else None
+        if old_error != new_error:
+            out.append(f"{label}: OAuth error {old_error!r} recorded, {new_error!r} from the sandbox")
+        if ".well-known" in recorded["url"] and isinstance(old_body, dict) and isinstance(new_body, dict):
+            missing, extra = sorted(set(old_body) - set(new_body)), sorted(set(new_body) - set(old_body))
+            if missing:
+                out.append(f"{label}: metadata field(s) {', '.join(missing)} recorded, missing in the sandbox")
+            if extra:
+                out.append(f"{label}: metadata field(s) {', '.join(extra)} from the sandbox, not recorded")
+    old_headers, new_headers = recorded.get("headers") or {}, got.get("headers") or {}
+    for name in COMPARED_HEADERS:
+        if (name in old_headers) != (name in new_headers):
+            said = "recorded, missing in the sandbox" if name in old_headers else "from the sandbox, not recorded"
+            out.append(f"{label}: header {name} {said}")
+    if "www-authenticate" in old_headers and "www-authenticate" in new_headers:
+        for param in ("error", "scope"):
+            a = _header_param(old_headers["www-authenticate"], param)
+            b = _header_param(new_headers["www-authenticate"], param)
+            if a != b:
+                out.append(f"{label}: WWW-Authenticate {param} {a!r} recorded, {b!r} from the sandbox")
+    if "location" in old_headers and "location" in new_headers:
+        a, b = urlsplit(old_headers["location"]), urlsplit(new_headers["location"])
+        if a.path != b.path:
+            out.append(f"{label}: redirect to {a.path} recorded, {b.path} from the sandbox")
+        ea, eb = parse_qs(a.query).get("error"), parse_qs(b.query).get("error")
+        if ea != eb:
+            out.append(f"{label}: redirect error {ea} recorded, {eb} from the sandbox")
+    return out
+
+
+class Mapping:
+    """The recorded setup's names → the sandbox's, longest first (URLs before ids)."""
+
+    def __init__(self, pairs: dict[str, str]) -> None:
+        self.pairs = sorted(((a, b) for a, b in pairs.items() if a and b and a != b),
+                            key=lambda p: len(p[0]), reverse=True)
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for old, new in self.pairs:
+                value = value.replace(old, new)
+            return value
+        if isinstance(value, dict):
+            return {k: self(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        return value
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _names(target: dict[str, Any], setup: dict[str, Any]) -> dict[str, str]:
+    """The names a record's URLs and bodies are made of."""
+    url = str(target["url"])
+    found = {"url": url, "gateway_base": url.removesuffix("/mcp"), "gateway_id": str(target["gateway_id"]),
+             "pool_id": str(target.get("pool_id") or ""), "origin": _origin(url)}
+    metadata = setup.get("as") or {}
+    if metadata.get("issuer"):
+        found["issuer"] = str(metadata["issuer"])
+        found["issuer_origin"] = _origin(str(metadata["issuer"]))
+    if metadata.get("authorization_endpoint"):
+        found["login_base"] = str(metadata["authorization_endpoint"]).removesuffix("/oauth2/authorize")
+        found["login_origin"] = _origin(str(metadata["authorization_endpoint"]))
+    for platform, client_id in (target.get("clients") or {}).items():
+        found[f"client:{platform}"] = str(client_id)
+    return found
+
+
+def replay(data: dict[str, Any], *, say: Any = print) -> Result:
+    """Shape a sandbox like the record, replay every exchange, list the divergences."""
+    import httpx
+
+    from mcpauth_wizard.sandbox.server import Sandbox
+
+    target, setup = data["target"], data.get("setup") or {}
+    result = Result()
+    with Sandbox().start() as sandbox, tempfile.TemporaryDirectory() as folder:
+        new_target, new_setup, secrets = _shape(sandbox, folder, target, setup)
+        old, new = _names(target, setup), _names(new_target, new_setup)
+        mapping = Mapping({old[k]: new[k] for k in old if k in new})
+        by_client = {v: k.removeprefix("client:") for k, v in new.items() if k.startswith("client:")}
+        with httpx.Client(timeout=10.0, follow_redirects=False) as http:
+            for index, recorded in enumerate(data["exchanges"], 1):
+                label = f"#{index} {recorded.get('step') or '?'} {recorded['method']} {urlsplit(recorded['url']).path}"
+                if recorded.get("error"):
+                    result.skipped.append(f"{label}: no answer was recorded ({recorded['error']})")
+                    continue
+                headers = {k: v for k, v in (recorded.get("request_headers") or {}).items()
+                           if v != REDACTED and k not in ("content-length", "host", "accept-encoding")}
+                auth = None
+                credential = (recorded.get("request_headers") or {}).get("authorization")
+                body = mapping(recorded.get("request_body"))
+                if credential == REDACTED:
+                    if recorded.get("status") in (401, 403) or "/oauth2/token" in recorded["url"]:
+                        client = by_client.get(str((body or {}).get("client_id") or ""))
+                        step_platform = str(recorded.get("step") or "").partition(".")[2]
+                        if client is None and step_platform in secrets:  # Basic: the step's client
+                            client = step_platform
+                        if "/oauth2/token" in recorded["url"] and client and secrets.get(client):
+                            auth = (new[f"client:{client}"], secrets[client])
+                        elif "/oauth2/token" not in recorded["url"]:
+                            headers["authorization"] = "Bearer mcpauth-replay-redacted-token"
+                    else:
+                        result.skipped.append(f"{label}: its credential was redacted and the recorded "
+                                              f"answer ({recorded.get('status')}) accepted it")
+                        continue
+                kind = recorded.get("request_body_kind")
+                answer = http.request(recorded["method"], mapping(recorded["url"]), headers=mapping(headers),
+                                      data=body if kind == "form" else None,
+                                      json=body if kind == "json" else None, auth=auth)
+                got = {"status": answer.status_code,
+                       "headers": {k.lower(): v for k, v in answer.headers.items()}}
+                try:
+                    got["body"] = answer.json()
+                except ValueError:
+                    pass
+                result.replayed += 1
+                result.divergences += compare(mapping(recorded), got, label)
+    say(f"{result.replayed} exchange(s) replayed, {len(result.divergences)} divergence(s)"
+        + (f", {len(result.skipped)} not replayable" if result.skipped else ""))
+    return result
+
+
+def _shape(sandbox: Any, folder: str, target: dict[str, Any], setup: dict[str, Any]
+           ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """`mcpauth init` for the recorded platforms and ports, then each client's recorded
+    OAuth settings; the sandbox's target, setup (AS metadata) and client secrets."""
+    import contextlib
+    import io
+
+    from mcpauth_wizard.cli import main
+    from mcpauth_wizard.core.project import load_project
+    from mcpauth_wizard.sandbox.local import environment, working_folder
+
+    seed = sandbox.seed()
+    platforms = list(target["platforms"])
+    args = ["init", "--pool-id", seed.pool_id, "--domain", "replay-login", "--gateway-id", seed.gateway_id,
+            "--platform", ",".join(platforms), "--yes", "--allow-breaking", "--no-input"]
+    for name, port in (target.get("ports") or {}).items():
+        if name in platforms:
+            args += ["--port", f"{name}={port}"]
+    out = io.StringIO()
+    with environment(sandbox.aws_env()), working_folder(folder), contextlib.redirect_stdout(out), \
+            contextlib.redirect_stderr(out):
+        try:
+            main(args)
+        except SystemExit as exc:
+            if exc.code:
+                raise BadInput(f"the sandbox could not be set up like the record (init exit {exc.code}): "
+                               f"{out.getvalue()[-500:]}") from None
+        project = load_project(Path(folder) / "mcpauth.toml")
+    cognito = sandbox.boto("cognito-idp")
+    new_clients = {p: project.client_for(p) for p in platforms if project.client_for(p)}
+    recorded_clients = setup.get("clients") or {}
+    secrets: dict[str, str] = {}
+    old_url, new_url = str(target["url"]), str(project.resource_url)
+    for platform, client_id in new_clients.items():
+        current = cognito.describe_user_pool_client(UserPoolId=seed.pool_id, ClientId=client_id)["UserPoolClient"]
+        if current.get("ClientSecret"):
+            secrets[platform] = current["ClientSecret"]
+        recorded = recorded_clients.get(platform)
+        if not isinstance(recorded, dict):
+            continue
+        wanted = {k: recorded[k] for k in CLIENT_SETTINGS if k in recorded}
+        if "AllowedOAuthScopes" in wanted:  # scopes name the recorded MCP URL
+            wanted["AllowedOAuthScopes"] = [s.replace(old_url, new_url) for s in wanted["AllowedOAuthScopes"]]
+        writable = {k: v for k, v in current.items()
+                    if k not in ("ClientSecret", "CreationDate", "LastModifiedDate", "ClientType")}
+        cognito.update_user_pool_client(**{**writable, **wanted})  # read → merge → write (sandbox only)
+    import httpx
+
+    issuer = sandbox.issuer(seed.pool_id)
+    metadata = httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=10.0).json()
+    new_target = {"url": new_url, "gateway_id": seed.gateway_id, "pool_id": seed.pool_id,
+                  "clients": new_clients, "platforms": platforms}
+    return new_target, {"as": metadata}, secrets

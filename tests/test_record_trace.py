@@ -1,0 +1,117 @@
+"""`doctor --record FILE` and `mcpauth sandbox check-trace FILE`: a run recorded (redacted),
+replayed against a fresh sandbox shaped like it, every divergence named. The traces kept in
+tests/traces/ must all replay without divergence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mcpauth_wizard.sandbox.server import Sandbox
+from tests.sandbox_fixtures import mcpauth
+
+TRACES = Path(__file__).with_name("traces")
+
+
+def check_trace(path: Path, *args: str) -> tuple[int, str]:
+    """The command as a user runs it: its own process (its sandbox is its own moto)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "mcpauth_wizard", "sandbox", "check-trace", str(path), *args],
+                          capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    return done.returncode, done.stdout + done.stderr
+
+
+class Recorded:
+    def __init__(self, folder: Path, record: Path, secret: str, token: str) -> None:
+        self.folder, self.record, self.secret, self.token = folder, record, secret, token
+
+
+@pytest.fixture(scope="module")
+def recorded(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Recorded:
+    """init for ChatGPT (a secret) and Inspector, Inspector's callback removed, a valid token
+    planted; `doctor --record` of that."""
+    from mcpauth_wizard.core.project import load_project
+    from mcpauth_wizard.sandbox.local import environment
+    from mcpauth_wizard.sandbox.tokens import access_claims
+
+    folder = tmp_path_factory.mktemp("record")
+    seed = sandbox.seed()
+    code, out = mcpauth(sandbox, folder, "init", "--pool-id", seed.pool_id, "--domain", "record-login",
+                        "--gateway-id", seed.gateway_id, "--platform", "chatgpt,inspector", "--yes",
+                        "--allow-breaking")
+    assert code == 0, out
+    assert mcpauth(sandbox, folder, "remove-callback", "inspector", "--yes")[0] == 0
+    project = load_project(folder / "mcpauth.toml")
+    secret = sandbox.boto("cognito-idp").describe_user_pool_client(
+        UserPoolId=seed.pool_id, ClientId=project.clients["chatgpt"])["UserPoolClient"]["ClientSecret"]
+    token = sandbox.signer.sign(access_claims(issuer=sandbox.issuer(seed.pool_id), client_id=project.clients["chatgpt"],
+                                              sub="s", username="u", scope=f"openid {project.resource_url}/invoke",
+                                              resource=None))
+    with environment({"MY_TOKEN": token}):
+        code, out = mcpauth(sandbox, folder, "doctor", "--token-env", "MY_TOKEN", "--record", str(folder / "run.json"))
+    assert code == 1, out  # Inspector's callback is gone
+    return Recorded(folder, folder / "run.json", secret, token)
+
+
+def test_the_record_holds_the_run_and_no_secret(recorded: Recorded) -> None:
+    text = recorded.record.read_text()
+    data = json.loads(text)
+    assert recorded.secret not in text and recorded.token not in text
+    assert recorded.token.rsplit(".", 1)[1] not in text  # not even the signature
+    assert data["summary"]["root_causes"] == ["COGNITO_CALLBACK_MISSING"]
+    steps = {e["step"] for e in data["exchanges"]}
+    assert {"discovery.challenge", "discovery.authorization_server", "authorize.inspector"} <= steps
+    ops = {c["operation"] for c in data["aws_calls"]}
+    assert {"DescribeUserPool", "DescribeUserPoolClient", "GetGateway"} <= ops
+    described = [c for c in data["aws_calls"] if c["operation"] == "DescribeUserPoolClient"]
+    assert all(c["answer"]["UserPoolClient"].get("ClientSecret") in (None, "<redacted>") for c in described)
+    assert "CallbackURLs" in data["setup"]["clients"]["chatgpt"]
+    token_probe = next(e for e in data["exchanges"] if e["step"] == "token.chatgpt")
+    assert "client_secret" not in token_probe["request_body"]  # withheld: not AWS's login host
+    assert token_probe["request_body"]["code"] == "<redacted>"
+
+
+def test_check_trace_replays_a_sandbox_record_without_divergence(sandbox: Sandbox, recorded: Recorded) -> None:
+    code, out = check_trace(recorded.record, "--json")
+    result = json.loads(out[out.index("{"):])
+    assert result["divergences"] == [] and code == 0, result
+    assert result["replayed"] >= 10
+    assert all("credential was redacted" in s for s in result["not_replayable"]), result["not_replayable"]
+
+
+def test_check_trace_names_the_one_exchange_whose_status_changed(sandbox: Sandbox, recorded: Recorded,
+                                                                 tmp_path: Path) -> None:
+    data = json.loads(recorded.record.read_text())
+    index, changed = next((i, e) for i, e in enumerate(data["exchanges"], 1)
+                          if e["step"] == "discovery.challenge" and e["method"] == "POST")
+    changed["status"] = 403
+    altered = tmp_path / "altered.json"
+    altered.write_text(json.dumps(data))
+    code, out = check_trace(altered, "--json")
+    result = json.loads(out[out.index("{"):])
+    assert code == 1
+    assert result["divergences"] == [f"#{index} discovery.challenge POST {changed['url'].split('127.0.0.1:')[1][len(changed['url'].split('127.0.0.1:')[1].split('/')[0]):]}: "
+                                     "status 403 recorded, 401 from the sandbox"], result
+
+
+@pytest.mark.parametrize("content", ['{"mcpauth_record": 2, "exchanges": []}', "not json", "[]"])
+def test_check_trace_refuses_what_is_not_a_record(sandbox: Sandbox, tmp_path: Path, content: str) -> None:
+    path = tmp_path / "r.json"
+    path.write_text(content)
+    code, out = check_trace(path)
+    assert code == 2 and len(out.strip().splitlines()) == 1 and "Traceback" not in out, out
+
+
+@pytest.mark.parametrize("trace", sorted(TRACES.glob("*.json")), ids=lambda p: p.name)
+def test_the_sandbox_agrees_with_every_kept_trace(sandbox: Sandbox, tmp_path: Path, trace: Path) -> None:
+    code, out = check_trace(trace, "--json")
+    result = json.loads(out[out.index("{"):])
+    assert result["divergences"] == [] and code == 0, result
+
+
+def test_traces_folder_is_not_empty() -> None:
+    assert sorted(TRACES.glob("*.json")), "tests/traces/ holds the sandbox's own traces"
