@@ -202,12 +202,11 @@ def _shape(sandbox: Any, folder: str, target: dict[str, Any], setup: dict[str, A
            ) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
     """`mcpauth init` for the recorded platforms and ports, then each client's recorded
     OAuth settings; the sandbox's target, setup (AS metadata) and client secrets."""
-    import contextlib
-    import io
+    import os
+    import subprocess
+    import sys
 
-    from mcpauth_wizard.cli import main
     from mcpauth_wizard.core.project import load_project
-    from mcpauth_wizard.sandbox.local import environment, working_folder
 
     seed = sandbox.seed()
     platforms = list(target["platforms"])
@@ -216,16 +215,14 @@ def _shape(sandbox: Any, folder: str, target: dict[str, Any], setup: dict[str, A
     for name, port in (target.get("ports") or {}).items():
         if name in platforms:
             args += ["--port", f"{name}={port}"]
-    out = io.StringIO()
-    with environment(sandbox.aws_env()), working_folder(folder), contextlib.redirect_stdout(out), \
-            contextlib.redirect_stderr(out):
-        try:
-            main(args)
-        except SystemExit as exc:
-            if exc.code:
-                raise BadInput(f"the sandbox could not be set up like the record (init exit {exc.code}): "
-                               f"{out.getvalue()[-500:]}") from None
-        project = load_project(Path(folder) / "mcpauth.toml")
+    # init as a user runs it, in a process of its own, against this sandbox
+    done = subprocess.run([sys.executable, "-m", "mcpauth_wizard", *args], cwd=folder, capture_output=True,
+                          text=True, timeout=300, stdin=subprocess.DEVNULL,
+                          env={**os.environ, **sandbox.aws_env()})
+    if done.returncode:
+        raise BadInput(f"the sandbox could not be set up like the record (init exit {done.returncode}): "
+                       f"{(done.stdout + done.stderr)[-500:]}")
+    project = load_project(Path(folder) / "mcpauth.toml")
     cognito = sandbox.boto("cognito-idp")
     new_clients = {p: project.client_for(p) for p in platforms if project.client_for(p)}
     recorded_clients = setup.get("clients") or {}
