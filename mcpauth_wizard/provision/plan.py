@@ -85,3 +85,11 @@ def diff_fields(before: dict[str, Any], after: dict[str, Any], keys: list[str]) 
     return tuple(
         FieldChange(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)
     )
+
+
+def duplicates_note(what: str, kept: str, others: list[dict[str, Any]], key: str) -> str:
+    """A note naming same-named resources a lost create may have left (the recorded one is kept)."""
+    listed = ", ".join(f"{o[key]} (made {o.get('CreationDate') or '?'})" for o in others)
+    return (f"{what}: besides {kept} (recorded in mcpauth.toml) there are {listed} with the same "
+            "name, likely left by a create whose answer was lost; mcpauth keeps using "
+            f"{kept}: delete the others if nothing uses them")

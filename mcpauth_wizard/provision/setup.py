@@ -16,62 +16,18 @@ from mcpauth_wizard.aws.session import AwsContext
 from mcpauth_wizard.core.errors import BadInput, McpAuthError
 from mcpauth_wizard.core.project import Project
 from mcpauth_wizard.provision import registration
+from mcpauth_wizard.provision.client_plan import branding_step, client_step, existing_client
 from mcpauth_wizard.provision.gateway_plan import gateway_scopes_applied, gateway_step
-from mcpauth_wizard.provision.plan import Action, FieldChange, Outcome, Plan, Step, diff_fields  # noqa: F401 - re-exported
-from mcpauth_wizard.provision.spec import ClientSpec, Spec, resource_near_miss
-
-# --- app client settings ------------------------------------------------------
-
-CLIENT_KEYS = [
-    "AllowedOAuthFlowsUserPoolClient", "AllowedOAuthFlows", "AllowedOAuthScopes",
-    "CallbackURLs", "SupportedIdentityProviders", "ExplicitAuthFlows",
-]
-
-
-def new_client_settings(spec: Spec, client: ClientSpec) -> dict[str, Any]:
-    """A sign-in client for MCP: code grant + PKCE, never client_credentials."""
-    flows = ["ALLOW_REFRESH_TOKEN_AUTH"] + (["ALLOW_USER_AUTH"] if spec.passkeys else [])
-    settings = {
-        "ClientName": client.name,
-        "AllowedOAuthFlowsUserPoolClient": True,
-        "AllowedOAuthFlows": ["code"],
-        "AllowedOAuthScopes": list(_scopes_of(spec, client)),
-        "CallbackURLs": list(client.callback_urls),
-        "SupportedIdentityProviders": ["COGNITO"],
-        "ExplicitAuthFlows": flows,
-        "EnableTokenRevocation": True,
-        "PreventUserExistenceErrors": "ENABLED",
-    }
-    if not client.callback_urls:  # Cognito refuses the code grant without a callback URL
-        for key in ("AllowedOAuthFlows", "AllowedOAuthScopes", "CallbackURLs"):
-            settings.pop(key)
-        settings["AllowedOAuthFlowsUserPoolClient"] = False
-    return settings
-
-
-def _scopes_of(spec: Spec, client: ClientSpec) -> tuple[str, ...]:
-    return client.scopes if client.scopes is not None else spec.client_scopes
-
-
-def merge_client(current: dict[str, Any], spec: Spec, client: ClientSpec) -> dict[str, Any]:
-    """The client with what the spec needs added; nothing it already has is taken away."""
-
-    def union(key: str, wanted: list[str]) -> list[str]:
-        have = list(current.get(key) or [])
-        return have + [w for w in wanted if w not in have]
-
-    merged = dict(current)
-    if not client.callback_urls and not current.get("CallbackURLs"):
-        return merged  # no callback yet: the code grant waits for one (see new_client_settings)
-    merged["AllowedOAuthFlowsUserPoolClient"] = True
-    merged["AllowedOAuthFlows"] = union("AllowedOAuthFlows", ["code"])
-    merged["AllowedOAuthScopes"] = union("AllowedOAuthScopes", list(_scopes_of(spec, client)))
-    merged["CallbackURLs"] = union("CallbackURLs", list(client.callback_urls))
-    merged["SupportedIdentityProviders"] = union("SupportedIdentityProviders", ["COGNITO"])
-    if spec.passkeys:
-        merged["ExplicitAuthFlows"] = union("ExplicitAuthFlows", ["ALLOW_USER_AUTH"])
-    return merged
-
+from mcpauth_wizard.provision.plan import (  # noqa: F401 - re-exported
+    Action,
+    FieldChange,
+    Outcome,
+    Plan,
+    Step,
+    diff_fields,
+    duplicates_note,
+)
+from mcpauth_wizard.provision.spec import Spec, resource_near_miss
 
 # --- planning (read calls only) -------------------------------------------------
 
@@ -92,12 +48,12 @@ def build_plan(aws: AwsContext, spec: Spec, project: Project) -> Plan:
     steps.extend(registration.pool_steps(spec, pool))
     client_ids: dict[str, str | None] = {}
     for client in spec.clients:
-        client_id = _existing_client(aws, pool, project, client, warnings)
+        client_id = existing_client(aws, pool, project, client, warnings)
         client_ids[client.key] = client_id
-        steps.append(_client_step(aws, spec, pool, client, client_id))
+        steps.append(client_step(aws, spec, pool, client, client_id))
     if login_version == 2:
         for client in spec.clients:
-            steps.append(_branding_step(aws, pool, client, client_ids[client.key]))
+            steps.append(branding_step(aws, pool, client, client_ids[client.key]))
     if spec.gateway_id:
         steps.append(gateway_step(aws, spec, pool, region, client_ids, login_version, warnings))
     if spec.first_user:
@@ -126,7 +82,7 @@ def _existing_pool(aws: AwsContext, spec: Spec, project: Project,
     tagged = [p for p in described if user_pools.made_by_mcpauth(p)]
     if recorded is not None:
         if tagged:  # a create whose answer was lost may have left these behind
-            warnings.append(_duplicates_note(f"user pool {name!r}", recorded["Id"], tagged, "Id"))
+            warnings.append(duplicates_note(f"user pool {name!r}", recorded["Id"], tagged, "Id"))
         return recorded
     if len(tagged) > 1:
         raise BadInput(f"{len(tagged)} user pools named {name!r} were made by mcpauth "
@@ -140,13 +96,6 @@ def _existing_pool(aws: AwsContext, spec: Spec, project: Project,
             "mcpauth; pick it with --pool-id or choose another name"
         )
     return None
-
-
-def _duplicates_note(what: str, kept: str, others: list[dict[str, Any]], key: str) -> str:
-    listed = ", ".join(f"{o[key]} (made {o.get('CreationDate') or '?'})" for o in others)
-    return (f"{what}: besides {kept} (recorded in mcpauth.toml) there are {listed} with the same "
-            "name, likely left by a create whose answer was lost; mcpauth keeps using "
-            f"{kept}: delete the others if nothing uses them")
 
 
 def _pool_step(spec: Spec, pool: dict[str, Any] | None) -> Step:
@@ -303,89 +252,6 @@ def _resource_server_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | No
         (FieldChange("Scopes", have, have + missing),),
         run=lambda a, o: o.noted(resource_servers.safe_update_resource_server(a, o.pool_id, spec.mcp_url, wanted)),
     )
-
-
-def _existing_client(aws: AwsContext, pool: dict[str, Any] | None, project: Project,
-                     client: ClientSpec, warnings: list[str]) -> str | None:
-    if pool is None:
-        return None
-    recorded = project.clients.get(client.key) if project.user_pool_id == pool["Id"] else None
-    if recorded:
-        try:
-            app_clients.describe_client(aws, pool["Id"], recorded)
-        except McpAuthError:
-            recorded = None
-    if recorded is None:
-        return app_clients.find_client_by_name(aws, pool["Id"], client.name)
-    others = [i for i in app_clients.find_clients_by_name(aws, pool["Id"], client.name) if i != recorded]
-    if others:
-        warnings.append(_duplicates_note(
-            f"app client {client.name!r}", recorded,
-            [app_clients.describe_client(aws, pool["Id"], i) for i in others], "ClientId"))
-    return recorded
-
-
-def _client_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None, client: ClientSpec,
-                 client_id: str | None) -> Step:
-    label = f"{client.name} ({', '.join(client.platforms)})" if client.platforms else client.name
-
-    def record(out: Outcome, cid: str) -> None:
-        out.project = out.project.with_client(client.key, cid)
-        if client.key == "shared":
-            out.project = replace(out.project, platforms_shared=client.platforms)
-
-    if client_id is None:
-        settings = new_client_settings(spec, client)
-
-        def run(aws: AwsContext, out: Outcome) -> None:
-            created = app_clients.create_client(aws, out.pool_id, settings, secret=client.secret)
-            if created.get("ClientSecret"):
-                out.secrets[client.key] = created["ClientSecret"]
-            record(out, created["ClientId"])
-            pool_id, cid = out.pool_id, created["ClientId"]
-            out.created.append((f"app client {cid}", lambda: app_clients.delete_client(aws, pool_id, cid)))
-
-        fields = diff_fields({}, {**settings, "ClientSecret": "generated" if client.secret else "none"},
-                       [*CLIENT_KEYS, "ClientSecret"])
-        return Step("create", "app client", label, fields, run=run)
-    assert pool is not None
-    current = app_clients.describe_client(aws, pool["Id"], client_id)
-    merged = merge_client(current, spec, client)
-    fields = diff_fields(current, merged, CLIENT_KEYS)
-    note = ""
-    if client.secret != app_clients.is_confidential(current):
-        note = ("has a secret; Cognito cannot remove it (make a new client for a public one)"
-                if app_clients.is_confidential(current) else
-                "has no secret; Cognito cannot add one later (delete it to get a confidential one)")
-    if "client_credentials" in (current.get("AllowedOAuthFlows") or []):
-        raise BadInput(
-            f"app client {client_id} ({client.name}) is a client_credentials (M2M) client and "
-            "cannot sign users in; delete or rename it so mcpauth can make a sign-in client"
-        )
-
-    if not fields:
-        return Step("keep", "app client", f"{label} {client_id}", note=note,
-                    run=lambda a, o: record(o, client_id))
-    def update(aws: AwsContext, out: Outcome) -> None:
-        out.noted(app_clients.safe_update_client(aws, out.pool_id, client_id,
-                                             lambda c: merge_client(c, spec, client), seen=current))
-        record(out, client_id)
-
-    return Step("update", "app client", f"{label} {client_id}", fields, note=note, run=update)
-
-
-def _branding_step(aws: AwsContext, pool: dict[str, Any] | None, client: ClientSpec,
-                   client_id: str | None) -> Step:
-    if pool is not None and client_id is not None and app_clients.branding_of(aws, pool["Id"], client_id):
-        return Step("keep", "login page style", client.name)
-
-    def run(aws: AwsContext, out: Outcome) -> None:
-        cid = out.project.clients[client.key]
-        if app_clients.branding_of(aws, out.pool_id, cid) is None:
-            app_clients.create_branding(aws, out.pool_id, cid)
-
-    return Step("create", "login page style", client.name,
-                note="gives the client its managed login page (each client needs a style)", run=run)
 
 
 def _user_step(aws: AwsContext, spec: Spec, pool: dict[str, Any] | None) -> Step:
