@@ -328,6 +328,23 @@ def sandbox_check_trace(record: str, as_json: bool) -> None:
     check_trace(record, as_json)
 
 
+@sandbox.command("sweep-live")
+@click.option("--older-than", "older_than", default=60, show_default=True, metavar="MINUTES",
+              type=click.IntRange(min=0), help="Only what was created more than MINUTES ago.")
+@click.option("--dry-run", is_flag=True, help="List what would be deleted; delete nothing.")
+@pass_options  # --yes, --no-input, --region, --profile, --endpoint-url after the command too
+def sandbox_sweep_live(opts: Options, older_than: int, dry_run: bool) -> None:
+    """Delete the user pools and AgentCore gateways the live contract suite left in this account
+    and region: only those tagged mcpauth-live, only those older than --older-than.
+
+    Asks before deleting, unless --yes. Exit code 0: nothing left; 1: something could not be
+    deleted, or the answer was no.
+    """
+    from mcpauth_wizard.sandbox.sweep import run_sweep_live
+
+    run_sweep_live(opts, older_than_minutes=older_than, dry_run=dry_run)
+
+
 @sandbox.command("up")
 @click.option("--port", default=0, type=click.IntRange(0, 65535),
               help="AWS endpoint port (default: a free one).")

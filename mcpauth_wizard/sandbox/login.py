@@ -43,6 +43,7 @@ CODE_LIFETIME = 300  # seconds [token]: "authorization codes are valid for five 
 # pool and becomes aud; "refuse": invalid_request. Tests run the product under each
 # (tests/test_sandbox_sourcing.py).
 TOKEN_RESOURCE_MODES = ("ignore", "accept", "refuse")
+DEFAULT_TOKEN_RESOURCE = "ignore"  # without MCPAUTH_SANDBOX_TOKEN_RESOURCE
 
 
 @dataclass

@@ -86,7 +86,7 @@ class Sandbox:
 
         from mcpauth_wizard.sandbox import moto_ext
         from mcpauth_wizard.sandbox.gateway import GatewayLookAlike
-        from mcpauth_wizard.sandbox.login import LoginEmulator
+        from mcpauth_wizard.sandbox.login import DEFAULT_TOKEN_RESOURCE, LoginEmulator
         from mcpauth_wizard.sandbox.mcp_servers import gateway_tools_app
 
         self.control_plane.start()
@@ -99,7 +99,7 @@ class Sandbox:
         # What the token endpoint does with `resource` is unverified: choose with this variable
         # (contract: tests/test_live_aws.py::test_live_token_endpoint_accepts_resource).
         self.login = LoginEmulator(self.web_url, self.directory, self.signer,
-                                   os.environ.get("MCPAUTH_SANDBOX_TOKEN_RESOURCE", "ignore"))
+                                   os.environ.get("MCPAUTH_SANDBOX_TOKEN_RESOURCE", DEFAULT_TOKEN_RESOURCE))
         self.gateway = GatewayLookAlike(self.web_url, self.directory, self.signer,
                                         self.login.issuer, gateway_tools_app())
         router = Router(routes=self.login.routes())

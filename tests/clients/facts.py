@@ -78,6 +78,12 @@ FACTS: tuple[Fact, ...] = (
          "package/client/dist/assets/index-*.js", rb"`\$\{window\.location\.origin\}/oauth/callback/debug`"),
     Fact("inspector", "web UI port 6274 (CLIENT_PORT)", INSPECTOR, "0.15.0", "package/cli/build/cli.js",
          rb'process\.env\.CLIENT_PORT \?\? "6274"'),
+    # where the web UI fetches the metadata: v1's page itself (so it needs CORS), 2.x's backend
+    Fact("inspector", "v1 web UI fetches the metadata from the page (the browser bundle)", INSPECTOR,
+         "0.15.0", "package/client/dist/assets/index-*.js",
+         rb'url = new URL\("/\.well-known/oauth-protected-resource", serverUrl\);'),
+    Fact("inspector", "2.x web UI fetches through its backend (POST /api/fetch)", INSPECTOR, "2.12.0",
+         "package/clients/web/build/index.js", rb'app\.post\("/api/fetch"'),
     Fact("inspector-cli", "CLI callback port 6276", INSPECTOR, "2.12.0", "package/clients/cli/build/index.js",
          rb"RUNNER_OAUTH_CALLBACK_DEFAULT_PORT = 6276;"),
     Fact("inspector-cli", "CLI callback path /oauth/callback", INSPECTOR, "2.12.0",
