@@ -115,3 +115,21 @@ def test_the_sandbox_agrees_with_every_kept_trace(sandbox: Sandbox, tmp_path: Pa
 
 def test_traces_folder_is_not_empty() -> None:
     assert sorted(TRACES.glob("*.json")), "tests/traces/ holds the sandbox's own traces"
+
+
+def test_check_trace_sends_nothing_outside_the_sandbox(recorded: Recorded, tmp_path: Path) -> None:
+    """A recorded exchange whose host is not the recorded setup's is listed, never sent."""
+    from tests.hostile import HostileServer
+
+    data = json.loads(recorded.record.read_text())
+    with HostileServer() as elsewhere:
+        data["exchanges"].append({"step": "discovery.challenge", "at_ms": 9999, "method": "GET",
+                                  "url": f"{elsewhere.url}/.well-known/openid-configuration",
+                                  "request_headers": {}, "status": 200, "headers": {}})
+        altered = tmp_path / "elsewhere.json"
+        altered.write_text(json.dumps(data))
+        code, out = check_trace(altered, "--json")
+        assert elsewhere.requests == []
+    result = json.loads(out[out.index("{"):])
+    assert code == 0 and result["divergences"] == [], result
+    assert any("is not part of the recorded setup" in s for s in result["not_replayable"]), result

@@ -188,7 +188,7 @@ class Context:
         if auth:
             shown_headers["authorization"] = "<redacted>"
         sent = ("form", data) if data is not None else ("json", json_body) if json_body is not None else None
-        entry = [CURRENT_STEP.get(), started - self.started, sent]
+        step, at = CURRENT_STEP.get(), started - self.started
         try:
             async with asyncio.timeout(self.timeout * DEADLINE_FACTOR):
                 answer = await self._exchange(method, url, headers, data, json_body, auth, limit,
@@ -196,7 +196,7 @@ class Context:
         except TimeoutError:
             answer = Exchange(method, url, error=f"no whole answer within {self.timeout * DEADLINE_FACTOR:.0f}s",
                               elapsed_ms=_ms(started), request_headers=shown_headers)
-        self.log.append((entry[0], entry[1], entry[2], answer))
+        self.log.append((step, at, sent, answer))
         return answer
 
     async def _exchange(self, method: str, url: str, headers: dict[str, str], data: Any,

@@ -84,12 +84,11 @@ def _what_mattered(record: dict[str, Any]) -> str:
         return record["error"][:80]
     headers, body = record.get("headers") or {}, record.get("body")
     if challenge := headers.get("www-authenticate"):
-        params = [p.strip() for p in challenge.split(",")]
-        for name in ("resource_metadata=", "error=", "scope="):
-            found = next((p for p in params if name in p), None)
-            if found:
-                return found.split(" ", 1)[-1] if found.lower().startswith("bearer ") else found
-        return challenge[:60]
+        from mcpauth_wizard.doctor.challenge import bearer_params
+
+        params = bearer_params(challenge) or {}
+        name = next((n for n in ("resource_metadata", "error", "scope") if n in params), None)
+        return f'{name}="{params[name]}"' if name else challenge[:60]
     if location := headers.get("location"):
         parts = urlsplit(location)
         error = parse_qs(parts.query).get("error")
@@ -172,8 +171,7 @@ tr.failed td{background:#fde2e2;color:#900;font-weight:600}code{font-size:13px}p
 
 def html(report: Any) -> str:
     """FILE.html: the same exchanges as a table a browser shows without any network."""
-    recs = records(report.log, report.redact_with)
-    drawn = arrows(recs, report.target.url, failing_steps(report))
+    drawn = arrows(records(report.log, report.redact_with), report.target.url, failing_steps(report))
     esc = html_lib.escape
     rows = []
     for a in drawn:

@@ -27,6 +27,7 @@ from mcpauth_wizard.core.errors import BadInput
 from mcpauth_wizard.core.redact import REDACTED
 
 COMPARED_HEADERS = ("www-authenticate", "location", "access-control-allow-origin")
+BODY_LIMIT = 1024 * 1024  # an answer read past this is not compared (the doctor's own bound)
 CLIENT_SETTINGS = ("CallbackURLs", "AllowedOAuthFlows", "AllowedOAuthScopes", "SupportedIdentityProviders",
                    "AllowedOAuthFlowsUserPoolClient", "LogoutURLs")
 
@@ -57,11 +58,9 @@ def load(path: str) -> dict[str, Any]:
 
 
 def _header_param(value: str, name: str) -> str | None:
-    for part in value.replace("Bearer ", "", 1).split(","):
-        key, _, val = part.strip().partition("=")
-        if key == name:
-            return val.strip('"')
-    return None
+    from mcpauth_wizard.doctor.challenge import bearer_params
+
+    return (bearer_params(value) or {}).get(name)
 
 
 def compare(recorded: dict[str, Any], got: dict[str, Any], label: str) -> list[str]:
@@ -155,6 +154,7 @@ def replay(data: dict[str, Any], *, say: Any = print) -> Result:
         new_target, new_setup, secrets = _shape(sandbox, folder, target, setup)
         old, new = _names(target, setup), _names(new_target, new_setup)
         mapping = Mapping({old[k]: new[k] for k in old if k in new})
+        sandbox_origin = _origin(str(new_target["url"]))
         by_client = {v: k.removeprefix("client:") for k, v in new.items() if k.startswith("client:")}
         with httpx.Client(timeout=10.0, follow_redirects=False) as http:
             for index, recorded in enumerate(data["exchanges"], 1):
@@ -181,21 +181,43 @@ def replay(data: dict[str, Any], *, say: Any = print) -> Result:
                         result.skipped.append(f"{label}: its credential was redacted and the recorded "
                                               f"answer ({recorded.get('status')}) accepted it")
                         continue
+                url = mapping(recorded["url"])
+                if _origin(url) != sandbox_origin:  # never sent anywhere but this sandbox
+                    result.skipped.append(f"{label}: {_origin(url)} is not part of the recorded setup")
+                    continue
                 kind = recorded.get("request_body_kind")
-                answer = http.request(recorded["method"], mapping(recorded["url"]), headers=mapping(headers),
-                                      data=body if kind == "form" else None,
-                                      json=body if kind == "json" else None, auth=auth)
-                got = {"status": answer.status_code,
-                       "headers": {k.lower(): v for k, v in answer.headers.items()}}
-                try:
-                    got["body"] = answer.json()
-                except ValueError:
-                    pass
+                got = _send(http, recorded["method"], url, mapping(headers), body, kind, auth)
+                if got is None:
+                    result.skipped.append(f"{label}: the sandbox's answer ran past {BODY_LIMIT} bytes")
+                    continue
                 result.replayed += 1
                 result.divergences += compare(mapping(recorded), got, label)
     say(f"{result.replayed} exchange(s) replayed, {len(result.divergences)} divergence(s)"
         + (f", {len(result.skipped)} not replayable" if result.skipped else ""))
     return result
+
+
+def _send(http: Any, method: str, url: str, headers: dict[str, str], body: Any, kind: str | None,
+          auth: tuple[str, str] | None) -> dict[str, Any] | None:
+    """One request; its answer as a record shapes it (status, headers, JSON body), read within
+    BODY_LIMIT; None past it."""
+    with http.stream(method, url, headers=headers, data=body if kind == "form" else None,
+                     json=body if kind == "json" else None, auth=auth) as answer:
+        chunks, size = [], 0
+        for chunk in answer.iter_bytes():
+            size += len(chunk)
+            if size > BODY_LIMIT:
+                return None
+            chunks.append(chunk)
+        got: dict[str, Any] = {"status": answer.status_code,
+                               "headers": {k.lower(): v for k, v in answer.headers.items()}}
+    try:
+        got["body"] = json.loads(b"".join(chunks)) if chunks else None
+    except ValueError:
+        pass
+    if got.get("body") is None:
+        got.pop("body", None)
+    return got
 
 
 def _shape(sandbox: Any, folder: str, target: dict[str, Any], setup: dict[str, Any]
