@@ -14,7 +14,7 @@ import click
 from mcpauth_wizard import __version__
 from mcpauth_wizard.commands.clients_command import register as register_clients_commands
 from mcpauth_wizard.commands.template_commands import register as register_template_commands
-from mcpauth_wizard.core.errors import McpAuthError
+from mcpauth_wizard.core.errors import BadInput, McpAuthError
 from mcpauth_wizard.core.options import Options, pass_options, pass_options_only  # noqa: F401 - re-exported
 
 _START_HERE = """\b
@@ -266,13 +266,33 @@ register_clients_commands(cli)
               help="An OAuth proxy: how many authorizations the state probe starts at once.")
 @click.option("--probe-registration", is_flag=True,
               help="Register a client as an MCP client would, check its login page, delete it.")
-@pass_options
-def doctor(opts: Options, url: str | None, allow_breaking: bool, **flags: Any) -> None:
+@click.option("--all", "all_gateways", is_flag=True,
+              help="Check every AgentCore gateway with a JWT authorizer in the region(s).")
+@click.option("--region", "regions", metavar="REGION", multiple=True,
+              help="AWS region; with --all, a region to list gateways in (repeat it; default: "
+                   "the configured one).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="With --all: how many gateways are checked at once.")
+@pass_options(own=("--region",))
+def doctor(opts: Options, url: str | None, allow_breaking: bool, all_gateways: bool,
+           regions: tuple[str, ...], concurrency: int, **flags: Any) -> None:
     """Walk the MCP OAuth flow like a client and name the root cause of a failure.
 
-    Without arguments it checks the setup in mcpauth.toml. Exit code 0: no errors,
-    1: errors found, 2: bad arguments.
+    Without arguments it checks the setup in mcpauth.toml; with --all, every gateway of the
+    region(s). Exit code 0: no errors, 1: errors found, 2: bad arguments.
     """
+    if all_gateways:
+        from mcpauth_wizard.commands.doctor_command import output_format
+        from mcpauth_wizard.commands.fleet_command import run_fleet
+
+        fmt = output_format(flags.pop("as_json"), flags.pop("fmt"))
+        run_fleet(opts, regions, concurrency, fmt=fmt, output=flags.pop("output"),
+                  given={"url": url, **flags})
+        return
+    if len(regions) > 1:
+        raise BadInput("one doctor run checks one region: give one --region, or add --all")
+    if regions:  # the global --region, given after the command name
+        opts.region = regions[0]
     from mcpauth_wizard.commands.doctor_command import run_doctor
 
     opts.allow_breaking = allow_breaking

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,6 +50,15 @@ def mcp_url(gateway: dict[str, Any]) -> str:
     """The gateway's MCP endpoint: its URL, ending in /mcp."""
     url = gateway["gatewayUrl"].rstrip("/")
     return url if url.endswith("/mcp") else url + "/mcp"
+
+
+_POOL_OF_DISCOVERY = re.compile(r"amazonaws\.com(?:\.cn)?/([\w-]+_[0-9a-zA-Z]+)/\.well-known/")
+
+
+def pool_of_discovery(discovery_url: str | None) -> str | None:
+    """The Cognito user pool id in a discoveryUrl (cognito-idp.<region>.amazonaws.com/<pool>/…)."""
+    match = _POOL_OF_DISCOVERY.search(discovery_url or "")
+    return match.group(1) if match else None
 
 
 def jwt_authorizer(gateway: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -43,7 +44,13 @@ class AwsContext:
     notes: list[str] = field(default_factory=list)
     # Per read of FULL_REPLACE_READS: the members of its last raw answer botocore's model lacks.
     unmodelled: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # botocore's retry mode when AWS_RETRY_MODE is unset: "standard" for one setup (measured
+    # faster than "adaptive" on a throttled run); `doctor --all` asks for "adaptive", whose
+    # client-side rate limiter spreads a fleet's calls when AWS throttles.
+    retry_mode: str = "standard"
+    max_pool_connections: int = 10  # botocore's default; `doctor --all` raises it to its concurrency
     _clients: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
     def session(self) -> Any:
@@ -85,17 +92,23 @@ class AwsContext:
         return url
 
     def client(self, service: str) -> Any:
-        """A boto3 client with standard retries (AWS_RETRY_MODE / AWS_MAX_ATTEMPTS win)."""
+        """A boto3 client with `retry_mode` retries (AWS_RETRY_MODE / AWS_MAX_ATTEMPTS win);
+        one per service, made once even when threads ask at the same time."""
+        with self._lock:
+            return self._client(service)
+
+    def _client(self, service: str) -> Any:
         if service not in self._clients:
             from botocore.config import Config
 
             retries: dict[str, Any] = {}
             _check_retry_environment()
             if "AWS_RETRY_MODE" not in os.environ:
-                retries["mode"] = "standard"
+                retries["mode"] = self.retry_mode
             if "AWS_MAX_ATTEMPTS" not in os.environ:
                 retries["max_attempts"] = 5
-            config = Config(retries=retries or None, connect_timeout=10, read_timeout=30)
+            config = Config(retries=retries or None, connect_timeout=10, read_timeout=30,
+                            max_pool_connections=self.max_pool_connections)
             client = self.session.client(
                 service,
                 region_name=self.region_name,

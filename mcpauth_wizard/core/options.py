@@ -101,23 +101,30 @@ def _late_global(ctx: click.Context, param: click.Parameter, value: Any) -> None
         setattr(ctx.find_object(Options), param.name, value)
 
 
-_LATE_GLOBALS = [
-    click.option("--profile", expose_value=False, callback=_late_global, help="AWS profile."),
-    click.option("--region", expose_value=False, callback=_late_global, help="AWS region."),
-    click.option("--endpoint-url", expose_value=False, callback=_late_global,
-                 help="Send AWS calls here (e.g. the sandbox)."),
-    click.option("-v", "--verbose", count=True, expose_value=False, callback=_late_global,
-                 help="Show every AWS call."),
-    click.option("-y", "--yes", is_flag=True, expose_value=False, callback=_late_global,
-                 help="Answer yes to every confirmation."),
-    click.option("--no-input", is_flag=True, expose_value=False, callback=_late_global,
-                 help="Never prompt."),
+_LATE_GLOBALS = [  # (the long name, the option)
+    ("--profile", click.option("--profile", expose_value=False, callback=_late_global,
+                               help="AWS profile.")),
+    ("--region", click.option("--region", expose_value=False, callback=_late_global,
+                              help="AWS region.")),
+    ("--endpoint-url", click.option("--endpoint-url", expose_value=False, callback=_late_global,
+                                    help="Send AWS calls here (e.g. the sandbox).")),
+    ("--verbose", click.option("-v", "--verbose", count=True, expose_value=False,
+                               callback=_late_global, help="Show every AWS call.")),
+    ("--yes", click.option("-y", "--yes", is_flag=True, expose_value=False, callback=_late_global,
+                           help="Answer yes to every confirmation.")),
+    ("--no-input", click.option("--no-input", is_flag=True, expose_value=False,
+                                callback=_late_global, help="Never prompt.")),
 ]
 
 
-def pass_options(func: Any) -> Any:
-    """Pass the global Options; also accept the global flags after the command name."""
-    func = pass_options_only(func)
-    for option in reversed(_LATE_GLOBALS):
-        func = option(func)
-    return func
+def pass_options(func: Any = None, *, own: tuple[str, ...] = ()) -> Any:
+    """Pass the global Options; also accept the global flags after the command name, except
+    those in `own`, which the command declares itself (`doctor --all --region R --region S`)."""
+    def decorate(func: Any) -> Any:
+        func = pass_options_only(func)
+        for name, option in reversed(_LATE_GLOBALS):
+            if name not in own:
+                func = option(func)
+        return func
+
+    return decorate(func) if func is not None else decorate

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from mcpauth_wizard.aws import agentcore, app_clients, resource_servers, user_pools
@@ -133,16 +132,13 @@ def _resource_scope_names(aws: AwsContext, spec: Spec, pool: dict[str, Any] | No
     return tuple(dict.fromkeys([*names, *spec.scopes]))
 
 
-_POOL_OF_DISCOVERY = re.compile(r"amazonaws\.com(?:\.cn)?/([\w-]+_[0-9a-zA-Z]+)/\.well-known/")
-
-
 def _client_names(aws: AwsContext, authorizer: dict[str, Any]) -> dict[str, str]:
     """Names of the clients a gateway admits today, when their Cognito pool can be read."""
-    match = _POOL_OF_DISCOVERY.search(authorizer.get("discoveryUrl") or "")
+    pool_id = agentcore.pool_of_discovery(authorizer.get("discoveryUrl"))
     names = {}
-    for client_id in authorizer.get("allowedClients") or [] if match else []:
+    for client_id in authorizer.get("allowedClients") or [] if pool_id else []:
         try:
-            names[client_id] = app_clients.describe_client(aws, match.group(1), client_id).get("ClientName", "")
+            names[client_id] = app_clients.describe_client(aws, pool_id, client_id).get("ClientName", "")
         except Exception:  # noqa: BLE001 - a name is a courtesy: the id is shown anyway
             continue
     return names

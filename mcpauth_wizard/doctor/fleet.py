@@ -1,0 +1,234 @@
+"""`mcpauth doctor --all`: every AgentCore gateway with a CUSTOM_JWT authorizer in the given
+regions, each diagnosed like one `mcpauth doctor` run, at most `concurrency` at once.
+
+What each run checks comes from AWS reads and the user's own file, never from a server's
+answer: the gateway (GetGateway) names its MCP URL, its user pool (discoveryUrl) and the
+clients it admits (allowedClients, or every client of the pool when it admits any). The
+platforms are those mcpauth.toml records for that gateway, else those the clients reveal:
+a name init gives (`mcpauth-<platform>`) or a callback URL of a platform's template.
+
+AWS calls go through one context per region with botocore's adaptive retry mode (its
+client-side rate limiter backs off the whole fleet when AWS throttles) and a connection pool
+as wide as the concurrency; list calls use botocore's paginators (aws/agentcore.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mcpauth_wizard.doctor.context import Target
+from mcpauth_wizard.doctor.report import Report
+
+DEFAULT_CONCURRENCY = 8
+GATEWAY_TIMEOUT = 300.0  # one gateway's whole run; the doctor's steps have their own bounds
+
+
+@dataclass
+class Setup:
+    """One gateway's setup as AWS and mcpauth.toml describe it: what its run checks."""
+
+    region: str
+    gateway_id: str
+    name: str
+    url: str
+    pool_id: str | None
+    clients: dict[str, str]  # platform → client id
+    source: str  # "mcpauth.toml" or "client names and callbacks"
+    scopes: tuple[str, ...] = ()
+
+    def target(self) -> Target:
+        return Target(url=self.url, platforms=tuple(self.clients), clients=dict(self.clients),
+                      pool_id=self.pool_id, gateway_id=self.gateway_id, region=self.region,
+                      scopes=self.scopes)
+
+
+@dataclass
+class Entry:
+    """One gateway's result: its report, or why it could not be diagnosed."""
+
+    region: str
+    gateway_id: str
+    name: str
+    setup: Setup | None = None
+    report: Report | None = None
+    problem: str | None = None
+
+    @property
+    def errors(self) -> int:
+        return self.report.errors if self.report else 1  # not diagnosed: counted as an error
+
+    @property
+    def warnings(self) -> int:
+        return self.report.warnings if self.report else 0
+
+    @property
+    def root_causes(self) -> list[str]:
+        if self.report is None:
+            return []  # `problem` says why there is no report
+        return list(dict.fromkeys(f.code for f in self.report.roots))
+
+    def as_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "region": self.region, "gateway_id": self.gateway_id, "name": self.name,
+            "url": self.setup.url if self.setup else None,
+            "setup_from": self.setup.source if self.setup else None,
+            "errors": self.errors, "warnings": self.warnings, "root_causes": self.root_causes,
+        }
+        if self.problem:
+            found["problem"] = self.problem
+        found["report"] = self.report.as_dict() if self.report else None
+        return found
+
+
+@dataclass
+class Fleet:
+    regions: tuple[str, ...]
+    entries: list[Entry] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # gateways without CUSTOM_JWT
+
+    @property
+    def errors(self) -> int:
+        return sum(e.errors for e in self.entries)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"mcpauth_doctor_all": 1, "regions": list(self.regions),
+                "gateways": [e.as_dict() for e in self.entries], "skipped": self.skipped,
+                "summary": {"gateways": len(self.entries),
+                            "with_errors": sum(e.errors > 0 for e in self.entries),
+                            "errors": self.errors,
+                            "warnings": sum(e.warnings for e in self.entries)}}
+
+
+def fleet_aws(base: Any, region: str, concurrency: int) -> Any:
+    """An AwsContext like `base` (profile, endpoint, observers) for `region`, adaptive retries."""
+    from mcpauth_wizard.aws.session import AwsContext
+
+    return AwsContext(profile=base.profile, region=region, endpoint_url=base.endpoint_url,
+                      call_observers=base.call_observers, answer_observers=base.answer_observers,
+                      retry_mode="adaptive", max_pool_connections=max(10, concurrency * 2))
+
+
+def platforms_of(described: dict[str, Any]) -> list[str]:
+    """The platforms an app client serves: the name init gives it, else its callback URLs."""
+    from mcpauth_wizard.mcp.platforms import PLATFORMS
+    from mcpauth_wizard.oauth.redirects import matches_template
+
+    name = described.get("ClientName") or ""
+    if name.startswith("mcpauth-") and name[len("mcpauth-"):] in PLATFORMS:
+        return [name[len("mcpauth-"):]]
+    callbacks = described.get("CallbackURLs") or []
+    return [key for key, platform in PLATFORMS.items() if key != "doctor"
+            and any(matches_template(url, template) for url in callbacks
+                    for template in platform.callback_templates)]
+
+
+def read_setup(aws: Any, region: str, gateway_id: str, project: Any) -> Setup:
+    """The setup of one gateway, from AWS reads (and mcpauth.toml when it records this one)."""
+    from mcpauth_wizard.aws import agentcore, app_clients
+
+    gateway = agentcore.get_gateway(aws, gateway_id)
+    authorizer = agentcore.jwt_authorizer(gateway)
+    pool_id = agentcore.pool_of_discovery(authorizer.get("discoveryUrl"))
+    url = agentcore.mcp_url(gateway)
+    name = gateway.get("name") or ""
+    if project is not None and project.gateway_id == gateway_id and (project.region or region) == region:
+        platforms = list(project.platforms) or list(project.clients)
+        clients = {p: project.client_for(p) for p in platforms if project.client_for(p)}
+        return Setup(region, gateway_id, name, url, pool_id or project.user_pool_id, clients,
+                     "mcpauth.toml", tuple(project.scopes))
+    clients: dict[str, str] = {}
+    if pool_id:
+        allowed = authorizer.get("allowedClients") or [
+            c["ClientId"] for c in app_clients.list_clients(aws, pool_id)]
+        for client_id in allowed:
+            try:
+                described = app_clients.describe_client(aws, pool_id, client_id)
+            except Exception as exc:  # noqa: BLE001 - the run itself reports a missing client
+                from mcpauth_wizard.aws.session import translate_aws_error
+                from mcpauth_wizard.core.errors import NotFound
+
+                if not isinstance(translate_aws_error(exc), NotFound):
+                    raise
+                continue
+            for platform in platforms_of(described):
+                clients.setdefault(platform, client_id)
+    return Setup(region, gateway_id, name, url, pool_id, clients, "client names and callbacks")
+
+
+async def _one(aws: Any, region: str, summary: Any, project: Any, limit: asyncio.Semaphore,
+               timeout: float | None) -> Entry:
+    from mcpauth_wizard.core.errors import McpAuthError
+    from mcpauth_wizard.doctor.run import diagnose
+
+    entry = Entry(region, summary.id, summary.name)
+    async with limit:
+        try:
+            entry.setup = await asyncio.to_thread(read_setup, aws, region, summary.id, project)
+            entry.report = await asyncio.wait_for(
+                diagnose(entry.setup.target(), aws, None, **({"timeout": timeout} if timeout else {})),
+                GATEWAY_TIMEOUT)
+        except TimeoutError:
+            entry.problem = f"the run did not finish within {GATEWAY_TIMEOUT:.0f}s"
+        except McpAuthError as exc:
+            entry.problem = str(exc)
+        except Exception as exc:  # noqa: BLE001 - one gateway's failure never ends the fleet run
+            from mcpauth_wizard.aws.session import translate_aws_error
+
+            problem = translate_aws_error(exc)
+            entry.problem = str(problem) if problem else f"{type(exc).__name__}: {exc}"
+    return entry
+
+
+async def diagnose_all(base_aws: Any, regions: tuple[str, ...], project: Any = None, *,
+                       concurrency: int = DEFAULT_CONCURRENCY, timeout: float | None = None,
+                       on_entry: Callable[[Entry, int, int], None] | None = None) -> Fleet:
+    """Every CUSTOM_JWT gateway of `regions`, at most `concurrency` runs at once; `on_entry`
+    (entry, done, total) hears of each as it ends."""
+    from mcpauth_wizard.aws import agentcore
+
+    fleet = Fleet(regions)
+    contexts = {region: fleet_aws(base_aws, region, concurrency) for region in regions}
+    listed = await asyncio.gather(*(asyncio.to_thread(agentcore.list_gateways, contexts[r])
+                                    for r in regions))
+    work: list[tuple[str, Any]] = []
+    for region, summaries in zip(regions, listed, strict=True):
+        for summary in summaries:
+            if summary.authorizer_type == "CUSTOM_JWT":
+                work.append((region, summary))
+            else:
+                fleet.skipped.append({"region": region, "gateway_id": summary.id, "name": summary.name,
+                                      "authorizer_type": summary.authorizer_type or "NONE"})
+    limit = asyncio.Semaphore(concurrency)
+    tasks = [asyncio.create_task(_one(contexts[r], r, s, project, limit, timeout)) for r, s in work]
+    done = 0
+    for finished in asyncio.as_completed(tasks):
+        entry = await finished
+        done += 1
+        if on_entry is not None:
+            on_entry(entry, done, len(tasks))
+    fleet.entries = [task.result() for task in tasks]  # in listing order, not finishing order
+    return fleet
+
+
+def run_all(base_aws: Any, regions: tuple[str, ...], project: Any = None, **kwargs: Any) -> Fleet:
+    return asyncio.run(diagnose_all(base_aws, regions, project, **kwargs))
+
+
+def summary_lines(fleet: Fleet) -> list[str]:
+    """One line per gateway (never wrapped: ids whole), then the totals."""
+    lines = []
+    for entry in fleet.entries:
+        mark = "✗" if entry.errors else ("!" if entry.warnings else "✓")
+        causes = ", ".join(entry.root_causes) if entry.errors else ""
+        what = entry.problem or causes
+        lines.append(f"{mark} {entry.gateway_id} ({entry.name or '-'}) {entry.region}: "
+                     f"{entry.errors} error(s), {entry.warnings} warning(s)" + (f" — {what}" if what else ""))
+    total = len(fleet.entries)
+    broken = sum(e.errors > 0 for e in fleet.entries)
+    regions = ", ".join(fleet.regions)
+    lines.append(f"{total} gateway(s) with a JWT authorizer in {regions}: {broken} with errors"
+                 + (f"; {len(fleet.skipped)} without one skipped" if fleet.skipped else ""))
+    return lines

@@ -1,0 +1,209 @@
+"""`mcpauth doctor --all`: every gateway with a JWT authorizer, in the sandbox.
+
+Three gateways set up by the real `init` (each its own pool and folder), a fourth in another
+region, an IAM gateway that is skipped; one setup broken afterwards the way a console edit
+breaks it (its ChatGPT callback removed). The fleet run reports each gateway, names the
+broken one with its root cause and exits 1; AWS throttling is absorbed by the retries."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from mcpauth_wizard.sandbox.server import Sandbox
+from tests.aws_proxy import AwsProxy
+from tests.sandbox_fixtures import mcpauth, sandbox  # noqa: F401 - the module fixture
+
+OTHER_REGION = "eu-west-1"
+
+
+@pytest.fixture(scope="module")
+def fleet(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:  # noqa: F811
+    gateways: dict[str, dict[str, Any]] = {}
+    for index in range(3):
+        seed = sandbox.seed(pool_name=f"fleet-pool-{index}", gateway_name=f"fleet-gw-{index}")
+        folder = tmp_path_factory.mktemp(f"fleet{index}")
+        code, out = mcpauth(sandbox, folder, "init", "--pool-id", seed.pool_id, "--domain",
+                            f"fleet-login-{index}", "--gateway-id", seed.gateway_id, "--platform",
+                            "chatgpt,claude", "--gateway-allowed-scopes", "--yes", "--allow-breaking")
+        assert code == 0, out
+        gateways[seed.gateway_id] = {"folder": folder, "pool": seed.pool_id, "index": index}
+    # a gateway in another region, set up by init with --region
+    other = boto3.client("bedrock-agentcore-control", endpoint_url=sandbox.endpoint_url,
+                         region_name=OTHER_REGION, aws_access_key_id="sandbox",
+                         aws_secret_access_key="sandbox")
+    far = other.create_gateway(name="fleet-gw-far", roleArn="arn:aws:iam::123456789012:role/gw",
+                               protocolType="MCP", authorizerType="AWS_IAM")["gatewayId"]
+    folder = tmp_path_factory.mktemp("fleetfar")
+    code, out = mcpauth(sandbox, folder, "--region", OTHER_REGION, "init", "--new-pool", "fleet-far",
+                        "--domain", "fleet-login-far", "--gateway-id", far, "--platform", "claude",
+                        "--gateway-allowed-scopes", "--yes", "--allow-breaking")
+    assert code == 0, out
+    iam = sandbox.seed(pool_name="fleet-iam", gateway_name="fleet-gw-iam").gateway_id
+    broken = next(g for g, v in gateways.items() if v["index"] == 1)
+    _remove_callbacks(sandbox, gateways[broken]["pool"], "mcpauth-chatgpt")
+    return {"gateways": gateways, "broken": broken, "far": far, "iam": iam}
+
+
+def _remove_callbacks(sandbox: Sandbox, pool_id: str, client_name: str) -> None:  # noqa: F811
+    """A console edit: the app client's callback URLs emptied (every other setting kept)."""
+    cognito = sandbox.boto("cognito-idp")
+    listed = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+    client_id = next(c["ClientId"] for c in listed if c["ClientName"] == client_name)
+    described = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
+    model = cognito.meta.service_model.operation_model("UpdateUserPoolClient").input_shape.members
+    kept = {k: v for k, v in described.items() if k in model}
+    kept["CallbackURLs"] = []
+    cognito.update_user_pool_client(**kept)
+
+
+def _fleet_json(sandbox: Sandbox, folder: Path, *args: str) -> tuple[int, dict[str, Any]]:  # noqa: F811
+    code, out = mcpauth(sandbox, folder, "doctor", "--all", "--json", *args)
+    return code, json.loads(out)
+
+
+def test_every_gateway_is_checked_and_the_broken_one_named(sandbox: Sandbox, fleet: dict[str, Any],  # noqa: F811
+                                                           tmp_path: Path) -> None:
+    code, report = _fleet_json(sandbox, tmp_path)  # a folder without mcpauth.toml
+    assert code == 1
+    by_id = {g["gateway_id"]: g for g in report["gateways"]}
+    assert set(fleet["gateways"]) <= set(by_id)
+    assert fleet["far"] not in by_id  # another region: only with --region
+    assert {s["gateway_id"] for s in report["skipped"]} >= {fleet["iam"]}
+    assert all(s["authorizer_type"] == "AWS_IAM" for s in report["skipped"])
+    for gateway_id in fleet["gateways"]:
+        entry = by_id[gateway_id]
+        assert entry["setup_from"] == "client names and callbacks"
+        assert set(entry["report"]["platforms"]) == {"chatgpt", "claude"}
+        assert entry["report"]["target"]["gateway_id"] == gateway_id
+        if gateway_id == fleet["broken"]:
+            assert entry["errors"] > 0
+            assert entry["root_causes"] == ["COGNITO_CALLBACK_MISSING"]
+        else:
+            assert entry["errors"] == 0, entry["root_causes"]
+    assert report["summary"]["with_errors"] == 1
+
+
+def test_regions_are_listed_side_by_side(sandbox: Sandbox, fleet: dict[str, Any], tmp_path: Path) -> None:  # noqa: F811
+    code, report = _fleet_json(sandbox, tmp_path, "--region", "us-east-1", "--region", OTHER_REGION)
+    assert code == 1
+    regions = {g["gateway_id"]: g["region"] for g in report["gateways"]}
+    assert regions[fleet["far"]] == OTHER_REGION
+    assert all(regions[g] == "us-east-1" for g in fleet["gateways"])
+    far = next(g for g in report["gateways"] if g["gateway_id"] == fleet["far"])
+    assert far["errors"] == 0 and set(far["report"]["platforms"]) == {"claude"}
+    assert report["regions"] == ["us-east-1", OTHER_REGION]
+
+
+def test_a_project_file_names_the_platforms_of_its_own_gateway(sandbox: Sandbox,  # noqa: F811
+                                                                fleet: dict[str, Any]) -> None:
+    broken = fleet["broken"]
+    code, report = _fleet_json(sandbox, fleet["gateways"][broken]["folder"])
+    assert code == 1
+    sources = {g["gateway_id"]: g["setup_from"] for g in report["gateways"]}
+    assert sources[broken] == "mcpauth.toml"
+    assert all(sources[g] == "client names and callbacks" for g in fleet["gateways"] if g != broken)
+
+
+def test_the_text_summary_keeps_each_id_on_one_line(sandbox: Sandbox, fleet: dict[str, Any],  # noqa: F811
+                                                   tmp_path: Path) -> None:
+    import contextlib
+    import io
+
+    from mcpauth_wizard.cli import main
+    from mcpauth_wizard.sandbox.local import environment, working_folder
+
+    out = io.StringIO()
+    with environment({**sandbox.aws_env(), "COLUMNS": "80"}), working_folder(str(tmp_path)), \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        with pytest.raises(SystemExit) as exited:
+            main(["doctor", "--all"])
+    assert exited.value.code == 1
+    lines = out.getvalue().splitlines()
+    broken = [line for line in lines if fleet["broken"] in line]
+    assert len(broken) == 1 and broken[0].startswith("✗") and "COGNITO_CALLBACK_MISSING" in broken[0]
+    for gateway_id in fleet["gateways"]:
+        assert sum(gateway_id in line for line in lines) == 1
+    assert any(line.startswith(f"{len(fleet['gateways'])} gateway(s)") or "with errors" in line
+               for line in lines)
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--gateway-id", "abc"], "--gateway-id names one setup"),
+    (["https://example.com/mcp"], "a URL names one setup"),
+    (["--login"], "--login names one setup"),
+    (["--fix"], "--fix names one setup"),
+    (["--format", "sarif"], "accepted with --all: text, json"),
+    (["--region", "nowhere-9"], "nowhere-9"),
+])
+def test_bad_input_with_all_is_one_line(sandbox: Sandbox, tmp_path: Path, args: list[str],  # noqa: F811
+                                        says: str) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "mcpauth_wizard", "doctor", "--all", *args],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                          env={**__import__("os").environ, **sandbox.aws_env()})
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_two_regions_without_all_is_bad_input(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+    code, _ = mcpauth(sandbox, tmp_path, "doctor", "--region", "us-east-1", "--region", OTHER_REGION)
+    assert code == 2
+
+
+def test_throttling_is_absorbed_by_the_retries(sandbox: Sandbox, fleet: dict[str, Any],  # noqa: F811
+                                              tmp_path: Path) -> None:
+    """Every other GetGateway and DescribeUserPoolClient call is throttled: each gateway is
+    still diagnosed (no AWS_CALL_FAILED) with the same verdicts as without throttling."""
+    counter = itertools.count()
+    lock = threading.Lock()
+    throttled: list[str] = []
+
+    def rule(operation: str) -> str | None:  # AgentCore is REST: "GET /gateways/<id>"
+        if operation != "DescribeUserPoolClient" and not operation.startswith("GET /gateways/"):
+            return None
+        with lock:
+            if next(counter) % 2 == 0:
+                throttled.append(operation)
+                return "ThrottlingException"
+        return None
+
+    with AwsProxy(sandbox.endpoint_url, rule=rule) as proxy:
+        code, out = mcpauth_env(sandbox, tmp_path, {"AWS_ENDPOINT_URL": proxy.url},
+                                "doctor", "--all", "--json", "--concurrency", "4")
+    report = json.loads(out)
+    assert code == 1
+    assert len(throttled) >= len(fleet["gateways"]), throttled
+    codes = {f["code"] for g in report["gateways"] for s in g["report"]["steps"]
+             for f in s.get("findings", [])}
+    assert not codes & {"AWS_CALL_FAILED", "AWS_UNREACHABLE", "DOCTOR_STEP_FAILED"}, codes
+    by_id = {g["gateway_id"]: g for g in report["gateways"]}
+    for gateway_id in fleet["gateways"]:
+        wanted = ["COGNITO_CALLBACK_MISSING"] if gateway_id == fleet["broken"] else []
+        assert by_id[gateway_id]["root_causes"] == wanted
+
+
+def mcpauth_env(sandbox: Sandbox, folder: Path, env: dict[str, str], *args: str) -> tuple[int, str]:  # noqa: F811
+    import contextlib
+    import io
+
+    from mcpauth_wizard.cli import main
+    from mcpauth_wizard.sandbox.local import environment, working_folder
+
+    out = io.StringIO()
+    with environment({**sandbox.aws_env(), "COLUMNS": "200", **env}), working_folder(str(folder)), \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            return int(exc.code or 0), out.getvalue()
+    return 0, out.getvalue()
