@@ -1,7 +1,8 @@
 """The vocabulary of a plan: what one step does (create / update with field-level
 before → after / keep), what apply has made so far (Outcome), and the plan itself. The
-modules that plan one resource kind (setup.py, registration.py) use these; none imports
-another's planner."""
+modules that plan one resource kind (pool_plan, domain_plan, passkey_plan,
+resource_server_plan, client_plan, gateway_plan, registration, user_plan) and the engine
+that orders them (setup.py) use these; no kind imports another's planner."""
 
 from __future__ import annotations
 
