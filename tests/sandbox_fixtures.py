@@ -35,15 +35,16 @@ class Setup:
         return f"{self.domain_url}/oauth2/token"
 
 
-def mcpauth(sandbox: Sandbox, folder: Path, *args: str) -> tuple[int, str]:
-    """Run the CLI in-process against the sandbox, in `folder`."""
+def mcpauth(sandbox: Sandbox, folder: Path, *args: str, env: dict[str, str] | None = None,
+            columns: int = 200) -> tuple[int, str]:
+    """Run the CLI in-process against the sandbox, in `folder` (`env` over the sandbox's)."""
     import contextlib
     import io
 
     from mcpauth_wizard.cli import main
 
     out = io.StringIO()
-    with _environment({**sandbox.aws_env(), "COLUMNS": "200"}), _folder(str(folder)), \
+    with _environment({**sandbox.aws_env(), "COLUMNS": str(columns), **(env or {})}), _folder(str(folder)), \
             contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         try:
             main(list(args))

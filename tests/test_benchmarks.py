@@ -18,6 +18,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
     ("startup.py", ["2"], [r"mcpauth --help\s+median", r"ratio\s+\d+\.\d\d"]),
     ("picker.py", ["12", "1"], [r"picker now:\s+\d+ calls", r"ratio previous / now"]),
     ("doctor.py", ["20", "1"], [r"concurrent\s+\d+\.\d\d s =\s+[\d.]+ delays", r"speed-up"]),
+    ("fleet.py", ["4", "10", "1000", "4"], [r"fleet,\s+4 at once\s+\d+\.\d\d s .* 0 not diagnosed",
+                                          r"speed-up\s+\d+\.\dx"]),
 ])
 def test_benchmark_runs_in_quick_mode(script: str, args: list[str], summary: list[str]) -> None:
     done = subprocess.run([sys.executable, str(BENCHMARKS / script), *args], capture_output=True,
