@@ -133,3 +133,112 @@ def test_check_trace_sends_nothing_outside_the_sandbox(recorded: Recorded, tmp_p
     result = json.loads(out[out.index("{"):])
     assert code == 0 and result["divergences"] == [], result
     assert any("is not part of the recorded setup" in s for s in result["not_replayable"]), result
+
+
+# --- traces from quoted sources: only what the source shows is compared ----------------------------
+
+QUOTED_TRACES = [p for p in sorted(TRACES.glob("*.json"))
+                 if any("quoted" in e for e in json.loads(p.read_text())["exchanges"])]
+
+
+def test_traces_from_quoted_sources_name_their_source() -> None:
+    assert len(QUOTED_TRACES) >= 6, "tests/traces/ holds traces built from quoted AWS answers"
+    for path in QUOTED_TRACES:
+        data = json.loads(path.read_text())
+        source = data["source"]
+        assert source["url"].startswith("https://") and source["quotes"] and source["checked"] == "2026-12-06", path
+        assert all(e.get("quoted") for e in data["exchanges"]), f"{path.name}: every exchange says what is quoted"
+
+
+def test_compare_reads_only_the_quoted_parts() -> None:
+    from mcpauth_wizard.sandbox.check_trace import compare
+
+    recorded = {"url": "https://login.example/oauth2/token", "status": 400, "headers": {},
+                "body": {"error": "invalid_grant"}, "quoted": ["status"]}
+    got = {"status": 400, "headers": {"access-control-allow-origin": "*", "www-authenticate": "Bearer"},
+           "body": {"error": "invalid_client"}}
+    assert compare(recorded, got, "#1") == []
+    assert compare({**recorded, "quoted": ["status", "error"]}, got, "#1") == [
+        "#1: OAuth error 'invalid_grant' recorded, 'invalid_client' from the sandbox"]
+    assert compare({**recorded, "quoted": None}, got, "#1") == compare({k: v for k, v in recorded.items()
+                                                                        if k != "quoted"}, got, "#1")
+    assert len(compare({k: v for k, v in recorded.items() if k != "quoted"}, got, "#1")) == 3
+
+
+def test_a_sorted_document_cut_after_a_field_is_compared_up_to_it() -> None:
+    from mcpauth_wizard.sandbox.check_trace import compare
+
+    recorded = {"url": "https://idp.example/pool/.well-known/openid-configuration",
+                "body": {"authorization_endpoint": "a", "issuer": "i", "token_endpoint": "t"},
+                "quoted": ["fields-until:token_endpoint"]}
+    served = {"authorization_endpoint": "a", "issuer": "i", "token_endpoint": "t", "userinfo_endpoint": "u"}
+    assert compare(recorded, {"status": 200, "body": served}, "#1") == []  # past the cut: not judged
+    assert compare(recorded, {"status": 200, "body": {**served, "claims_supported": []}}, "#1") == [
+        "#1: metadata field(s) claims_supported from the sandbox, not recorded"]
+    assert compare({**recorded, "quoted": ["fields"]}, {"status": 200, "body": served}, "#1") == [
+        "#1: metadata field(s) userinfo_endpoint from the sandbox, not recorded"]
+
+
+def test_a_challenge_quoted_without_its_scheme_is_read_as_bearer() -> None:
+    from mcpauth_wizard.sandbox.check_trace import compare
+
+    recorded = {"url": "https://login.example/oauth2/userInfo", "status": 401,
+                "headers": {"www-authenticate": 'error="invalid_token", error_description="expired"'},
+                "quoted": ["status", "header:www-authenticate"]}
+    assert compare(recorded, {"status": 401, "headers": {"www-authenticate": 'Bearer error="invalid_token"'}},
+                   "#1") == []
+    assert compare(recorded, {"status": 401, "headers": {"www-authenticate": "Bearer"}}, "#1") == [
+        "#1: WWW-Authenticate error 'invalid_token' recorded, None from the sandbox"]
+
+
+@pytest.mark.parametrize("quoted", [["status", "body"], "status", [], ["fields-until:"]])
+def test_a_trace_quoting_an_unknown_part_is_refused(tmp_path: Path, quoted: object) -> None:
+    from mcpauth_wizard.core.errors import BadInput
+    from mcpauth_wizard.sandbox.check_trace import load
+
+    data = json.loads((TRACES / "aws-guide-userinfo-endpoint-errors.json").read_text())
+    data["exchanges"][0]["quoted"] = quoted
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(BadInput, match="quotes"):
+        load(str(path))
+
+
+# --- the registration mode travels with the record ---------------------------------------------------
+
+@pytest.mark.parametrize(("dcr", "clients", "mode"), [
+    (None, {"codex": "c1"}, "static"),
+    ({"EnableStatus": "Disabled", "OpenDcrEnabled": True}, {}, "static"),
+    ({"OpenDcrEnabled": True}, {}, "dcr"),
+    ({"OpenDcrEnabled": True}, {"codex": "c1"}, "both"),
+    ({"OpenDcrEnabled": True}, {"codex": "c1", "inspector": "c2"}, "static"),  # turned on beside them
+])
+def test_registration_mode_follows_the_recorded_pool(dcr: dict | None, clients: dict, mode: str) -> None:
+    from mcpauth_wizard.sandbox.check_trace import registration_mode
+
+    setup = {"pool": {"Id": "p", **({"DcrConfiguration": dcr} if dcr else {})}}
+    assert registration_mode({"platforms": ["codex", "inspector"], "clients": clients}, setup) == mode
+
+
+def test_check_trace_replays_a_self_registration_record_without_divergence(sandbox: Sandbox,
+                                                                           tmp_path: Path) -> None:
+    """init --registration both (Codex pre-registered, Inspector registers itself), doctor
+    --probe-registration --record: the replay's sandbox registers clients too, and the probe's
+    later requests name the id the sandbox handed out."""
+    folder = tmp_path / "dcr"
+    folder.mkdir()
+    seed = sandbox.seed()
+    code, out = mcpauth(sandbox, folder, "init", "--pool-id", seed.pool_id, "--domain", "dcr-record",
+                        "--gateway-id", seed.gateway_id, "--platform", "codex,inspector",
+                        "--registration", "both", "--yes", "--allow-breaking")
+    assert code == 0, out
+    code, out = mcpauth(sandbox, folder, "doctor", "--probe-registration", "--record", str(folder / "run.json"))
+    data = json.loads((folder / "run.json").read_text())
+    assert data["setup"]["pool"]["DcrConfiguration"]["OpenDcrEnabled"] is True
+    assert list(data["target"]["clients"]) == ["codex"]
+    probe = [e for e in data["exchanges"] if e["step"] == "registration.probe"]
+    assert [e["status"] for e in probe] == [201, 302, 200], out  # registered, authorize, login page
+    code, out = check_trace(folder / "run.json", "--json")
+    result = json.loads(out[out.index("{"):])
+    assert result["divergences"] == [] and code == 0, result
+    assert result["replayed"] == len(data["exchanges"]), result

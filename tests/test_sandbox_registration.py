@@ -194,3 +194,51 @@ def test_a_lite_pool_binds_no_resource(sandbox: Sandbox) -> None:
                                           UseCognitoProvidedValues=True)
     claims = sign_in_registered(sandbox, pool, client_id, RESOURCE)
     assert "aud" not in claims
+
+
+# --- RFC 6750 §3.1: a request without credentials gets a challenge without an error code ----------
+
+def _challenge_error(response: httpx.Response) -> str | None:
+    from mcpauth_wizard.doctor.challenge import bearer_params
+
+    params = bearer_params(response.headers.get("www-authenticate"))
+    assert params is not None, response.headers  # a Bearer challenge, whatever was sent
+    return params.get("error")
+
+
+@pytest.mark.parametrize("endpoint", ["register", "userInfo"])
+@pytest.mark.parametrize(("credentials", "status", "error"), [
+    (None, 401, None),                   # no credentials: no error code (RFC 6750 §3.1)
+    ("Basic ZHVtbXk6ZHVtbXk=", 401, None),  # another scheme counts as none (RFC 6750 §3.1)
+    ("Bearer not-a-token", 401, "invalid_token"),
+    ("good", None, None),                # a good token: the endpoint's own answer
+])
+def test_register_and_userinfo_challenge_as_rfc_6750_says(sandbox: Sandbox, endpoint: str,
+                                                          credentials: str | None, status: int | None,
+                                                          error: str | None) -> None:
+    from mcpauth_wizard.sandbox.registration import REGISTER_SCOPE
+    from mcpauth_wizard.sandbox.tokens import access_claims
+
+    pool = make_pool(sandbox, dcr={"OpenDcrEnabled": False, "AllowedScopes": [SCOPE]})  # tokens only
+    headers = {}
+    if credentials == "good":
+        token = sandbox.signer.sign(access_claims(
+            issuer=sandbox.issuer(pool.id), client_id="registrar", sub="s", username="dcr@example.com",
+            scope=f"openid {REGISTER_SCOPE}", resource=None))
+        headers["Authorization"] = f"Bearer {token}"
+    elif credentials:
+        headers["Authorization"] = credentials
+    if endpoint == "register":
+        response = httpx.post(pool.register, headers=headers, json={
+            "redirect_uris": [CALLBACK], "client_name": "VS Code", "token_endpoint_auth_method": "none",
+            "grant_types": ["authorization_code"]})
+    else:
+        response = httpx.get(f"{pool.domain_url}/oauth2/userInfo", headers=headers)
+    if credentials == "good":
+        assert response.status_code == (201 if endpoint == "register" else 200), response.text
+        assert "www-authenticate" not in response.headers
+        if endpoint == "userInfo":
+            assert response.json()["username"] == "dcr@example.com"
+        return
+    assert response.status_code == status, response.text
+    assert _challenge_error(response) == error, response.headers["www-authenticate"]

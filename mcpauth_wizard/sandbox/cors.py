@@ -2,8 +2,8 @@
 
 A browser client (MCP Inspector v1's web UI) fetches metadata, and posts to the token and
 registration endpoints, from its page: without `Access-Control-Allow-Origin` the browser
-hides the answer ("Failed to fetch"). What real AWS sends is known for none of the surfaces,
-so each is a switch (`Sandbox(cors=…)`, or MCPAUTH_SANDBOX_CORS: surfaces comma-separated, or
+hides the answer ("Failed to fetch"). What real AWS sends is documented for one endpoint
+only (the token endpoint's `*`, below), so each surface is a switch (`Sandbox(cors=…)`, or MCPAUTH_SANDBOX_CORS: surfaces comma-separated, or
 "none"), and tests run the doctor under each plausible combination
 (tests/test_sandbox_cors.py). The defaults, surface by surface:
 
@@ -14,9 +14,11 @@ so each is a switch (`Sandbox(cors=…)`, or MCPAUTH_SANDBOX_CORS: surfaces comm
 - "resource_metadata": the gateway's protected-resource metadata (RFC 9728). On: what the
   sandbox always sent; AgentCore's guide says nothing about CORS; unverified.
   contract: tests/test_live_aws.py::test_live_cors_on_gateway_resource_metadata
-- "oauth": the login domain's token, registration and userInfo endpoints. On: reported —
-  browser apps (Amplify's and oidc-client-ts's code flow) exchange Cognito codes from the
-  page; the registration endpoint's: unverified.
+- "oauth": the login domain's token, registration and userInfo endpoints. On: the token
+  endpoint's `Access-Control-Allow-Origin: *` is in the AWS guide's token endpoint page
+  (docs.aws.amazon.com/cognito/latest/developerguide/token-endpoint.html, checked
+  2026-12-06; trace tests/traces/aws-guide-token-endpoint-cors.json); userInfo's and the
+  registration endpoint's: unverified.
   contract: tests/test_live_aws.py::test_live_cors_on_token_endpoint
 
 A surface that is on answers every request with `Access-Control-Allow-Origin: *` and a CORS

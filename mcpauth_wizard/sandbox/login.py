@@ -103,7 +103,11 @@ class LoginEmulator:
         domain = self.directory.domain_of_pool(pool_id)
         issuer = self.issuer(pool_id)
         document: dict[str, Any] = {
-            # [discovery] shaped like Cognito's: no code_challenge_methods_supported (reported).
+            # [discovery] shaped like Cognito's: no code_challenge_methods_supported (reported),
+            # and no claims_supported: the document a user quoted from real Cognito
+            # (github.com/localstack/localstack/issues/12914, 2025-07-28; its fields sorted by
+            # name) goes from authorization_endpoint straight to end_session_endpoint
+            # (tests/traces/issue-localstack-12914-openid-configuration.json).
             "issuer": issuer,
             "jwks_uri": f"{issuer}/.well-known/jwks.json",
             "response_types_supported": ["code", "token"],
@@ -111,8 +115,6 @@ class LoginEmulator:
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "claims_supported": ["aud", "auth_time", "cognito:username", "email", "email_verified",
-                                 "exp", "iat", "iss", "sub", "token_use"],
         }
         if domain:
             base = self.domain_url(domain.prefix)
@@ -290,14 +292,26 @@ class LoginEmulator:
         if grant == "authorization_code":
             return self._code_grant(domain.pool_id, client, form)
         if grant == "refresh_token":
+            if not form.get("refresh_token"):  # [token] "grant_type is refresh_token but
+                # refresh_token is not included" is the guide's invalid_request example
+                # (tests/traces/aws-guide-token-endpoint-errors.json)
+                return self._token_error("invalid_request", "refresh_token is required")
             issued = self.refresh_tokens.get(form.get("refresh_token", ""))
             if issued is None or issued.client_id != client["ClientId"]:
                 return self._token_error("invalid_grant", "refresh token is not valid")
             problem = self._token_resource(domain.pool_id, form, issued)
             # [binding] the bound resource is kept on refresh
             return problem or self._tokens(domain.pool_id, issued, refresh=False)
-        if grant in ("client_credentials", "implicit"):
+        if grant == "client_credentials":
+            if not client.get("ClientSecret"):  # a client without a secret asking for it: Cognito
+                # answered {"error":"invalid_scope"} (quoted in repost.aws/questions/QUnhrxb08MRJaH7hIRtUnCKA;
+                # tests/traces/repost-client-credentials-public-client.json); the status is not
+                # quoted: 400, as every token error the guide lists
+                return self._token_error("invalid_scope", "client_credentials needs a client secret")
             return self._token_error("unauthorized_client", f"{grant} is not allowed for this client")
+        # [token] unsupported_grant_type: "Returned if grant_type is anything other than
+        # authorization_code or refresh_token" (implicit included: it is no token-endpoint
+        # grant; tests/traces/aws-guide-token-endpoint-errors.json)
         return self._token_error("unsupported_grant_type")
 
     def _code_grant(self, pool_id: str, client: dict[str, Any], form: dict[str, str]) -> Response:
@@ -357,14 +371,21 @@ class LoginEmulator:
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     async def userinfo(self, request: Request) -> Response:
-        header = request.headers.get("authorization", "")
+        scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            # RFC 6750 §3.1: a request without credentials (or with another scheme) gets a
+            # challenge "SHOULD NOT include an error code or other error information"
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
         try:
-            claims = self.signer.verify(header.split(" ", 1)[1]) if " " in header else None
+            claims = self.signer.verify(token.strip())
         except Exception:  # noqa: BLE001 - any bad token is invalid_token
             claims = None
         if not claims or claims.get("token_use") != "access" or claims.get("exp", 0) < time.time():
-            return JSONResponse({"error": "invalid_token"}, status_code=401,
-                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            # guide, "The user attributes endpoint" (userinfo-endpoint.html), invalid token:
+            # 401 and this error and description (tests/traces/aws-guide-userinfo-endpoint-errors.json)
+            return JSONResponse({"error": "invalid_token"}, status_code=401, headers={
+                "WWW-Authenticate": 'Bearer error="invalid_token", error_description="Access token is '
+                                    'expired, disabled, or deleted, or the user has globally signed out."'})
         pool_id = claims["iss"].rsplit("/", 1)[-1]
         user = self.directory.user(pool_id, claims["username"])
         info = {"sub": claims["sub"], "username": claims["username"]}

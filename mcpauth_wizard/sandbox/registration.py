@@ -84,15 +84,17 @@ class Registrar:
 
     def _grant_types_allowed(self, request: Request, pool_id: str,
                              dcr: dict[str, Any]) -> tuple[list[str] | None, Response | None]:
-        header = request.headers.get("authorization", "")
-        if not header.lower().startswith("bearer "):
+        scheme, _, token = request.headers.get("authorization", "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
             if not dcr.get("OpenDcrEnabled", False):
+                # RFC 6750 §3.1: no credentials, so a challenge without an error code; the JSON
+                # body as the other refusals (contract: tests/test_live_aws.py::test_live_registration_refusal_shape)
                 return None, JSONResponse(
                     {"error": "invalid_token", "error_description": "an initial access token is required"},
-                    status_code=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                    status_code=401, headers={"WWW-Authenticate": "Bearer"})
             return list(dcr.get("OpenDcrGrantTypes", ["code"])), None
         try:
-            claims = self.signer.verify(header[7:].strip())
+            claims = self.signer.verify(token.strip())
         except Exception:  # noqa: BLE001 - any bad token is invalid_token
             claims = {}
         if (claims.get("iss") != self.issuer(pool_id) or claims.get("token_use") != "access"
