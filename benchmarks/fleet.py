@@ -111,15 +111,16 @@ def main() -> None:
                 environment({**sandbox.aws_env(), "AWS_ENDPOINT_URL": aws_proxy.url}):
             from mcpauth_wizard.aws.session import AwsContext
 
-            def timed(at_once: int) -> tuple[float, Any, int]:
+            def timed(at_once: int) -> tuple[float, Any, int, int]:
                 throttle.throttled = 0
+                aws_proxy.calls.clear()
                 started = time.perf_counter()
                 fleet = run_all(AwsContext(), (sandbox.aws_env()["AWS_REGION"],), None,
                                 concurrency=at_once)
-                return time.perf_counter() - started, fleet, throttle.throttled
+                return time.perf_counter() - started, fleet, throttle.throttled, len(aws_proxy.calls)
 
-            together, fleet, throttled = timed(concurrency)
-            alone, fleet_alone, throttled_alone = timed(1)
+            together, fleet, throttled, calls = timed(concurrency)
+            alone, fleet_alone, throttled_alone, _ = timed(1)
     assert len(fleet.entries) == count, (len(fleet.entries), count)
     print(f"gateways            {count} (delay {delay * 1000:.0f} ms per request and per AWS call; "
           f"AWS throttles above {rate:.0f} calls/s)")
@@ -127,6 +128,8 @@ def main() -> None:
           f"{throttled} throttled answers; {_lost(fleet)} not diagnosed)")
     print(f"fleet, one by one   {alone:7.2f} s  ({alone / count:.2f} s per gateway; "
           f"{throttled_alone} throttled answers; {_lost(fleet_alone)} not diagnosed)")
+    print(f"AWS calls           {calls} in the fleet run ({calls / together:.1f} per second; "
+          f"the throttle allows {rate:.0f})")
     print(f"speed-up            {alone / together:5.1f}x  (same gateways, same run)")
 
 
