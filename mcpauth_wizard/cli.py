@@ -13,6 +13,7 @@ import click
 
 from mcpauth_wizard import __version__
 from mcpauth_wizard.commands.clients_command import register as register_clients_commands
+from mcpauth_wizard.commands.monitor_command import register as register_monitor_commands
 from mcpauth_wizard.commands.template_commands import register as register_template_commands
 from mcpauth_wizard.core.errors import BadInput, McpAuthError
 from mcpauth_wizard.core.options import Options, pass_options, pass_options_only  # noqa: F401 - re-exported
@@ -221,6 +222,7 @@ def platforms_command(markdown: bool, as_json: bool) -> None:
 
 register_template_commands(cli)
 register_clients_commands(cli)
+register_monitor_commands(cli)
 
 
 @cli.command("doctor")
@@ -336,16 +338,17 @@ def sandbox() -> None:
 
 
 @sandbox.command("check-trace")
-@click.argument("record", type=click.Path(dir_okay=False))
+@click.argument("records", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the divergences as JSON.")
-def sandbox_check_trace(record: str, as_json: bool) -> None:
-    """Replay a `doctor --record` FILE against a sandbox shaped like it; list every divergence.
+def sandbox_check_trace(records: tuple[str, ...], as_json: bool) -> None:
+    """Replay `doctor --record` FILEs, each against a sandbox shaped like it; list every
+    divergence.
 
     Exit code 0: the sandbox answered as recorded; 1: divergences; 2: not a record.
     """
     from mcpauth_wizard.commands.sandbox_commands import check_trace
 
-    check_trace(record, as_json)
+    check_trace(records, as_json)
 
 
 @sandbox.command("sweep-live")

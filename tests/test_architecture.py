@@ -107,4 +107,5 @@ def test_the_top_level_holds_packages_and_the_entry_modules_only() -> None:
     loose = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert loose == ["__init__.py", "__main__.py", "cli.py"], loose
     rooms = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists())
-    assert rooms == ["aws", "commands", "core", "doctor", "mcp", "oauth", "provision", "sandbox"], rooms
+    assert rooms == ["aws", "commands", "core", "doctor", "mcp", "monitor", "oauth", "provision",
+                     "sandbox"], rooms

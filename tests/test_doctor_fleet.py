@@ -179,3 +179,29 @@ def test_throttling_is_absorbed_by_the_retries(sandbox: Sandbox, fleet: dict[str
     for gateway_id in fleet["gateways"]:
         wanted = ["COGNITO_CALLBACK_MISSING"] if gateway_id == fleet["broken"] else []
         assert by_id[gateway_id]["root_causes"] == wanted
+
+
+def test_a_deleted_client_in_allowed_clients_does_not_stop_the_run(sandbox: Sandbox,  # noqa: F811
+                                                                    fleet: dict[str, Any],
+                                                                    tmp_path: Path) -> None:
+    """allowedClients still names a client deleted in the console: the gateway is diagnosed
+    (its other clients' platforms found), not dropped as 'not diagnosed'."""
+    pool = next(v["pool"] for v in fleet["gateways"].values() if v["index"] == 0)
+    cognito = sandbox.boto("cognito-idp")
+    gone = cognito.create_user_pool_client(UserPoolId=pool, ClientName="deleted-later")["UserPoolClient"]["ClientId"]
+    cognito.delete_user_pool_client(UserPoolId=pool, ClientId=gone)
+    claude = next(c["ClientId"] for c in cognito.list_user_pool_clients(UserPoolId=pool, MaxResults=60)[
+        "UserPoolClients"] if c["ClientName"] == "mcpauth-claude")
+    control = sandbox.boto("bedrock-agentcore-control")
+    first = control.get_gateway(gatewayIdentifier=next(iter(fleet["gateways"])))
+    authorizer = {"customJWTAuthorizer": {**first["authorizerConfiguration"]["customJWTAuthorizer"],
+                                          "allowedClients": [gone, claude]}}
+    extra = control.create_gateway(name="fleet-gw-stale", roleArn=first["roleArn"], protocolType="MCP",
+                                   authorizerType="CUSTOM_JWT", authorizerConfiguration=authorizer)["gatewayId"]
+    try:
+        _, report = _fleet_json(sandbox, tmp_path)
+    finally:
+        control.delete_gateway(gatewayIdentifier=extra)
+    entry = next(g for g in report["gateways"] if g["gateway_id"] == extra)
+    assert entry["report"] is not None and "problem" not in entry, entry.get("problem")
+    assert set(entry["report"]["platforms"]) == {"claude"}

@@ -15,12 +15,12 @@ from tests.sandbox_fixtures import mcpauth
 TRACES = Path(__file__).with_name("traces")
 
 
-def check_trace(path: Path, *args: str) -> tuple[int, str]:
+def check_trace(*args: str | Path) -> tuple[int, str]:
     """The command as a user runs it: its own process (its sandbox is its own moto)."""
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "mcpauth_wizard", "sandbox", "check-trace", str(path), *args],
+    done = subprocess.run([sys.executable, "-m", "mcpauth_wizard", "sandbox", "check-trace", *map(str, args)],
                           capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
     return done.returncode, done.stdout + done.stderr
 
@@ -106,11 +106,28 @@ def test_check_trace_refuses_what_is_not_a_record(sandbox: Sandbox, tmp_path: Pa
     assert code == 2 and len(out.strip().splitlines()) == 1 and "Traceback" not in out, out
 
 
-@pytest.mark.parametrize("trace", sorted(TRACES.glob("*.json")), ids=lambda p: p.name)
-def test_the_sandbox_agrees_with_every_kept_trace(sandbox: Sandbox, tmp_path: Path, trace: Path) -> None:
-    code, out = check_trace(trace, "--json")
+def test_the_sandbox_agrees_with_every_kept_trace(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Every file of tests/traces/ in one check-trace run (as a contributor runs it:
+    `mcpauth sandbox check-trace tests/traces/*.json`), each against its own sandbox."""
+    traces = sorted(TRACES.glob("*.json"))
+    code, out = check_trace(*traces, "--json")
     result = json.loads(out[out.index("{"):])
-    assert result["divergences"] == [] and code == 0, result
+    assert [Path(t["file"]).name for t in result["traces"]] == [t.name for t in traces]
+    for trace in result["traces"]:
+        assert trace["divergences"] == [] and trace["replayed"] > 0, trace
+    assert code == 0
+
+
+def test_one_diverging_trace_among_several_fails_the_run(recorded: Recorded, tmp_path: Path) -> None:
+    data = json.loads(recorded.record.read_text())
+    changed = next(x for x in data["exchanges"] if x.get("status") == 200)
+    changed["status"] = 418
+    altered = tmp_path / "altered.json"
+    altered.write_text(json.dumps(data))
+    code, out = check_trace(recorded.record, altered)
+    assert code == 1, out
+    assert "2 records replayed: 1 with divergences" in out
+    assert "418" in out
 
 
 def test_traces_folder_is_not_empty() -> None:

@@ -145,10 +145,11 @@ def test_a_special_file_is_never_overwritten(tmp_path: Path) -> None:
 
 
 def test_two_add_callbacks_at_once_lose_no_url(aws, cognito, pool_with_client, tmp_path: Path) -> None:
-    """Ten rounds of two processes adding a URL each to the same client at the same moment,
+    """Four rounds of two processes adding a URL each to the same client at the same moment,
     through a proxy that slows every AWS call and holds the second one's write (0.6 s):
     without a lock the first reads, writes and reads its URL back, then the held write (made
-    from a read without that URL) erases it, and both say "every other setting kept"."""
+    from a read without that URL) erases it, and both say "every other setting kept". The
+    hold puts the writes in that order every round, so a few rounds show what ten did."""
     from tests.aws_proxy import AwsProxy
 
     pool, client = pool_with_client
@@ -159,7 +160,7 @@ def test_two_add_callbacks_at_once_lose_no_url(aws, cognito, pool_with_client, t
 
     with AwsProxy(aws.url, delay_s=0.05, hold=hold) as proxy:
         env["AWS_ENDPOINT_URL"] = proxy.url
-        for round_ in range(10):
+        for round_ in range(4):
             urls = [f"https://app{round_}-{i}.example.com/callback" for i in range(2)]
             outcomes: list[Any] = [None, None]
 

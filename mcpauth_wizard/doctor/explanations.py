@@ -936,6 +936,101 @@ EXPLANATIONS: dict[str, Explanation] = {
         fix="Serve the URL the finding names with one content-coding the client asked for "
             "(Accept-Encoding), or none.",
         sources=(rfc(9110, "8.4", "Content-Encoding"),)),
+    # --- `mcpauth monitor`: drift since the last good run (doctor/drift.py) --------------------
+    "DRIFT_CALLBACK_REMOVED": Explanation(
+        why="`mcpauth monitor` keeps each gateway's setup from its last run without errors; "
+            "since then a callback URL left the app client's CallbackURLs: a console edit, an "
+            "UpdateUserPoolClient call that sent a shorter list (it replaces the whole client), "
+            "or infrastructure as code that does not know the URL. A callback added is not drift.",
+        fix="If the removal was not meant, put the URL back: `mcpauth add-callback URL "
+            "--client-id CLIENT_ID` (or PLATFORM instead of URL). If it was meant, nothing: the "
+            "next run without errors becomes the new baseline.",
+        console=CLIENT_CONSOLE + " → Allowed callback URLs",
+        cli=_client_cli("add the URL back to CallbackURLs"),
+        cdk="UserPoolClient: oAuth: { callbackUrls: ['https://…'] }",
+        sources=(APP_CLIENTS, UPDATING, UPDATE_CLIENT)),
+    "DRIFT_CLIENT_RECREATED": Explanation(
+        why="An app client of the last good run is gone and a client with the same name has a "
+            "new id: deleted and created again by hand, or replaced by infrastructure as code "
+            "(a change CloudFormation makes by replacement). Platforms configured with the old "
+            "id, and a gateway whose allowedClients lists it, refuse or cannot find the new one.",
+        fix="Give each platform the new client id and its secret, and put the new id in the "
+            "gateway's allowedClients: `mcpauth init` records both (then `mcpauth show`).",
+        console=GATEWAY_CONSOLE,
+        cli=_gateway_cli("the new client id in allowedClients"),
+        cdk=CDK_GATEWAY,
+        sources=(APP_CLIENTS, GATEWAY_JWT, GATEWAY_JWT_API)),
+    "DRIFT_CLIENT_REMOVED": Explanation(
+        why="An app client of the last good run is gone and no client has its name: deleted in "
+            "the console, by a cleanup script, or by infrastructure as code. Every platform "
+            "configured with it fails at sign-in (unknown client).",
+        fix="Create it again with `mcpauth init` (same platforms), and give the platform the "
+            "new id and secret; or, if it was retired on purpose, remove it from the platform.",
+        console="Amazon Cognito console → User pools → your pool → App clients",
+        sources=(APP_CLIENTS,)),
+    "DRIFT_SCOPE_REMOVED": Explanation(
+        why="A scope the last good run had is gone: unticked on the app client (its "
+            "AllowedOAuthScopes), or removed from the resource server, or the resource server "
+            "deleted with all its scopes. A client asking for it is refused with invalid_scope, "
+            "and a gateway that requires it refuses the token. A scope added is not drift.",
+        fix="Tick the scope again on the app client, or create the resource server's scope "
+            "again: `mcpauth doctor --fix` where mcpauth.toml is, or `mcpauth init`.",
+        console=CLIENT_CONSOLE + " → Custom scopes",
+        cli=_client_cli("add the scope back to AllowedOAuthScopes"),
+        cdk="UserPoolClient: oAuth: { scopes: [OAuthScope.resourceServer(server, scope)] }",
+        sources=(RESOURCE_SERVERS, UPDATE_CLIENT, UPDATING)),
+    "DRIFT_FLOW_REMOVED": Explanation(
+        why="An OAuth grant type the app client allowed at the last good run (AllowedOAuthFlows, "
+            "e.g. code) is switched off: MCP clients sign in with the authorization code grant, "
+            "so switching code off ends every sign-in with unauthorized_client.",
+        fix="Switch the grant on again: `mcpauth add-callback PLATFORM --client-id CLIENT_ID "
+            "--enable-code-flow`, or in the console.",
+        console=CLIENT_CONSOLE + " → OAuth grant types",
+        cli=_client_cli('put "code" back in AllowedOAuthFlows'),
+        cdk="UserPoolClient: oAuth: { flows: { authorizationCodeGrant: true } }",
+        sources=(APP_CLIENTS, UPDATE_CLIENT, AUTHORIZE)),
+    "DRIFT_ALLOWED_CLIENT_REMOVED": Explanation(
+        why="The gateway's allowedClients no longer lists a client it admitted at the last good "
+            "run (or a list now exists where the gateway admitted every client): tokens of that "
+            "client are refused at the gateway with 401, although sign-in works.",
+        fix="Put the client id back in allowedClients: `mcpauth init` with the platforms that "
+            "use it, or the console.",
+        console=GATEWAY_CONSOLE,
+        cli=_gateway_cli("the client id back in allowedClients"),
+        cdk=CDK_GATEWAY,
+        sources=(GATEWAY_JWT, GATEWAY_JWT_API, UPDATE_GATEWAY)),
+    "DRIFT_AUDIENCE_CHANGED": Explanation(
+        why="The gateway's allowedAudience dropped a value it had at the last good run, or "
+            "checks an audience where it checked none: a Cognito access token carries aud only "
+            "when the client sent resource to a pool that binds it, so tokens that passed "
+            "before are refused. An audience added beside the old ones, or the check dropped, "
+            "is not drift.",
+        fix="Set allowedAudience back, or make every client send the audience it now needs "
+            "(`mcpauth init --gateway-audience` sets up both ends).",
+        console=GATEWAY_CONSOLE,
+        cli=_gateway_cli("allowedAudience as it was"),
+        cdk=CDK_GATEWAY,
+        sources=(GATEWAY_JWT, GATEWAY_JWT_API, RESOURCE_BINDING)),
+    "DRIFT_GATEWAY_SCOPES_CHANGED": Explanation(
+        why="The gateway's allowedScopes differ from the last good run's: tokens are checked "
+            "against scopes the clients may not ask for (or no longer against the ones they "
+            "ask for). Emptying the list checks no scope at all, which is not drift.",
+        fix="Set allowedScopes back to the full scope strings the clients ask for (the resource "
+            "server's identifier/scope): `mcpauth init --gateway-allowed-scopes`.",
+        console=GATEWAY_CONSOLE,
+        cli=_gateway_cli("allowedScopes as they were"),
+        cdk=CDK_GATEWAY,
+        sources=(GATEWAY_JWT, GATEWAY_JWT_API, UPDATE_GATEWAY)),
+    "DRIFT_DISCOVERY_URL_CHANGED": Explanation(
+        why="The gateway's discoveryUrl, the user pool whose tokens it trusts, changed since the "
+            "last good run: tokens from the old pool are refused, and clients keep signing in "
+            "there until they are moved.",
+        fix="Set discoveryUrl back to " + DISCOVERY_URL + " of the old pool, or move every "
+            "client to the new pool with `mcpauth init`.",
+        console=GATEWAY_CONSOLE,
+        cli=_gateway_cli("discoveryUrl as it was"),
+        cdk=CDK_GATEWAY,
+        sources=(GATEWAY_JWT, GATEWAY_JWT_API, GET_GATEWAY)),
 }
 
 

@@ -107,6 +107,16 @@ CODES: dict[str, tuple[Severity, str]] = {
     "REGISTRATION_CLIENT_LEFT": ("warning", 'a client the doctor registered could not be proven its own in AWS, so it was left (the fix names the delete command)'),
     "SERVER_ACCEPTS_FORGED_TOKEN": ("error", "`--audit`: the MCP server accepted a bearer token no honest server may accept (alg none, a key of the doctor's own, expired, another issuer or audience, an ID token, garbage)"),
     "LOGIN_PORT_TAKEN": ("error", "`--login`: another process listens on the callback's port on one of the addresses `localhost` means (127.0.0.1, ::1): the sign-in does not start, so the code cannot land there"),
+    # `mcpauth monitor`: the setup against its last good run (doctor/drift.py)
+    "DRIFT_CALLBACK_REMOVED": ("warning", "`mcpauth monitor`: a callback URL registered at the last good run is gone from the app client"),
+    "DRIFT_CLIENT_RECREATED": ("warning", "`mcpauth monitor`: an app client was re-created (same name, new id): platforms and allowedClients still hold the old id"),
+    "DRIFT_CLIENT_REMOVED": ("warning", "`mcpauth monitor`: an app client of the last good run is gone, and none has its name"),
+    "DRIFT_SCOPE_REMOVED": ("warning", "`mcpauth monitor`: a scope was unticked on an app client, or removed from (or with) the resource server, since the last good run"),
+    "DRIFT_FLOW_REMOVED": ("warning", "`mcpauth monitor`: an OAuth grant type (AllowedOAuthFlows) was switched off since the last good run"),
+    "DRIFT_ALLOWED_CLIENT_REMOVED": ("warning", "`mcpauth monitor`: the gateway's allowedClients no longer admits a client it admitted at the last good run"),
+    "DRIFT_AUDIENCE_CHANGED": ("warning", "`mcpauth monitor`: the gateway's allowedAudience dropped a value, or checks an audience it did not check at the last good run"),
+    "DRIFT_GATEWAY_SCOPES_CHANGED": ("warning", "`mcpauth monitor`: the gateway's allowedScopes differ from the last good run's"),
+    "DRIFT_DISCOVERY_URL_CHANGED": ("warning", "`mcpauth monitor`: the gateway's discoveryUrl (the pool it trusts) changed since the last good run"),
 }
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mcpauth_wizard.core.errors import NotFound
 from mcpauth_wizard.doctor.context import Target
 from mcpauth_wizard.doctor.report import Report
 
@@ -146,12 +147,7 @@ def read_setup(aws: Any, region: str, gateway_id: str, project: Any) -> Setup:
         for client_id in allowed:
             try:
                 described = app_clients.describe_client(aws, pool_id, client_id)
-            except Exception as exc:  # noqa: BLE001 - the run itself reports a missing client
-                from mcpauth_wizard.aws.session import translate_aws_error
-                from mcpauth_wizard.core.errors import NotFound
-
-                if not isinstance(translate_aws_error(exc), NotFound):
-                    raise
+            except NotFound:  # allowedClients names a deleted client: the run reports it
                 continue
             for platform in platforms_of(described):
                 clients.setdefault(platform, client_id)

@@ -205,8 +205,10 @@ def _names(target: dict[str, Any], setup: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def replay(data: dict[str, Any], *, say: Any = print) -> Result:
-    """Shape a sandbox like the record, replay every exchange, list the divergences."""
+def replay(data: dict[str, Any], *, say: Any = print, fresh: bool = False) -> Result:
+    """Shape a sandbox like the record, replay every exchange, list the divergences.
+    `fresh`: forget what an earlier replay in this process left in moto (its state is per
+    process: the sandboxes of one check-trace run follow one another, never overlap)."""
     import httpx
 
     from mcpauth_wizard.sandbox.server import Sandbox
@@ -214,6 +216,8 @@ def replay(data: dict[str, Any], *, say: Any = print) -> Result:
     target, setup = data["target"], data.get("setup") or {}
     result = Result()
     with Sandbox().start() as sandbox, tempfile.TemporaryDirectory() as folder:
+        if fresh:
+            sandbox.control_plane.reset()
         new_target, new_setup, secrets = _shape(sandbox, folder, target, setup)
         old, new = _names(target, setup), _names(new_target, new_setup)
         pairs: dict[str, str] = {}
