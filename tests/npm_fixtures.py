@@ -29,9 +29,19 @@ def _tool(name: str, what: str = "outside peers") -> str:
 
 
 def npm_ci(folder: Path, installed: Path, what: str = "outside peers") -> None:
-    """`npm ci` in `folder` (its package-lock.json) unless `installed` exists already."""
+    """`npm ci` in `folder` (its package-lock.json) unless `installed` exists already; one
+    install at a time per folder (pytest-xdist workers may ask for the same one at once)."""
+    import fcntl
+
     if installed.exists():
         return
+    with open(folder / ".npm-ci.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not installed.exists():  # another worker installed it while this one waited
+            _install(folder, what)
+
+
+def _install(folder: Path, what: str) -> None:
     npm = _tool("npm", what)
     try:
         proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder,

@@ -80,3 +80,24 @@ def setup(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Setup:
     mcp_url = data["mcp_url"]
     return Setup(sandbox, seed, folder, seed.pool_id, mcp_url, f"openid {mcp_url}/invoke",
                  clients, secrets, sandbox.login.domain_url("conf-login"))
+
+
+def sandbox_boto(sandbox: Sandbox, service: str, region: str = "us-east-1") -> Any:
+    """A boto3 client of the sandbox's control plane in `region` (Sandbox.boto is us-east-1)."""
+    import boto3
+
+    return boto3.client(service, endpoint_url=sandbox.endpoint_url, region_name=region,
+                        aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+
+
+def remove_callbacks(sandbox: Sandbox, pool_id: str, client_name: str,
+                     region: str = "us-east-1") -> None:
+    """A console edit: the app client's callback URLs emptied (every other setting kept)."""
+    cognito = sandbox_boto(sandbox, "cognito-idp", region)
+    listed = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+    client_id = next(c["ClientId"] for c in listed if c["ClientName"] == client_name)
+    described = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
+    model = cognito.meta.service_model.operation_model("UpdateUserPoolClient").input_shape.members
+    kept = {k: v for k, v in described.items() if k in model}
+    kept["CallbackURLs"] = []
+    cognito.update_user_pool_client(**kept)

@@ -17,7 +17,7 @@ import pytest
 
 from mcpauth_wizard.sandbox.server import Sandbox
 from tests.aws_proxy import AwsProxy
-from tests.sandbox_fixtures import mcpauth, sandbox  # noqa: F401 - the module fixture
+from tests.sandbox_fixtures import mcpauth, remove_callbacks, sandbox  # noqa: F401 - the module fixture
 
 OTHER_REGION = "eu-west-1"
 
@@ -46,20 +46,8 @@ def fleet(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     assert code == 0, out
     iam = sandbox.seed(pool_name="fleet-iam", gateway_name="fleet-gw-iam").gateway_id
     broken = next(g for g, v in gateways.items() if v["index"] == 1)
-    _remove_callbacks(sandbox, gateways[broken]["pool"], "mcpauth-chatgpt")
+    remove_callbacks(sandbox, gateways[broken]["pool"], "mcpauth-chatgpt")
     return {"gateways": gateways, "broken": broken, "far": far, "iam": iam}
-
-
-def _remove_callbacks(sandbox: Sandbox, pool_id: str, client_name: str) -> None:  # noqa: F811
-    """A console edit: the app client's callback URLs emptied (every other setting kept)."""
-    cognito = sandbox.boto("cognito-idp")
-    listed = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
-    client_id = next(c["ClientId"] for c in listed if c["ClientName"] == client_name)
-    described = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
-    model = cognito.meta.service_model.operation_model("UpdateUserPoolClient").input_shape.members
-    kept = {k: v for k, v in described.items() if k in model}
-    kept["CallbackURLs"] = []
-    cognito.update_user_pool_client(**kept)
 
 
 def _fleet_json(sandbox: Sandbox, folder: Path, *args: str) -> tuple[int, dict[str, Any]]:  # noqa: F811

@@ -25,7 +25,8 @@ import pytest
 
 from mcpauth_wizard.sandbox.local import environment, working_folder
 from mcpauth_wizard.sandbox.server import Sandbox
-from tests.sandbox_fixtures import sandbox  # noqa: F401 - the module fixture
+from tests.sandbox_fixtures import remove_callbacks, sandbox  # noqa: F401 - the module fixture
+from tests.sandbox_fixtures import sandbox_boto as boto
 
 pytestmark = pytest.mark.filterwarnings(  # moto's CloudFormation skips the types it lacks
     "ignore:Tried to parse AWS:UserWarning")
@@ -79,26 +80,6 @@ def emf_lines(out: str) -> list[dict[str, Any]]:
 
 def by_gateway(lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {line["GatewayId"]: line for line in lines if "GatewayId" in line}
-
-
-def remove_callbacks(sandbox: Sandbox, pool_id: str, client_name: str,  # noqa: F811
-                     region: str = "us-east-1") -> None:
-    """A console edit: the app client's callback URLs emptied (every other setting kept)."""
-    cognito = boto(sandbox, "cognito-idp", region)
-    listed = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
-    client_id = next(c["ClientId"] for c in listed if c["ClientName"] == client_name)
-    described = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
-    model = cognito.meta.service_model.operation_model("UpdateUserPoolClient").input_shape.members
-    kept = {k: v for k, v in described.items() if k in model}
-    kept["CallbackURLs"] = []
-    cognito.update_user_pool_client(**kept)
-
-
-def boto(sandbox: Sandbox, service: str, region: str = "us-east-1") -> Any:  # noqa: F811
-    import boto3
-
-    return boto3.client(service, endpoint_url=sandbox.endpoint_url, region_name=region,
-                        aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
 
 
 @pytest.fixture(scope="module")
