@@ -446,6 +446,25 @@ def test_remove_asks_then_deletes_the_stack_and_its_snapshots(sandbox: Sandbox, 
     assert code == 0 and "nothing to remove" in err
 
 
+def test_a_stack_deploy_did_not_make_is_neither_updated_nor_deleted(sandbox: Sandbox,  # noqa: F811
+                                                                     tmp_path: Path) -> None:
+    """Someone's own stack under the name given: deploy would replace its template and remove
+    would delete it; both refuse (one line, exit 2) without a change set or a delete."""
+    boto(sandbox, "s3").create_bucket(Bucket="monitor-deploy-foreign")
+    cf = boto(sandbox, "cloudformation")
+    cf.create_stack(StackName="team-stack", TemplateBody=json.dumps({"Resources": {
+        "Topic": {"Type": "AWS::SNS::Topic"}}}), Tags=[{"Key": "team", "Value": "payments"}])
+    sandbox.control_plane.log.clear()
+    code, _, err = cli(sandbox, tmp_path, "monitor", "deploy", "--bucket", "monitor-deploy-foreign",
+                       "--package", str(fake_package(tmp_path)), "--stack-name", "team-stack", "--yes")
+    assert code == 2 and "not made by `mcpauth monitor deploy`" in err and "nothing changed" in err, err
+    code, _, err = cli(sandbox, tmp_path, "monitor", "remove", "--stack-name", "team-stack", "--yes")
+    assert code == 2 and "nothing deleted" in err, err
+    operations = sandbox.control_plane.log.operations()
+    assert not {"CreateChangeSet", "ExecuteChangeSet", "DeleteStack", "PutObject"} & set(operations), operations
+    assert _stack(sandbox, "team-stack") is not None
+
+
 @pytest.mark.parametrize(("args", "says"), [
     (["deploy", "--bucket", "Bad_Bucket", "--package", "{pkg}"], "not an S3 bucket name"),
     (["deploy", "--bucket", "ok-bucket", "--package", "{pkg}", "--stack-name", "9lives"], "--stack-name"),

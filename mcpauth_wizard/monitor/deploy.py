@@ -119,6 +119,17 @@ def _stack(cf: Any, name: str) -> dict[str, Any] | None:
         raise
 
 
+TAG = {"Key": "mcpauth", "Value": "monitor"}  # on every stack `deploy` makes (the change set's tags)
+
+
+def _refuse_foreign(found: dict[str, Any], stack: str, doing: str) -> None:
+    """A stack without `deploy`'s tag is someone else's: never updated nor deleted from here."""
+    if TAG not in (found.get("Tags") or []):
+        raise BadInput(f"stack {stack} was not made by `mcpauth monitor deploy` (it lacks the tag "
+                       f"{TAG['Key']}={TAG['Value']}): nothing {doing}; accepted: a stack name "
+                       "`mcpauth monitor deploy` made, or a new one (--stack-name)")
+
+
 def _wait_change_set(cf: Any, change_set: str, deadline: float) -> dict[str, Any]:
     while True:
         described = cf.describe_change_set(ChangeSetName=change_set)
@@ -210,13 +221,15 @@ def deploy(aws: Any, request: DeployRequest, *, confirm: Callable[[str], bool],
     if status and status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
         raise AwsProblem(f"stack {request.stack} is {status}: wait until it is done, then deploy again")
     kind = "UPDATE" if status and status != "REVIEW_IN_PROGRESS" else "CREATE"
+    if kind == "UPDATE":
+        _refuse_foreign(existing, request.stack, "changed")
     key = _code(aws, request, say)
     deadline = time.monotonic() + request.timeout
     name = f"mcpauth-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
     created = cf.create_change_set(
         StackName=request.stack, ChangeSetName=name, ChangeSetType=kind, TemplateBody=text(),
         Parameters=request.parameters(key), Capabilities=CAPABILITIES,
-        Description="mcpauth monitor deploy", Tags=[{"Key": "mcpauth", "Value": "monitor"}])
+        Description="mcpauth monitor deploy", Tags=[TAG])
     change_set = created["Id"]
     described = _wait_change_set(cf, change_set, deadline)
     if described["Status"] == "FAILED":
@@ -255,6 +268,7 @@ def remove(aws: Any, stack: str, timeout: int, *, confirm: Callable[[str], bool]
     if found is None:
         say(f"No stack {stack} in {aws.region_name}: nothing to remove.")
         return True
+    _refuse_foreign(found, stack, "deleted")
     resources = cf.list_stack_resources(StackName=stack).get("StackResourceSummaries") or []
     bucket = next((r.get("PhysicalResourceId") for r in resources
                    if r.get("LogicalResourceId") == "StateBucket" and r.get("PhysicalResourceId")), None)
