@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 
+from mcpauth_wizard.sandbox.local import environment
 from mcpauth_wizard.sandbox.server import Sandbox
 from tests.aws_proxy import AwsProxy
 from tests.sandbox_fixtures import mcpauth, remove_callbacks, sandbox  # noqa: F401 - the module fixture
@@ -193,3 +194,74 @@ def test_a_deleted_client_in_allowed_clients_does_not_stop_the_run(sandbox: Sand
     entry = next(g for g in report["gateways"] if g["gateway_id"] == extra)
     assert entry["report"] is not None and "problem" not in entry, entry.get("problem")
     assert set(entry["report"]["platforms"]) == {"claude"}
+
+
+def test_gateways_on_one_pool_read_it_once(sandbox: Sandbox, fleet: dict[str, Any],  # noqa: F811
+                                          tmp_path: Path) -> None:
+    """Two more gateways on the first setup's pool, one gateway at a time: the pool, its
+    domain, resource servers and clients are read from AWS once for the three gateways (the
+    run's read cache), and every gateway's verdict is what it is without the cache."""
+    control = sandbox.boto("bedrock-agentcore-control")
+    first_id = next(g for g, v in fleet["gateways"].items() if v["index"] == 0)
+    first = control.get_gateway(gatewayIdentifier=first_id)
+    extra = [control.create_gateway(name=f"fleet-gw-twin-{i}", roleArn=first["roleArn"], protocolType="MCP",
+                                    authorizerType="CUSTOM_JWT",
+                                    authorizerConfiguration=first["authorizerConfiguration"])["gatewayId"]
+             for i in range(2)]
+    sandbox.control_plane.log.clear()
+    try:
+        code, report = _fleet_json(sandbox, tmp_path, "--concurrency", "1")
+        served = sandbox.control_plane.log.operations()
+    finally:
+        for gateway_id in extra:
+            control.delete_gateway(gatewayIdentifier=gateway_id)
+    assert code == 1  # the broken setup is still broken
+    gateways = len(report["gateways"])  # the three setups and the two twins
+    assert served.count("DescribeUserPool") == 3, served  # the three setups' pools, once each
+    assert served.count("GetGateway") == gateways, served  # read_setup's read serves the run too
+    by_id = {g["gateway_id"]: g for g in report["gateways"]}
+    for gateway_id in extra:
+        assert by_id[gateway_id]["report"] is not None
+        assert set(by_id[gateway_id]["report"]["platforms"]) == {"chatgpt", "claude"}
+    assert by_id[first_id]["root_causes"] == []
+
+
+def test_the_read_cache_keeps_only_successful_reads_per_region(sandbox: Sandbox,  # noqa: F811
+                                                               fleet: dict[str, Any]) -> None:
+    """The rule, case by case: the same read again is answered from the cache (as a copy);
+    another region, another pool, an error and a write each go to AWS."""
+    from mcpauth_wizard.aws.session import AwsContext
+    from mcpauth_wizard.doctor.fleet import ReadCache, fleet_aws
+
+    cache = ReadCache()
+    base = AwsContext(endpoint_url=sandbox.endpoint_url)
+    here, there = (fleet_aws(base, region, 1, cache) for region in ("us-east-1", OTHER_REGION))
+    pools = [v["pool"] for v in fleet["gateways"].values()]
+    log = sandbox.control_plane.log
+
+    def served(call: Any) -> int:
+        """How many calls reached the control plane."""
+        log.clear()
+        try:
+            call()
+        except Exception:  # noqa: BLE001 - an error answer is one of the cases
+            pass
+        return len(log.operations())
+
+    with environment(sandbox.aws_env()):
+        cognito_here, cognito_there = here.client("cognito-idp"), there.client("cognito-idp")
+    first = cognito_here.describe_user_pool(UserPoolId=pools[0])
+    first["UserPool"]["Name"] = "changed by the caller"  # must not reach the next caller
+    cases = [
+        ("the same read again", lambda: cognito_here.describe_user_pool(UserPoolId=pools[0]), 0),
+        ("another pool", lambda: cognito_here.describe_user_pool(UserPoolId=pools[1]), 1),
+        ("another region", lambda: cognito_there.list_user_pools(MaxResults=10), 1),
+        ("the same list in the first region", lambda: cognito_here.list_user_pools(MaxResults=10), 1),
+        ("a read that failed", lambda: cognito_here.describe_user_pool(UserPoolId="us-east-1_nope"), 1),
+        ("the failed read again", lambda: cognito_here.describe_user_pool(UserPoolId="us-east-1_nope"), 1),
+        ("a write", lambda: cognito_here.update_user_pool(UserPoolId=pools[2]), 1),
+    ]
+    for name, call, sent in cases:
+        assert served(call) == sent, name
+    again = cognito_here.describe_user_pool(UserPoolId=pools[0])
+    assert again["UserPool"]["Name"] != "changed by the caller"

@@ -49,6 +49,9 @@ class AwsContext:
     # client-side rate limiter spreads a fleet's calls when AWS throttles.
     retry_mode: str = "standard"
     max_pool_connections: int = 10  # botocore's default; `doctor --all` raises it to its concurrency
+    # Called with each new client after mcpauth's own event handlers are registered
+    # (`doctor --all` attaches its read cache: doctor/fleet.py ReadCache).
+    client_hooks: list[Callable[[Any], None]] = field(default_factory=list)
     _clients: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -118,6 +121,8 @@ class AwsContext:
             client.meta.events.register("before-call.*.*", self._notify)
             client.meta.events.register("after-call.*.*", self._note_unmodelled)
             client.meta.events.register("after-call.*.*", self._answered)
+            for hook in self.client_hooks:
+                hook(client)
             self._clients[service] = client
         return self._clients[service]
 

@@ -15,6 +15,8 @@ as wide as the concurrency; list calls use botocore's paginators (aws/agentcore.
 from __future__ import annotations
 
 import asyncio
+import copy
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +91,7 @@ class Fleet:
     regions: tuple[str, ...]
     entries: list[Entry] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)  # gateways without CUSTOM_JWT
+    cached_reads: int = 0  # AWS reads answered by the run's ReadCache instead of AWS
 
     @property
     def errors(self) -> int:
@@ -103,13 +106,68 @@ class Fleet:
                             "warnings": sum(e.warnings for e in self.entries)}}
 
 
-def fleet_aws(base: Any, region: str, concurrency: int) -> Any:
-    """An AwsContext like `base` (profile, endpoint, observers) for `region`, adaptive retries."""
+class ReadCache:
+    """One fleet run's answers to read calls (Describe*, Get*, List*), shared by its gateways:
+    gateways on one user pool read the pool, its domain, resource servers and clients once,
+    and each gateway's GetGateway serves its run too. Only successful answers are kept, for
+    this run only (a doctor run is a snapshot anyway); every call is still announced to the
+    context's observers (-v, --record, the monitor's IAM test) before the cache answers it.
+    Attached through botocore's before-call / after-call events: a before-call handler that
+    returns (http response, parsed answer) stands in for the request (botocore client.py)."""
+
+    def __init__(self) -> None:
+        self._answers: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("before-call.*.*", self._before)
+        client.meta.events.register("after-call.*.*", self._after)
+
+    @staticmethod
+    def _key(model: Any, params: dict[str, Any], context: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The call as sent: region and URL (one endpoint may serve every region: the
+        sandbox), operation, query and body."""
+        from mcpauth_wizard.aws.session import is_mutating
+
+        if is_mutating(model.name) or not model.name.startswith(("Describe", "Get", "List")):
+            return None
+        body = params.get("body")
+        return (context.get("client_region"), params.get("url"), model.service_model.service_name,
+                model.name, params.get("url_path"),
+                repr(sorted((params.get("query_string") or {}).items()))
+                if isinstance(params.get("query_string"), dict) else repr(params.get("query_string")),
+                body if isinstance(body, (bytes, str)) else repr(body))
+
+    def _before(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> Any:
+        key = self._key(model, params, context)
+        if key is None:
+            return None
+        with self._lock:
+            found = self._answers.get(key)
+            if found is None:
+                context["mcpauth_read_cache_key"] = key
+                return None
+            self.hits += 1
+        http, parsed = found
+        return http, copy.deepcopy(parsed)
+
+    def _after(self, http_response: Any, parsed: Any, context: dict[str, Any], **_: Any) -> None:
+        key = context.pop("mcpauth_read_cache_key", None)
+        if key is not None and getattr(http_response, "status_code", 500) < 300 and isinstance(parsed, dict):
+            with self._lock:
+                self._answers.setdefault(key, (http_response, copy.deepcopy(parsed)))
+
+
+def fleet_aws(base: Any, region: str, concurrency: int, cache: ReadCache | None = None) -> Any:
+    """An AwsContext like `base` (profile, endpoint, observers) for `region`, adaptive retries,
+    answering repeated reads from `cache` when given."""
     from mcpauth_wizard.aws.session import AwsContext
 
     return AwsContext(profile=base.profile, region=region, endpoint_url=base.endpoint_url,
                       call_observers=base.call_observers, answer_observers=base.answer_observers,
-                      retry_mode="adaptive", max_pool_connections=max(10, concurrency * 2))
+                      retry_mode="adaptive", max_pool_connections=max(10, concurrency * 2),
+                      client_hooks=[cache.attach] if cache is not None else [])
 
 
 def platforms_of(described: dict[str, Any]) -> list[str]:
@@ -186,7 +244,8 @@ async def diagnose_all(base_aws: Any, regions: tuple[str, ...], project: Any = N
     from mcpauth_wizard.aws import agentcore
 
     fleet = Fleet(regions)
-    contexts = {region: fleet_aws(base_aws, region, concurrency) for region in regions}
+    cache = ReadCache()
+    contexts = {region: fleet_aws(base_aws, region, concurrency, cache) for region in regions}
     listed = await asyncio.gather(*(asyncio.to_thread(agentcore.list_gateways, contexts[r])
                                     for r in regions))
     work: list[tuple[str, Any]] = []
@@ -206,6 +265,7 @@ async def diagnose_all(base_aws: Any, regions: tuple[str, ...], project: Any = N
         if on_entry is not None:
             on_entry(entry, done, len(tasks))
     fleet.entries = [task.result() for task in tasks]  # in listing order, not finishing order
+    fleet.cached_reads = cache.hits
     return fleet
 
 
