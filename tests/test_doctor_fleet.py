@@ -265,3 +265,34 @@ def test_the_read_cache_keeps_only_successful_reads_per_region(sandbox: Sandbox,
         assert served(call) == sent, name
     again = cognito_here.describe_user_pool(UserPoolId=pools[0])
     assert again["UserPool"]["Name"] != "changed by the caller"
+
+
+def test_a_region_that_cannot_be_listed_does_not_hide_the_others(sandbox: Sandbox,  # noqa: F811
+                                                                 fleet: dict[str, Any],
+                                                                 tmp_path: Path) -> None:
+    """ListGateways denied in one of two regions (an SCP, a region without AgentCore): that
+    region is named as failed, the other's gateways are all reported, exit 1."""
+    lock = threading.Lock()
+    denied: list[str] = []
+
+    def rule(operation: str) -> str | None:
+        if operation.split("?")[0] != "GET /gateways/":
+            return None
+        with lock:
+            if denied:
+                return None
+            denied.append(operation)
+            return "AccessDeniedException"
+
+    with AwsProxy(sandbox.endpoint_url, rule=rule) as proxy:
+        code, out = mcpauth(sandbox, tmp_path, "doctor", "--all", "--json", "--region", "us-east-1",
+                            "--region", OTHER_REGION, env={"AWS_ENDPOINT_URL": proxy.url})
+    report = json.loads(out)
+    assert code == 1 and len(denied) == 1
+    [failed] = report["failed_regions"]
+    assert "ListGateways failed" in failed["problem"] and "access denied" in failed["problem"], failed
+    listed = {g["region"] for g in report["gateways"]}
+    assert listed == {"us-east-1", OTHER_REGION} - {failed["region"]}
+    wanted = set(fleet["gateways"]) if failed["region"] == OTHER_REGION else {fleet["far"]}
+    assert wanted <= {g["gateway_id"] for g in report["gateways"]}
+    assert report["summary"]["errors"] >= 1

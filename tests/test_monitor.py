@@ -25,6 +25,7 @@ import pytest
 
 from mcpauth_wizard.sandbox.local import environment, working_folder
 from mcpauth_wizard.sandbox.server import Sandbox
+from tests.aws_proxy import AwsProxy
 from tests.sandbox_fixtures import remove_callbacks, sandbox  # noqa: F401 - the module fixture
 from tests.sandbox_fixtures import sandbox_boto as boto
 
@@ -385,7 +386,46 @@ def test_deploy_with_yes_shows_the_change_set_then_creates_the_stack(sandbox: Sa
                        "--package", str(package), "--stack-name", "mon-yes", "--regions",
                        "us-east-1,eu-west-1", "--email", "ops@example.com", "--yes")
     assert code == 0, err
-    assert "nothing to change" in err and "ExecuteChangeSet" not in sandbox.control_plane.log.operations()
+    assert "nothing to change" in err and "ExecuteChangeSet" not in sandbox.control_plane.log.operations(), err
+
+
+def test_a_code_only_update_keeps_the_deployed_settings(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
+    """Deployed with regions, e-mail, schedule and retention; then a deploy with new code
+    and no such flags: every one is kept (UsePreviousValue), the screen says so, and a flag
+    given again with another value is shown as before → after."""
+    boto(sandbox, "s3").create_bucket(Bucket="monitor-deploy-keep")
+    first = fake_package(tmp_path)
+    code, _, err = cli(sandbox, tmp_path, "monitor", "deploy", "--bucket", "monitor-deploy-keep",
+                       "--package", str(first), "--stack-name", "mon-keep", "--regions",
+                       "us-east-1,eu-west-1", "--email", "ops@example.com", "--schedule",
+                       "rate(1 hour)", "--log-retention-days", "365", "--yes")
+    assert code == 0, err
+    cf = boto(sandbox, "cloudformation")
+
+    def deployed() -> dict[str, str]:
+        stack = cf.describe_stacks(StackName="mon-keep")["Stacks"][0]
+        return {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+
+    before = deployed()
+    (tmp_path / "v2").mkdir()
+    second = fake_package(tmp_path / "v2")
+    with zipfile.ZipFile(second, "a") as archive:  # other code: an update to make
+        archive.writestr("mcpauth_wizard/monitor/version.txt", "2")
+    code, _, err = cli(sandbox, tmp_path, "monitor", "deploy", "--bucket", "monitor-deploy-keep",
+                       "--package", str(second), "--stack-name", "mon-keep", "--yes")
+    assert code == 0, err
+    after = deployed()
+    for key in ("Regions", "AlertEmail", "Schedule", "LogRetentionDays"):
+        assert after[key] == before[key], (key, before, after)
+    assert after["CodeKey"] != before["CodeKey"]
+    assert "kept as deployed: Regions, Schedule, AlertEmail, LogRetentionDays" in err, err
+    (tmp_path / "v3").mkdir()
+    code, _, err = cli(sandbox, tmp_path, "monitor", "deploy", "--bucket", "monitor-deploy-keep",
+                       "--package", str(second), "--stack-name", "mon-keep", "--schedule",
+                       "rate(30 minutes)", "--yes")
+    assert code == 0, err
+    assert "Parameter Schedule: 'rate(1 hour)' → 'rate(30 minutes)'" in err, err
+    assert deployed()["Schedule"] == "rate(30 minutes)" and deployed()["Regions"] == before["Regions"]
 
 
 def test_a_declined_deploy_executes_nothing(sandbox: Sandbox, tmp_path: Path) -> None:  # noqa: F811
@@ -617,3 +657,57 @@ def test_a_failing_drift_store_fails_the_run_after_the_metrics_are_written(
     written = by_gateway([json.loads(t) for t in out.getvalue().splitlines() if t.startswith("{")])
     assert set(runs["gateways"]) <= set(written)  # the doctor's metrics went out first
     assert written[runs["broken"]]["Errors"] > 0
+
+
+@pytest.mark.parametrize(("answer", "told"), [
+    (None, "the client as AWS describes it"),
+    ("ResourceNotFoundException", "gone: None"),
+    ("AccessDeniedException", "raised: drift not compared"),
+    ("ThrottlingException", "raised: drift not compared"),
+])
+def test_only_not_found_makes_a_client_gone(sandbox: Sandbox, runs: dict[str, Any],  # noqa: F811
+                                            answer: str | None, told: str) -> None:
+    """A client of the last snapshot this run did not probe is read again: only AWS's
+    not-found makes it gone (DRIFT_CLIENT_REMOVED); a denied or throttled read is raised, so
+    the gateway's drift is not compared and its snapshot is not replaced."""
+    from mcpauth_wizard.aws.session import AwsContext
+    from mcpauth_wizard.monitor.handler import _described_missing
+
+    gateway_id, pool_id = next(iter(runs["gateways"].items()))
+    client = next(c for c in boto(sandbox, "cognito-idp").list_user_pool_clients(
+        UserPoolId=pool_id, MaxResults=60)["UserPoolClients"] if c["ClientName"] == "mcpauth-claude")
+    old = {"clients": {client["ClientId"]: {"ClientName": "mcpauth-claude"}}}
+    new = {"clients": {}}
+
+    def rule(operation: str) -> str | None:
+        return answer if operation == "DescribeUserPoolClient" else None
+
+    with AwsProxy(sandbox.endpoint_url, rule=rule) as proxy, \
+            environment({**sandbox.aws_env(), "AWS_MAX_ATTEMPTS": "1"}):
+        aws = AwsContext(endpoint_url=proxy.url)
+        if told.startswith("raised"):
+            with pytest.raises(Exception) as raised:
+                _described_missing(aws, pool_id, old, new)
+            assert answer.removesuffix("Exception").lower()[:6] in str(raised.value).lower().replace(" ", "")
+        else:
+            found = _described_missing(aws, pool_id, old, new)
+            # not found: gone (its name's twin, looked up by name, is not found either)
+            assert [c["ClientId"] for c in found] == ([client["ClientId"]] if answer is None else [])
+
+
+def test_someone_elses_pending_create_is_not_deleted_by_a_declined_deploy(sandbox: Sandbox,  # noqa: F811
+                                                                          tmp_path: Path) -> None:
+    """A stack REVIEW_IN_PROGRESS (someone's change set, not executed) under the name given:
+    deploy refuses before making a change set, so a decline cannot delete their stack."""
+    boto(sandbox, "s3").create_bucket(Bucket="monitor-deploy-pending")
+    cf = boto(sandbox, "cloudformation")
+    cf.create_change_set(StackName="pending-stack", ChangeSetName="theirs", ChangeSetType="CREATE",
+                         TemplateBody=json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}))
+    assert _stack(sandbox, "pending-stack")["StackStatus"] == "REVIEW_IN_PROGRESS"
+    sandbox.control_plane.log.clear()
+    code, _, err = cli(sandbox, tmp_path, "monitor", "deploy", "--bucket", "monitor-deploy-pending",
+                       "--package", str(fake_package(tmp_path)), "--stack-name", "pending-stack")
+    assert code == 2 and "not made by `mcpauth monitor deploy`" in err, err
+    operations = sandbox.control_plane.log.operations()
+    assert not {"CreateChangeSet", "DeleteStack", "DeleteChangeSet", "PutObject"} & set(operations), operations
+    assert _stack(sandbox, "pending-stack") is not None

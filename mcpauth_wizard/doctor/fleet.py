@@ -92,14 +92,17 @@ class Fleet:
     entries: list[Entry] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)  # gateways without CUSTOM_JWT
     cached_reads: int = 0  # AWS reads answered by the run's ReadCache instead of AWS
+    failed_regions: list[dict[str, str]] = field(default_factory=list)  # gateways not listed there
 
     @property
     def errors(self) -> int:
-        return sum(e.errors for e in self.entries)
+        """One per gateway error, and one per region whose gateways could not be listed."""
+        return sum(e.errors for e in self.entries) + len(self.failed_regions)
 
     def as_dict(self) -> dict[str, Any]:
         return {"mcpauth_doctor_all": 1, "regions": list(self.regions),
                 "gateways": [e.as_dict() for e in self.entries], "skipped": self.skipped,
+                "failed_regions": self.failed_regions,
                 "summary": {"gateways": len(self.entries),
                             "with_errors": sum(e.errors > 0 for e in self.entries),
                             "errors": self.errors,
@@ -247,9 +250,18 @@ async def diagnose_all(base_aws: Any, regions: tuple[str, ...], project: Any = N
     cache = ReadCache()
     contexts = {region: fleet_aws(base_aws, region, concurrency, cache) for region in regions}
     listed = await asyncio.gather(*(asyncio.to_thread(agentcore.list_gateways, contexts[r])
-                                    for r in regions))
+                                    for r in regions), return_exceptions=True)
     work: list[tuple[str, Any]] = []
     for region, summaries in zip(regions, listed, strict=True):
+        if isinstance(summaries, BaseException):  # one region's failure never hides the others
+            if not isinstance(summaries, Exception):
+                raise summaries  # KeyboardInterrupt and the like end the run
+            from mcpauth_wizard.aws.session import translate_aws_error
+
+            said = translate_aws_error(summaries) or summaries
+            fleet.failed_regions.append({"region": region,
+                                         "problem": f"ListGateways failed: {said}"})
+            continue
         for summary in summaries:
             if summary.authorizer_type == "CUSTOM_JWT":
                 work.append((region, summary))
@@ -282,6 +294,8 @@ def summary_lines(fleet: Fleet) -> list[str]:
         what = entry.problem or causes
         lines.append(f"{mark} {entry.gateway_id} ({entry.name or '-'}) {entry.region}: "
                      f"{entry.errors} error(s), {entry.warnings} warning(s)" + (f" — {what}" if what else ""))
+    for failed in fleet.failed_regions:
+        lines.append(f"✗ region {failed['region']}: gateways not listed — {failed['problem']}")
     total = len(fleet.entries)
     broken = sum(e.errors > 0 for e in fleet.entries)
     regions = ", ".join(fleet.regions)

@@ -77,12 +77,50 @@ class DeployRequest:
     package: Path | None = None
     timeout: int = DEFAULT_TIMEOUT  # for CloudFormation, from the change set's creation on
 
-    def parameters(self, code_key: str) -> list[dict[str, str]]:
-        given = {"CodeBucket": self.bucket, "CodeKey": code_key,
-                 "Regions": ",".join(self.regions), "Schedule": self.schedule,
-                 "AlertEmail": self.email or "",
-                 "LogRetentionDays": str(self.retention_days) if self.retention_days else None}
-        return [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items() if v is not None]
+    def given(self, code_key: str) -> dict[str, str | None]:
+        """Each template parameter's value from the flags; None: not given."""
+        return {"CodeBucket": self.bucket, "CodeKey": code_key,
+                "Regions": ",".join(self.regions) or None, "Schedule": self.schedule,
+                "AlertEmail": self.email,
+                "LogRetentionDays": str(self.retention_days) if self.retention_days else None}
+
+    def unchanged(self, code_key: str, previous: dict[str, str] | None) -> bool:
+        """An update whose every given parameter equals the deployed one (code included)."""
+        return _unchanged_params(self.given(code_key), previous)
+
+    def parameters(self, code_key: str, previous: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """CREATE (`previous` None): what was given, the template's defaults for the rest
+        (no e-mail: ""). UPDATE: what was given; what was not keeps its deployed value
+        (UsePreviousValue) — a code-only deploy never resets the regions, the e-mail, the
+        schedule or the log retention."""
+        found: list[dict[str, Any]] = []
+        for key, value in self.given(code_key).items():
+            if value is not None:
+                found.append({"ParameterKey": key, "ParameterValue": value})
+            elif previous is not None and key in previous:
+                found.append({"ParameterKey": key, "UsePreviousValue": True})
+            elif previous is None and key in ("Regions", "AlertEmail"):
+                found.append({"ParameterKey": key, "ParameterValue": ""})
+        return found
+
+
+def _unchanged_params(given: dict[str, str | None], previous: dict[str, str] | None) -> bool:
+    return previous is not None and all(v is None or previous.get(k) == v for k, v in given.items())
+
+
+def parameter_lines(request: DeployRequest, code_key: str, previous: dict[str, str]) -> list[str]:
+    """An update's parameters, each changed one as before → after, the kept ones named."""
+    lines, kept = [], []
+    for key, value in request.given(code_key).items():
+        if key in ("CodeBucket", "CodeKey"):
+            continue
+        if value is None or previous.get(key) == value:
+            kept.append(key)
+        else:
+            lines.append(f"  ~ Parameter {key}: {previous.get(key, '')!r} → {value!r}")
+    if kept:
+        lines.append(f"  = kept as deployed: {', '.join(kept)}")
+    return lines
 
 
 def _code(aws: Any, request: DeployRequest, say: Callable[[str], None]) -> str:
@@ -215,20 +253,22 @@ def deploy(aws: Any, request: DeployRequest, *, confirm: Callable[[str], bool],
     cf = aws.client("cloudformation")
     existing = _stack(cf, request.stack)
     status = existing["StackStatus"] if existing else None
+    if existing is not None:  # any state, REVIEW_IN_PROGRESS too: a decline would delete it
+        _refuse_foreign(existing, request.stack, "changed")
     if status == "ROLLBACK_COMPLETE":
         raise AwsProblem(f"stack {request.stack} is ROLLBACK_COMPLETE (its create failed): "
                          f"`mcpauth monitor remove --stack-name {request.stack}` deletes it, then deploy again")
     if status and status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS":
         raise AwsProblem(f"stack {request.stack} is {status}: wait until it is done, then deploy again")
     kind = "UPDATE" if status and status != "REVIEW_IN_PROGRESS" else "CREATE"
-    if kind == "UPDATE":
-        _refuse_foreign(existing, request.stack, "changed")
+    previous = ({p["ParameterKey"]: p.get("ParameterValue", "") for p in existing.get("Parameters") or []}
+                if kind == "UPDATE" and existing is not None else None)
     key = _code(aws, request, say)
     deadline = time.monotonic() + request.timeout
     name = f"mcpauth-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
     created = cf.create_change_set(
         StackName=request.stack, ChangeSetName=name, ChangeSetType=kind, TemplateBody=text(),
-        Parameters=request.parameters(key), Capabilities=CAPABILITIES,
+        Parameters=request.parameters(key, previous), Capabilities=CAPABILITIES,
         Description="mcpauth monitor deploy", Tags=[TAG])
     change_set = created["Id"]
     described = _wait_change_set(cf, change_set, deadline)
@@ -239,9 +279,18 @@ def deploy(aws: Any, request: DeployRequest, *, confirm: Callable[[str], bool],
             say(f"Stack {request.stack} already matches: nothing to change.")
             return True
         raise AwsProblem(f"CloudFormation refused the change set: {reason}")
+    if not described.get("Changes") and request.unchanged(key, previous):
+        # no resource change and every parameter as deployed (CloudFormation itself then
+        # refuses the change set as FAILED, above; a stand-in that accepts it: the same)
+        _discard(cf, request.stack, change_set, kind)
+        say(f"Stack {request.stack} already matches: nothing to change.")
+        return True
     say(f"Change set {name} for stack {request.stack} ({kind.lower()}, region {aws.region_name}):")
     for line in change_lines(described):
         say(line)
+    if previous is not None:
+        for line in parameter_lines(request, key, previous):
+            say(line)
     if not confirm(f"Execute this change set on stack {request.stack}?"):
         _discard(cf, request.stack, change_set, kind)
         return False
@@ -262,7 +311,6 @@ def remove(aws: Any, stack: str, timeout: int, *, confirm: Callable[[str], bool]
            say: Callable[[str], None]) -> bool:
     """Delete the stack (and the drift snapshots its bucket holds) after consent; False when
     declined. No stack: nothing to do."""
-    deadline = time.monotonic() + timeout
     cf = aws.client("cloudformation")
     found = _stack(cf, stack)
     if found is None:
@@ -282,6 +330,7 @@ def remove(aws: Any, stack: str, timeout: int, *, confirm: Callable[[str], bool]
         say(f"  and the {len(objects)} drift snapshot(s) in s3://{bucket}")
     if not confirm(f"Delete stack {stack}?"):
         return False
+    deadline = time.monotonic() + timeout  # from the consent on: the time at the prompt is not CloudFormation's
     if objects:
         s3 = aws.client("s3")
         for start in range(0, len(objects), 1000):

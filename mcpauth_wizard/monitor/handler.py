@@ -78,9 +78,14 @@ def _described_missing(aws: Any, pool_id: str | None, old: dict[str, Any],
     listed: list[dict[str, Any]] | None = None
 
     def describe(client_id: str) -> dict[str, Any] | None:
+        """The client now, or None when AWS says it does not exist. Any other failure
+        (throttled after the retries, access denied) is raised: the drift of this gateway is
+        then not compared (store_problems), never told as "client removed"."""
+        from mcpauth_wizard.core.errors import NotFound
+
         try:
             return app_clients.describe_client(aws, pool_id, client_id)
-        except Exception:  # noqa: BLE001 - not found (or not readable): not a client of now
+        except NotFound:
             return None
 
     for client_id in wanted:
