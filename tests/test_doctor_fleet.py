@@ -296,3 +296,30 @@ def test_a_region_that_cannot_be_listed_does_not_hide_the_others(sandbox: Sandbo
     wanted = set(fleet["gateways"]) if failed["region"] == OTHER_REGION else {fleet["far"]}
     assert wanted <= {g["gateway_id"] for g in report["gateways"]}
     assert report["summary"]["errors"] >= 1
+
+
+def _sent(platform: str) -> str:
+    """A redirect URI the platform sends (its first template, a port filled in)."""
+    from mcpauth_wizard.mcp.platforms import PLATFORMS
+
+    return PLATFORMS[platform].callback_templates[0].replace("{port}", "8765")
+
+
+@pytest.mark.parametrize(("client", "platforms"), [
+    ({"ClientName": "mcpauth-chatgpt"}, ["chatgpt"]),  # the name init gives
+    ({"ClientName": "mcpauth-chatgpt", "CallbackURLs": ["CLAUDE"]}, ["chatgpt"]),  # the name wins
+    ({"ClientName": "chatgpt"}, []),  # no prefix: not init's name
+    ({"ClientName": "mcpauth-nosuch", "CallbackURLs": ["CLAUDE"]}, ["claude"]),  # else callbacks
+    ({"ClientName": "console", "CallbackURLs": ["CHATGPT", "CLAUDE"]}, ["chatgpt", "claude"]),
+    ({"ClientName": "console", "CallbackURLs": ["CHATGPT/"]}, []),  # off by a slash
+    # a loopback callback several clients send: each of them, never the doctor itself
+    ({"ClientName": "console", "CallbackURLs": ["DOCTOR"]}, ["claude-code", "fastmcp", "python-sdk"]),
+    ({"ClientName": "console"}, []),
+])
+def test_the_platforms_a_client_serves(client: dict[str, Any], platforms: list[str]) -> None:
+    from mcpauth_wizard.doctor.fleet import platforms_of
+
+    urls = {"CHATGPT": _sent("chatgpt"), "CLAUDE": _sent("claude"), "DOCTOR": _sent("doctor"),
+            "CHATGPT/": _sent("chatgpt") + "/"}
+    described = {**client, "CallbackURLs": [urls[u] for u in client.get("CallbackURLs", [])]}
+    assert platforms_of(described) == platforms

@@ -18,7 +18,7 @@ import asyncio
 import copy
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mcpauth_wizard.core.errors import NotFound
@@ -31,21 +31,10 @@ GATEWAY_TIMEOUT = 300.0  # one gateway's whole run; the doctor's steps have thei
 
 @dataclass
 class Setup:
-    """One gateway's setup as AWS and mcpauth.toml describe it: what its run checks."""
+    """One gateway's setup as AWS and mcpauth.toml describe it: the target of its run."""
 
-    region: str
-    gateway_id: str
-    name: str
-    url: str
-    pool_id: str | None
-    clients: dict[str, str]  # platform → client id
+    target: Target
     source: str  # "mcpauth.toml" or "client names and callbacks"
-    scopes: tuple[str, ...] = ()
-
-    def target(self) -> Target:
-        return Target(url=self.url, platforms=tuple(self.clients), clients=dict(self.clients),
-                      pool_id=self.pool_id, gateway_id=self.gateway_id, region=self.region,
-                      scopes=self.scopes)
 
 
 @dataclass
@@ -76,7 +65,7 @@ class Entry:
     def as_dict(self) -> dict[str, Any]:
         found: dict[str, Any] = {
             "region": self.region, "gateway_id": self.gateway_id, "name": self.name,
-            "url": self.setup.url if self.setup else None,
+            "url": self.setup.target.url if self.setup else None,
             "setup_from": self.setup.source if self.setup else None,
             "errors": self.errors, "warnings": self.warnings, "root_causes": self.root_causes,
         }
@@ -91,7 +80,6 @@ class Fleet:
     regions: tuple[str, ...]
     entries: list[Entry] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)  # gateways without CUSTOM_JWT
-    cached_reads: int = 0  # AWS reads answered by the run's ReadCache instead of AWS
     failed_regions: list[dict[str, str]] = field(default_factory=list)  # gateways not listed there
 
     @property
@@ -174,33 +162,31 @@ def fleet_aws(base: Any, region: str, concurrency: int, cache: ReadCache | None 
 
 
 def platforms_of(described: dict[str, Any]) -> list[str]:
-    """The platforms an app client serves: the name init gives it, else its callback URLs."""
-    from mcpauth_wizard.mcp.platforms import PLATFORMS
-    from mcpauth_wizard.oauth.redirects import matches_template
+    """The platforms an app client serves: the name init gives it (`mcpauth-<platform>`),
+    else the platforms that send one of its callback URLs."""
+    from mcpauth_wizard.mcp.platforms import PLATFORMS, platforms_of_url
 
-    name = described.get("ClientName") or ""
-    if name.startswith("mcpauth-") and name[len("mcpauth-"):] in PLATFORMS:
-        return [name[len("mcpauth-"):]]
-    callbacks = described.get("CallbackURLs") or []
-    return [key for key, platform in PLATFORMS.items() if key != "doctor"
-            and any(matches_template(url, template) for url in callbacks
-                    for template in platform.callback_templates)]
+    name = (described.get("ClientName") or "").removeprefix("mcpauth-")
+    if name in PLATFORMS and described.get("ClientName") != name:
+        return [name]
+    found = [p.name for url in described.get("CallbackURLs") or [] for p in platforms_of_url(url)]
+    return [p for p in dict.fromkeys(found) if p != "doctor"]
 
 
 def read_setup(aws: Any, region: str, gateway_id: str, project: Any) -> Setup:
-    """The setup of one gateway, from AWS reads (and mcpauth.toml when it records this one)."""
+    """The setup of one gateway, from AWS reads — or, for the gateway mcpauth.toml records,
+    the target a plain `mcpauth doctor` makes from that file (doctor/run.py make_target)."""
     from mcpauth_wizard.aws import agentcore, app_clients
+    from mcpauth_wizard.doctor.run import make_target
 
     gateway = agentcore.get_gateway(aws, gateway_id)
     authorizer = agentcore.jwt_authorizer(gateway)
     pool_id = agentcore.pool_of_discovery(authorizer.get("discoveryUrl"))
     url = agentcore.mcp_url(gateway)
-    name = gateway.get("name") or ""
     if project is not None and project.gateway_id == gateway_id and (project.region or region) == region:
-        platforms = list(project.platforms) or list(project.clients)
-        clients = {p: project.client_for(p) for p in platforms if project.client_for(p)}
-        return Setup(region, gateway_id, name, url, pool_id or project.user_pool_id, clients,
-                     "mcpauth.toml", tuple(project.scopes))
+        recorded = make_target(project, url=None, platforms=None, client_id=None, secret_env=None,
+                               pool_id=None, gateway_id=None, token_env=None, login_platform=None)
+        return Setup(replace(recorded, url=url, region=region), "mcpauth.toml")
     clients: dict[str, str] = {}
     if pool_id:
         allowed = authorizer.get("allowedClients") or [
@@ -212,7 +198,8 @@ def read_setup(aws: Any, region: str, gateway_id: str, project: Any) -> Setup:
                 continue
             for platform in platforms_of(described):
                 clients.setdefault(platform, client_id)
-    return Setup(region, gateway_id, name, url, pool_id, clients, "client names and callbacks")
+    return Setup(Target(url=url, platforms=tuple(clients), clients=clients, pool_id=pool_id,
+                        gateway_id=gateway_id, region=region), "client names and callbacks")
 
 
 async def _one(aws: Any, region: str, summary: Any, project: Any, limit: asyncio.Semaphore,
@@ -225,7 +212,7 @@ async def _one(aws: Any, region: str, summary: Any, project: Any, limit: asyncio
         try:
             entry.setup = await asyncio.to_thread(read_setup, aws, region, summary.id, project)
             entry.report = await asyncio.wait_for(
-                diagnose(entry.setup.target(), aws, None, **({"timeout": timeout} if timeout else {})),
+                diagnose(entry.setup.target, aws, None, **({"timeout": timeout} if timeout else {})),
                 GATEWAY_TIMEOUT)
         except TimeoutError:
             entry.problem = f"the run did not finish within {GATEWAY_TIMEOUT:.0f}s"
@@ -277,7 +264,6 @@ async def diagnose_all(base_aws: Any, regions: tuple[str, ...], project: Any = N
         if on_entry is not None:
             on_entry(entry, done, len(tasks))
     fleet.entries = [task.result() for task in tasks]  # in listing order, not finishing order
-    fleet.cached_reads = cache.hits
     return fleet
 
 

@@ -118,7 +118,7 @@ def _drift(entry: Any, store: Any, contexts: dict[str, Any]) -> bool:
         return False
     old = store.load(entry.region, entry.gateway_id)
     if old is not None and drift.missing_clients(old, new):
-        pool_id = entry.setup.pool_id if entry.setup else None
+        pool_id = entry.setup.target.pool_id if entry.setup else None
         more = _described_missing(contexts[entry.region], pool_id, old, new)
         new = drift.snapshot(report.record_facts, gateway_id=entry.gateway_id,
                              region=entry.region, more_clients=more)
