@@ -165,6 +165,13 @@ class AwsContext:
                 f"written. Upgrade to a botocore newer than {botocore.__version__} "
                 "(`pip install -U boto3 botocore`) and run again")
 
+    def require_credentials(self, what: str) -> None:
+        """Bad input (one line, exit 2) when no credentials are found for a command that only
+        works with them; `what` names the command."""
+        if self.session.get_credentials() is None:
+            raise BadInput(f"{what} needs AWS credentials: none found (set AWS_PROFILE or run "
+                           "`aws sso login`)")
+
     def caller(self) -> dict[str, Any]:
         """Who mcpauth is in AWS (STS GetCallerIdentity: Account, Arn, UserId)."""
         return self.client("sts").get_caller_identity()

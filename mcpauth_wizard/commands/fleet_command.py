@@ -45,9 +45,7 @@ def run_fleet(opts: Options, regions: tuple[str, ...], concurrency: int, *, fmt:
     out_path = check_output(output) if output is not None else None
     base = opts.aws()
     chosen = check_regions(regions or (base.region_name,))
-    if base.session.get_credentials() is None:
-        raise BadInput("--all reads the gateways from AWS: no AWS credentials found "
-                       "(set AWS_PROFILE or run `aws sso login`)")
+    base.require_credentials("mcpauth doctor --all")
     machine = fmt == "json" and out_path is None
 
     def heard(entry: fleet.Entry, done: int, total: int) -> None:

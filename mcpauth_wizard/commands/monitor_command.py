@@ -123,14 +123,6 @@ def run_template(output: str | None) -> None:
                  "(or sam deploy, with CodeBucket and CodeKey naming a package).")
 
 
-def _credentials(aws: object, what: str) -> None:
-    from mcpauth_wizard.core.errors import BadInput
-
-    if aws.session.get_credentials() is None:  # type: ignore[attr-defined]
-        raise BadInput(f"{what} needs AWS credentials: none found (set AWS_PROFILE or run "
-                       "`aws sso login`)")
-
-
 def _say(text: str) -> None:
     from mcpauth_wizard.core import console
 
@@ -145,6 +137,7 @@ def run_deploy(opts: Options, bucket: str, stack_name: str, regions: tuple[str, 
     from mcpauth_wizard.core.errors import BadInput
     from mcpauth_wizard.monitor import deploy, package
     from mcpauth_wizard.monitor.template import RETENTION_DAYS
+    from mcpauth_wizard.provision.spec import check_email
 
     if retention is not None and retention not in RETENTION_DAYS:
         raise BadInput(f"--log-retention-days {retention}; accepted: "
@@ -152,11 +145,11 @@ def run_deploy(opts: Options, bucket: str, stack_name: str, regions: tuple[str, 
     request = deploy.DeployRequest(
         stack=deploy.check_stack_name(stack_name), bucket=deploy.check_bucket(bucket),
         regions=_regions(regions), schedule=deploy.check_schedule(schedule) if schedule else None,
-        email=deploy.check_email(email) if email else None, retention_days=retention,
+        email=check_email(email, "--email") if email else None, retention_days=retention,
         package=package.check(Path(package_file)) if package_file else None, timeout=timeout)
     aws = opts.aws()
     _ = aws.region_name  # an unknown region is bad input before any call
-    _credentials(aws, "mcpauth monitor deploy")
+    aws.require_credentials("mcpauth monitor deploy")
     if not deploy.deploy(aws, request, confirm=lambda q: opts.confirm(q, default=False), say=_say):
         _say("Nothing was executed; the change set was deleted"
              + ("." if opts.interactive else ": rerun with --yes to execute it without a prompt."))
@@ -169,7 +162,7 @@ def run_remove(opts: Options, stack_name: str, timeout: int) -> None:
     deploy.check_stack_name(stack_name)
     aws = opts.aws()
     _ = aws.region_name
-    _credentials(aws, "mcpauth monitor remove")
+    aws.require_credentials("mcpauth monitor remove")
     if not deploy.remove(aws, stack_name, timeout, confirm=lambda q: opts.confirm(q, default=False),
                          say=_say):
         _say("Nothing was deleted" + ("." if opts.interactive else
@@ -190,7 +183,7 @@ def run_once(opts: Options, regions: tuple[str, ...], state: str | None, namespa
     store = FolderStore(state) if state else None
     aws = opts.aws()
     chosen = _regions(regions) or (aws.region_name,)
-    _credentials(aws, "mcpauth monitor run-once")
+    aws.require_credentials("mcpauth monitor run-once")
     settings = handler.Settings(regions=chosen, namespace=namespace, monitor=monitor_name,
                                 concurrency=concurrency)
 

@@ -57,15 +57,6 @@ def check_schedule(expression: str) -> str:
     return expression.strip()
 
 
-def check_email(address: str) -> str:
-    from email_validator import EmailNotValidError, validate_email
-
-    try:
-        return validate_email(address, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
-        raise BadInput(f"--email {address!r}: {exc}") from None
-
-
 @dataclass
 class DeployRequest:
     stack: str

@@ -239,15 +239,16 @@ def check_tier(tier: str) -> str:
     return tier
 
 
-def check_email(email: str) -> str:
-    """An address Cognito can send the invitation to, checked by email-validator (RFC 5321 /
-    5322 syntax, IDNA host; no DNS lookup): AWS is never sent one it would refuse."""
+def check_email(email: str, what: str = "email") -> str:
+    """An address AWS can send mail to (Cognito's invitation, SNS's alarm), checked by
+    email-validator (RFC 5321 / 5322 syntax, IDNA host; no DNS lookup): AWS is never sent
+    one it would refuse. `what` names it in the error (e.g. the flag)."""
     from email_validator import EmailNotValidError, validate_email
 
     try:
         validate_email(email or "", check_deliverability=False)
     except EmailNotValidError as exc:
-        raise BadInput(f"invalid email {email!r} ({exc}); accepted: name@example.com") from None
+        raise BadInput(f"invalid {what} {email!r} ({exc}); accepted: name@example.com") from None
     return email
 
 
