@@ -323,3 +323,28 @@ def test_the_platforms_a_client_serves(client: dict[str, Any], platforms: list[s
             "CHATGPT/": _sent("chatgpt") + "/"}
     described = {**client, "CallbackURLs": [urls[u] for u in client.get("CallbackURLs", [])]}
     assert platforms_of(described) == platforms
+
+
+def test_record_pairs_each_aws_answer_with_its_own_request(sandbox: Sandbox,  # noqa: F811
+                                                            fleet: dict[str, Any]) -> None:
+    """--record's AWS calls under concurrency (the doctor reads its clients in threads): each
+    recorded answer is the one to the request recorded beside it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mcpauth_wizard.aws import app_clients
+    from mcpauth_wizard.aws.session import AwsContext
+    from mcpauth_wizard.doctor.record import AwsCalls
+
+    with environment(sandbox.aws_env()):
+        aws = AwsContext()
+        aws.client("cognito-idp")
+    calls = AwsCalls(aws)
+    pairs = [(v["pool"], c["ClientId"]) for v in fleet["gateways"].values()
+             for c in sandbox.boto("cognito-idp").list_user_pool_clients(
+                 UserPoolId=v["pool"], MaxResults=60)["UserPoolClients"]]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda p: app_clients.describe_client(aws, *p), pairs * 3))
+    described = [c for c in calls.calls if c["operation"] == "DescribeUserPoolClient"]
+    assert len(described) == len(pairs) * 3
+    for call in described:
+        assert call["params"]["ClientId"] == call["answer"]["UserPoolClient"]["ClientId"], call

@@ -38,8 +38,11 @@ class AwsContext:
     endpoint_url: str | None = None
     # Observers of every AWS call (operation name, params): -v logging, dry-run guard.
     call_observers: list[Callable[[str, str, dict[str, Any]], None]] = field(default_factory=list)
-    # Observers of every AWS answer (service, operation, HTTP status, parsed answer): --record.
-    answer_observers: list[Callable[[str, str, int | None, dict[str, Any]], None]] = field(default_factory=list)
+    # Observers of every AWS answer (service, operation, the request body as sent, HTTP status,
+    # parsed answer): --record. The body travels in botocore's per-call context, so concurrent
+    # calls of one operation are never paired with each other's answers.
+    answer_observers: list[Callable[[str, str, Any, int | None, dict[str, Any]], None]] = field(
+        default_factory=list)
     # What the AWS layer did on its own that the user must hear of (e.g. a duplicate deleted).
     notes: list[str] = field(default_factory=list)
     # Per read of FULL_REPLACE_READS: the members of its last raw answer botocore's model lacks.
@@ -126,15 +129,19 @@ class AwsContext:
             self._clients[service] = client
         return self._clients[service]
 
-    def _notify(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+    def _notify(self, model: Any, params: dict[str, Any], context: Any = None, **_: Any) -> None:
         if is_mutating(model.name):
             MUTATING_CALLS_SENT.append(model.name)
+        if isinstance(context, dict):
+            context["mcpauth_request_body"] = params.get("body") or {}
         for observer in self.call_observers:
             observer(model.service_model.service_name, model.name, params.get("body") or {})
 
-    def _answered(self, model: Any, http_response: Any = None, parsed: Any = None, **_: Any) -> None:
+    def _answered(self, model: Any, http_response: Any = None, parsed: Any = None, context: Any = None,
+                  **_: Any) -> None:
+        body = context.get("mcpauth_request_body", {}) if isinstance(context, dict) else {}
         for observer in self.answer_observers:
-            observer(model.service_model.service_name, model.name,
+            observer(model.service_model.service_name, model.name, body,
                      getattr(http_response, "status_code", None), parsed if isinstance(parsed, dict) else {})
 
     def _note_unmodelled(self, model: Any, http_response: Any = None, **_: Any) -> None:

@@ -23,31 +23,31 @@ SETUP_FACTS = ("clients", "pool", "domain", "resource_server", "gateway", "as", 
 
 
 class AwsCalls:
-    """Collects the AWS calls of a run (an observer of AwsContext)."""
+    """Collects the AWS calls of a run (an answer observer of AwsContext: each answer with
+    the request it answers)."""
 
     def __init__(self, aws: Any) -> None:
         self.calls: list[dict[str, Any]] = []
-        self._pending: list[tuple[str, str, dict[str, Any]]] = []
         if aws is not None:
-            aws.call_observers.append(self._called)
             aws.answer_observers.append(self._answered)
 
-    def _called(self, service: str, operation: str, params: Any) -> None:
-        if isinstance(params, (bytes, str)):  # JSON protocols (Cognito, AgentCore): the body as sent
+    @staticmethod
+    def _params(body: Any) -> dict[str, Any]:
+        if isinstance(body, (bytes, str)):  # JSON protocols (Cognito, AgentCore): the body as sent
             import json
 
             try:
-                params = json.loads(params or b"{}")
+                body = json.loads(body or b"{}")
             except ValueError:
-                params = {"body": f"<{len(params)} bytes>"}
-        self._pending.append((service, operation, dict(params) if isinstance(params, dict) else {}))
+                return {"body": f"<{len(body)} bytes>"}
+        return dict(body) if isinstance(body, dict) else {}
 
-    def _answered(self, service: str, operation: str, status: int | None, parsed: dict[str, Any]) -> None:
-        index = next((i for i, p in enumerate(self._pending) if p[:2] == (service, operation)), None)
-        params = self._pending.pop(index)[2] if index is not None else {}
+    def _answered(self, service: str, operation: str, body: Any, status: int | None,
+                  parsed: dict[str, Any]) -> None:
         answer = {k: v for k, v in parsed.items() if k != "ResponseMetadata"}
         error = (parsed.get("Error") or {}).get("Code")
-        self.calls.append({"service": service, "operation": operation, "params": redact_value(params),
+        self.calls.append({"service": service, "operation": operation,
+                           "params": redact_value(self._params(body)),
                            "status": status, **({"error": error} if error else {}),
                            "answer": redact_value({k: v for k, v in answer.items() if k != "Error"})})
 
