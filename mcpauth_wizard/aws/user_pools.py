@@ -131,11 +131,6 @@ def find_pools_by_name(aws: AwsContext, name: str) -> list[PoolSummary]:
     return [p for p in list_user_pools(aws) if p.name == name]
 
 
-def find_pool_by_name(aws: AwsContext, name: str) -> PoolSummary | None:
-    matches = find_pools_by_name(aws, name)
-    return matches[0] if len(matches) == 1 else None
-
-
 def made_by_mcpauth(pool: dict[str, Any]) -> bool:
     return (pool.get("UserPoolTags") or {}).get(CREATED_BY_TAG[0]) == CREATED_BY_TAG[1]
 

@@ -135,5 +135,4 @@ def drop_lost_creates(what: str, kept: str, started: Any, found: list[tuple[str,
 def answer_lost(exc: Exception) -> bool:
     """An error answering a create that botocore had retried: the first try may have reached
     AWS and made the thing (its answer lost), so "already exists" may be our own."""
-    response = getattr(exc, "response", None) or {}
-    return bool((response.get("ResponseMetadata") or {}).get("RetryAttempts"))
+    return retried(getattr(exc, "response", None) or {})

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from mcpauth_wizard.core.redact import redact_text
+from mcpauth_wizard.core.redact import REDACTED, redact_headers, redact_text
 from mcpauth_wizard.doctor.bounds import (
     ACCEPT_ENCODING,
     BODY_LIMIT,
@@ -184,9 +184,9 @@ class Context:
     async def _send(self, method: str, url: str, headers: dict[str, str], data: Any,
                     json_body: Any, auth: tuple[str, str] | None, limit: int) -> Exchange:
         started = time.perf_counter()
-        shown_headers = {k: ("<redacted>" if k.lower() == "authorization" else v) for k, v in headers.items()}
+        shown_headers = redact_headers(headers)
         if auth:
-            shown_headers["authorization"] = "<redacted>"
+            shown_headers["authorization"] = REDACTED
         sent = ("form", data) if data is not None else ("json", json_body) if json_body is not None else None
         step, at = CURRENT_STEP.get(), started - self.started
         try:

@@ -325,9 +325,7 @@ def junit_text(report: dict[str, Any]) -> str:
 
 
 def render(report: dict[str, Any], fmt: str, **kwargs: Any) -> str:
-    """The report dict in `fmt` (json, sarif or junit) as text to print or write."""
-    if fmt == "json":
-        return json.dumps(report, indent=2, default=str) + "\n"
+    """The report dict in `fmt` (sarif or junit; json is render.as_json's) as text to print or write."""
     if fmt == "sarif":
         return sarif_text(report, **kwargs)
     if fmt == "junit":

@@ -139,9 +139,14 @@ def _mermaid_text(text: str) -> str:
     return text.replace("#", "#35;").replace(";", "#59;").replace("\n", " ")
 
 
-def mermaid(report: Any) -> str:
-    recs = records(report.log, report.redact_with)
-    drawn = arrows(recs, report.target.url, failing_steps(report))
+def _drawn(report: Any) -> list[Any]:
+    """The run's arrows, redacted, the failing ones marked (one pass over the log)."""
+    return arrows(records(report.log, report.redact_with), report.target.url, failing_steps(report))
+
+
+def mermaid(report: Any, drawn: list[Any] | None = None) -> str:
+    """The sequence diagram of the run (of `drawn`, when the caller has the arrows already)."""
+    drawn = _drawn(report) if drawn is None else drawn
     used = {a.source for a in drawn} | {a.target for a in drawn} | {"C"}
     lines = ["sequenceDiagram"]
     lines += [f"    participant {k} as {v}" for k, v in PARTICIPANTS.items() if k in used]
@@ -171,7 +176,7 @@ tr.failed td{background:#fde2e2;color:#900;font-weight:600}code{font-size:13px}p
 
 def html(report: Any) -> str:
     """FILE.html: the same exchanges as a table a browser shows without any network."""
-    drawn = arrows(records(report.log, report.redact_with), report.target.url, failing_steps(report))
+    drawn = _drawn(report)
     esc = html_lib.escape
     rows = []
     for a in drawn:
@@ -185,7 +190,7 @@ def html(report: Any) -> str:
             f"<p>{report.errors} error(s), {report.warnings} warning(s); root cause: {esc(roots)}. "
             "Secrets, codes, tokens and cookies are redacted; token signatures removed.</p>"
             f"<table><tr><th>exchange</th><th>what</th></tr>{''.join(rows)}</table>"
-            f"<h2>Mermaid source</h2><pre>{esc(mermaid(report))}</pre></body></html>\n")
+            f"<h2>Mermaid source</h2><pre>{esc(mermaid(report, drawn))}</pre></body></html>\n")
 
 
 def step_arrows(log: list[tuple[str, float, Any, Any]], step_id: str, mcp_url: str,

@@ -65,7 +65,7 @@ class LoginEmulator:
     """Per pool: discovery + JWKS at the issuer; per domain: authorize, login, token, userInfo."""
 
     def __init__(self, base_url: str, directory: Directory, signer: Signer,
-                 token_resource: str = "ignore") -> None:
+                 token_resource: str = DEFAULT_TOKEN_RESOURCE) -> None:
         assert token_resource in TOKEN_RESOURCE_MODES, token_resource
         # unverified behaviour, switchable (contract: tests/test_live_aws.py::test_live_token_endpoint_accepts_resource)
         self.token_resource = token_resource

@@ -27,9 +27,7 @@ if TYPE_CHECKING:
     from mcpauth_wizard.core.options import Options
 
 LIVE_TAG = "mcpauth-live"  # value: the run id
-CREATED_BY = ("created-by", "mcpauth")
 AGENTCORE = "bedrock-agentcore-control"
-POOL_PAGE = 60  # ListUserPools / ListUserPoolClients: MaxResults is required, 60 at most
 
 
 @dataclass(frozen=True)
@@ -71,13 +69,14 @@ def live_resources(aws: AwsContext, *, older_than_s: float = 3600, now: dt.datet
     """Every pool and gateway tagged mcpauth-live (with that run id, when given) created
     before now - older_than_s. Reads only."""
     _, cutoff = _cutoff(older_than_s, now)
+    from mcpauth_wizard.aws import user_pools
+
     found: list[Found] = []
-    cognito = aws.client("cognito-idp")
-    for summary in paginate(aws, "cognito-idp", "list_user_pools", "UserPools", page_size=POOL_PAGE):
-        created = summary.get("CreationDate")
+    for summary in user_pools.list_user_pools(aws):
+        created = summary.created
         if created is None or _utc(created) > cutoff:
             continue
-        pool = cognito.describe_user_pool(UserPoolId=summary["Id"])["UserPool"]
+        pool = user_pools.describe_user_pool(aws, summary.id)
         tags = pool.get("UserPoolTags") or {}
         if LIVE_TAG not in tags or (run_id is not None and tags[LIVE_TAG] != run_id):
             continue
@@ -98,17 +97,17 @@ def live_resources(aws: AwsContext, *, older_than_s: float = 3600, now: dt.datet
 
 
 def delete_user_pool(aws: AwsContext, pool_id: str) -> None:
-    """The pool's domains and app clients, then the pool."""
-    cognito = aws.client("cognito-idp")
-    pool = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    """The pool's domains and app clients, then the pool (read again here: what it holds
+    now, not when it was listed)."""
+    from mcpauth_wizard.aws import app_clients, domains, user_pools
+
+    pool = user_pools.describe_user_pool(aws, pool_id)
     for domain in (pool.get("CustomDomain"), pool.get("Domain")):
         if domain:
-            cognito.delete_user_pool_domain(Domain=domain, UserPoolId=pool_id)
-    clients = [c["ClientId"] for c in paginate(aws, "cognito-idp", "list_user_pool_clients",
-                                               "UserPoolClients", page_size=POOL_PAGE, UserPoolId=pool_id)]
-    for client_id in clients:
-        cognito.delete_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
-    cognito.delete_user_pool(UserPoolId=pool_id)
+            domains.delete_domain(aws, pool_id, domain)
+    for client in app_clients.list_clients(aws, pool_id):
+        app_clients.delete_client(aws, pool_id, client["ClientId"])
+    user_pools.delete_user_pool(aws, pool_id)
 
 
 def delete_gateway(aws: AwsContext, gateway_id: str) -> None:
