@@ -60,10 +60,7 @@ async def validate(ctx: Context) -> Outcome:
 
         authorizer = jwt_authorizer(gateway)
     ctx.facts["claims"] = claims_table(claims, authorizer, issuer)
-    if gateway:
-        from mcpauth_wizard.aws.agentcore import jwt_authorizer
-
-        authorizer = jwt_authorizer(gateway)
+    if authorizer is not None:
         allowed_clients = authorizer.get("allowedClients") or []
         if allowed_clients and claims.get("client_id") not in allowed_clients:
             add("TOKEN_AUDIENCE_MISMATCH", f"the token's client_id {claims.get('client_id')} is not in "
