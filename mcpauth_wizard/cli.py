@@ -292,7 +292,8 @@ def doctor(opts: Options, url: str | None, allow_breaking: bool, all_gateways: b
                   given={"url": url, **flags})
         return
     if len(regions) > 1:
-        raise BadInput("one doctor run checks one region: give one --region, or add --all")
+        raise BadInput(f"--region {' --region '.join(regions)}: one doctor run checks one region; "
+                       "accepted: one --region, or several with --all")
     if regions:  # the global --region, given after the command name
         opts.region = regions[0]
     from mcpauth_wizard.commands.doctor_command import run_doctor
