@@ -711,3 +711,19 @@ def test_someone_elses_pending_create_is_not_deleted_by_a_declined_deploy(sandbo
     operations = sandbox.control_plane.log.operations()
     assert not {"CreateChangeSet", "DeleteStack", "DeleteChangeSet", "PutObject"} & set(operations), operations
     assert _stack(sandbox, "pending-stack") is not None
+
+
+@pytest.mark.parametrize(("content", "kept"), [
+    (b'{"gateway": {}}', True),  # a snapshot
+    (b"not json", False),  # damaged: no baseline
+    (b"[1, 2]", False),  # not an object
+    (b'{"pad": "' + b"x" * (256 * 1024) + b'"}', False),  # past the bound: not read whole
+])
+def test_a_snapshot_is_read_within_its_bound(tmp_path: Path, content: bytes, kept: bool) -> None:
+    from mcpauth_wizard.monitor.store import FolderStore, key_of
+
+    path = tmp_path / key_of("us-east-1", "gw1")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    loaded = FolderStore(tmp_path).load("us-east-1", "gw1")
+    assert (loaded is not None) == kept, loaded

@@ -19,6 +19,9 @@ from mcpauth_wizard.monitor.iam import SNAPSHOT_PREFIX
 _PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
+SNAPSHOT_LIMIT = 256 * 1024  # bytes read of one snapshot at most (one is about 1 KB)
+
+
 def key_of(region: str, gateway_id: str) -> str:
     for part in (region, gateway_id):
         if not _PART.match(part) or ".." in part:
@@ -27,6 +30,9 @@ def key_of(region: str, gateway_id: str) -> str:
 
 
 def _decode(data: bytes | str) -> dict[str, Any] | None:
+    """A snapshot read within SNAPSHOT_LIMIT (callers read one byte more to tell)."""
+    if len(data) > SNAPSHOT_LIMIT:
+        return None  # not one of ours (a snapshot is about a kilobyte): no baseline
     try:
         found = json.loads(data)
     except ValueError:
@@ -57,7 +63,10 @@ class FolderStore:
 
     def load(self, region: str, gateway_id: str) -> dict[str, Any] | None:
         path = self.root / key_of(region, gateway_id)
-        return _decode(path.read_bytes()) if path.is_file() else None
+        if not path.is_file():
+            return None
+        with path.open("rb") as snapshot:
+            return _decode(snapshot.read(SNAPSHOT_LIMIT + 1))
 
     def save(self, region: str, gateway_id: str, snapshot: dict[str, Any]) -> None:
         from mcpauth_wizard.core.files import write_atomic
@@ -87,7 +96,7 @@ class S3Store:
         if key not in self._listed():
             return None
         body = self.aws.client("s3").get_object(Bucket=self.bucket, Key=key)["Body"]
-        return _decode(body.read())
+        return _decode(body.read(SNAPSHOT_LIMIT + 1))
 
     def save(self, region: str, gateway_id: str, snapshot: dict[str, Any]) -> None:
         key = key_of(region, gateway_id)
